@@ -1,0 +1,30 @@
+import {Command} from '@oclif/core'
+
+import type {AwsOptions} from '../aws/clients.js'
+import {type Locations, resolveLocations} from '../config/locations.js'
+import {openStore} from '../stores/open.js'
+import type {Store} from '../stores/store.js'
+
+/** Shared plumbing for dataquest commands: JSON output, store locations, AWS options. */
+export abstract class BaseCommand extends Command {
+  static override enableJsonFlag = true
+
+  /** AWS options from flags; region from the SDK's usual environment variables. */
+  protected awsOptions(flags: {endpoint?: string}): AwsOptions {
+    return {endpoint: flags.endpoint, region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION}
+  }
+
+  protected locations(flags: {raw?: string; processed?: string; bucket?: string}): Locations {
+    return resolveLocations(flags, process.env)
+  }
+
+  protected store(location: string, flags: {endpoint?: string}): Store {
+    return openStore(location, this.awsOptions(flags))
+  }
+
+  /** Progress and tables go to stderr-free stdout only when --json is off; JSON mode keeps stdout clean. */
+  protected get isJson(): boolean {
+    return this.jsonEnabled()
+  }
+}
+

@@ -1,0 +1,61 @@
+import type {Readable} from 'node:stream'
+
+/** One object in a store, as its listing describes it. */
+export interface StoredObject {
+  /** Key relative to the store's root, `/`-separated (e.g. `bls/pr/pr.series`). */
+  key: string
+  size: number
+  /** MD5 of the content in hex, when the store knows it without reading the body. */
+  md5?: string
+  /** Metadata written with the object (lower-case keys). */
+  metadata: Record<string, string>
+}
+
+export interface WriteOptions {
+  /** Metadata to keep with the object (folder: manifest; S3: x-amz-meta-*). Lower-case keys. */
+  metadata?: Record<string, string>
+  contentType?: string
+  /** When set, a body of any other length is refused and the previous object stays intact. */
+  expectedSize?: number
+}
+
+export type Body = Readable | Uint8Array | string
+
+/**
+ * A flat key/value store of files: a local folder or an S3 prefix.
+ * Writes are all-or-nothing: a failed write leaves the previous object as it was.
+ */
+export interface Store {
+  /** Human-readable location (`./data/raw`, `s3://bucket/prefix/`). */
+  readonly location: string
+  /** Every object whose key starts with `prefix` (all when omitted), sorted by key. */
+  list(prefix?: string): Promise<StoredObject[]>
+  /** The object at `key`, or undefined when there is none. */
+  stat(key: string): Promise<StoredObject | undefined>
+  /** The object's content as a stream; throws NotFoundError when absent. */
+  read(key: string): Promise<Readable>
+  write(key: string, body: Body, options?: WriteOptions): Promise<StoredObject>
+  delete(key: string): Promise<void>
+}
+
+export class NotFoundError extends Error {
+  constructor(readonly location: string, readonly key: string) {
+    super(`${key} not found in ${location}`)
+    this.name = 'NotFoundError'
+  }
+}
+
+export class SizeMismatchError extends Error {
+  constructor(readonly key: string, readonly expected: number, readonly actual: number) {
+    super(`${key}: received ${actual} bytes, expected ${expected}; the previous copy was kept`)
+    this.name = 'SizeMismatchError'
+  }
+}
+
+/** Keys are plain relative paths: no empty, `.` or `..` segments, no leading slash, no backslash. */
+export function assertSafeKey(key: string): void {
+  const segments = key.split('/')
+  if (key.length === 0 || key.includes('\\') || key.includes('\0') || segments.some((s) => s === '' || s === '.' || s === '..')) {
+    throw new Error(`unsafe store key ${JSON.stringify(key)}: keys must be relative paths without '.', '..' or empty segments`)
+  }
+}

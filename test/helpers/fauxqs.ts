@@ -1,0 +1,42 @@
+import {CreateBucketCommand, type S3Client} from '@aws-sdk/client-s3'
+import {buildApp} from 'fauxqs'
+import type {Test} from 'tap'
+
+import {createS3Client, createSqsClient} from '../../src/aws/clients.js'
+
+// fauxqs checks no signatures, but the SDK will not sign without credentials.
+process.env.AWS_ACCESS_KEY_ID ??= 'test'
+process.env.AWS_SECRET_ACCESS_KEY ??= 'test'
+
+export interface Emulator {
+  endpoint: string
+  s3: S3Client
+  sqs: ReturnType<typeof createSqsClient>
+  /** Create a bucket and return its name. */
+  bucket(name?: string): Promise<string>
+}
+
+let counter = 0
+
+/** Start fauxqs (S3 + SQS) on a free loopback port for the duration of test `t`. */
+export async function startEmulator(t: Test): Promise<Emulator> {
+  // buildApp rather than startFauxqs: the latter binds 0.0.0.0, and tests stay on loopback.
+  const app = buildApp({logger: false})
+  const endpoint = await app.listen({port: 0, host: '127.0.0.1'})
+  const s3 = createS3Client({endpoint})
+  const sqs = createSqsClient({endpoint})
+  t.teardown(async () => {
+    s3.destroy()
+    sqs.destroy()
+    await app.close()
+  })
+  return {
+    endpoint,
+    s3,
+    sqs,
+    async bucket(name = `bucket-${process.pid}-${++counter}`) {
+      await s3.send(new CreateBucketCommand({Bucket: name}))
+      return name
+    },
+  }
+}
