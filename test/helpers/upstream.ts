@@ -1,0 +1,354 @@
+import {createHash} from 'node:crypto'
+import {existsSync} from 'node:fs'
+import {readFile} from 'node:fs/promises'
+import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import path from 'node:path'
+
+import type {Test} from 'tap'
+
+import {projectRoot} from './cli.js'
+
+/**
+ * A stand-in for download.bls.gov and the DataUSA API: a real node:http server on 127.0.0.1.
+ *
+ *   const upstream = await startUpstream(t)            // closed at the end of test t
+ *   upstream.setFile('pr.series', 'a\tb\r\n')          // serve a file (listed, with Last-Modified)
+ *   await fetchUpstream({store, contact: 'me@example.com', blsUrl: upstream.blsUrl, populationUrl: upstream.populationUrl})
+ *   upstream.requests.total                            // how many requests arrived
+ *
+ * BLS side (`blsUrl` = `<url>/pub/time.series/pr/`): an IIS-style listing (parent link first, then
+ * `date time size <A HREF="/pub/time.series/pr/name">name</A>`), files with Last-Modified, ETag and
+ * Content-Length, 304 for If-Modified-Since / If-None-Match, and 403 when the User-Agent carries no
+ * contact (`(+...)`). DataUSA side (`populationUrl`): the current API shape by default; the
+ * `annotations` keys come in a different order on every call, as the real API does.
+ */
+
+export interface UpstreamFile {
+  body: Buffer
+  lastModified: Date
+}
+
+/** A canned answer served instead of the normal one (see `failNext`). */
+export interface CannedResponse {
+  status: number
+  body?: string
+  headers?: Record<string, string>
+}
+
+/** One line of the listing that points somewhere unusual (see `extraLinks`). */
+export interface ListingLink {
+  href: string
+  text?: string
+  size?: number
+  date?: Date
+}
+
+/** Where a request went: `listing`, `population`, a file name under the listing, or `other`. */
+export type Target = 'listing' | 'population' | 'other' | `file:${string}`
+
+export interface RequestRecord {
+  method: string
+  path: string
+  target: Target
+  status: number
+  userAgent: string
+  headers: IncomingMessage['headers']
+}
+
+export interface RequestCounts {
+  total: number
+  listing: number
+  population: number
+  /** Requests per file name (every status, 304 included). */
+  files: Record<string, number>
+  /** Responses with status 304. */
+  notModified: number
+}
+
+export interface PopulationRow {
+  year: number
+  population: number
+}
+
+export interface UpstreamServer {
+  /** `http://127.0.0.1:<port>` */
+  url: string
+  /** The BLS-style directory: `<url>/pub/time.series/pr/` */
+  blsUrl: string
+  /** The population endpoint: `<url>/tesseract/data.jsonrecords?...` */
+  populationUrl: string
+  /** The served files by name; edit freely (or use setFile/removeFile). */
+  files: Map<string, UpstreamFile>
+  setFile(name: string, body: string | Buffer, lastModified?: Date): void
+  removeFile(name: string): void
+  /** Extra listing lines (hostile or odd links), appended after the real files. */
+  extraLinks: ListingLink[]
+  /** Population data served by the API. */
+  population: {shape: 'current' | 'legacy'; rows: PopulationRow[]; /** served as is, when set */ rawBody?: string; contentType?: string}
+  /** Answer the next `count` requests for `target` with `response` (a 500, a 429 with Retry-After…). */
+  failNext(target: Target, response: CannedResponse, count?: number): void
+  /**
+   * Truncate file `name`: send only the first half of the body, then either cut the connection
+   * (`declaredLength`: Content-Length announced the full size) or end cleanly without a length.
+   * Applies to every request until `truncate.delete(name)`.
+   */
+  truncate: Map<string, {declaredLength: boolean}>
+  /** When false, no 304s: conditional headers are ignored. */
+  conditional: boolean
+  /** When false, any User-Agent is accepted. */
+  requireContact: boolean
+  /** Per-target counters since start or the last resetCounts(). */
+  requests: RequestCounts
+  /** Every request since start or the last resetCounts(). */
+  log: RequestRecord[]
+  resetCounts(): void
+  close(): Promise<void>
+}
+
+export const LISTING_PATH = '/pub/time.series/pr/'
+export const POPULATION_PATH = '/tesseract/data.jsonrecords'
+const POPULATION_QUERY = '?cube=acs_yg_total_population_1&drilldowns=Year%2CNation&locale=en&measures=Population'
+const CONTACT = /\(\+[^()\s]+\)/
+
+/** Default population rows: the real ACS 1-year values 2013–2019 (no 2020, as in the real data). */
+export const POPULATION_ROWS: readonly PopulationRow[] = [
+  {year: 2013, population: 316128839},
+  {year: 2014, population: 318857056},
+  {year: 2015, population: 321418821},
+  {year: 2016, population: 323127515},
+  {year: 2017, population: 325719178},
+  {year: 2018, population: 327167439},
+  {year: 2019, population: 328239523},
+]
+
+const ANNOTATIONS: [string, string][] = [
+  ['source_name', 'Census Bureau'],
+  ['dataset_name', 'ACS 1-year Estimate'],
+  ['table_id', 'B01003'],
+  ['topic', 'Diversity'],
+  ['subtopic', 'Demographics'],
+]
+
+/** The body the population endpoint serves on its `call`-th call (the annotations order rotates). */
+export function populationBody(shape: 'current' | 'legacy', rows: readonly PopulationRow[], call = 0): string {
+  if (shape === 'legacy') {
+    return JSON.stringify({
+      data: rows.map((r) => ({'ID Nation': '01000US', Nation: 'United States', 'ID Year': r.year, Year: String(r.year), Population: r.population, 'Slug Nation': 'united-states'})),
+      source: [{measures: ['Population'], name: 'acs_yg_total_population_1', substitutions: []}],
+    })
+  }
+  const shift = call % ANNOTATIONS.length
+  const annotations = Object.fromEntries([...ANNOTATIONS.slice(shift), ...ANNOTATIONS.slice(0, shift)])
+  return JSON.stringify({
+    annotations,
+    page: {limit: 0, offset: 0, total: rows.length},
+    columns: ['Nation ID', 'Nation', 'Year', 'Population'],
+    data: rows.map((r) => ({'Nation ID': '01000US', Nation: 'United States', Year: r.year, Population: r.population})),
+  })
+}
+
+/** `6/6/2024  8:30 AM` as IIS prints it (UTC here). */
+function iisDate(date: Date): string {
+  const hours = date.getUTCHours() % 12 || 12
+  const day = `${date.getUTCMonth() + 1}/${date.getUTCDate()}/${date.getUTCFullYear()}`
+  const time = `${String(hours).padStart(2)}:${String(date.getUTCMinutes()).padStart(2, '0')} ${date.getUTCHours() < 12 ? 'AM' : 'PM'}`
+  return `${day.padStart(10)} ${time}`
+}
+
+const listingLine = (href: string, text: string, size: number, date: Date): string =>
+  `${iisDate(date)} ${String(size).padStart(12)} <A HREF="${href}">${text}</A><br>`
+
+const etagOf = (file: UpstreamFile): string => `"${createHash('md5').update(file.body).digest('hex')}"`
+
+/** HTTP dates have second precision: compare at that precision. */
+const seconds = (date: Date): number => Math.floor(date.getTime() / 1000)
+
+/** Start the server on 127.0.0.1, port 0; with `t`, it closes when the test ends. */
+export async function startUpstream(t?: Test): Promise<UpstreamServer> {
+  const canned = new Map<Target, {response: CannedResponse; count: number}[]>()
+  let populationCalls = 0
+  const freshCounts = (): RequestCounts => ({total: 0, listing: 0, population: 0, files: {}, notModified: 0})
+
+  const targetOf = (pathname: string): Target => {
+    if (pathname === LISTING_PATH) return 'listing'
+    if (pathname === POPULATION_PATH) return 'population'
+    if (pathname.startsWith(LISTING_PATH) && server.files.has(decodeURIComponent(pathname.slice(LISTING_PATH.length)))) {
+      return `file:${decodeURIComponent(pathname.slice(LISTING_PATH.length))}`
+    }
+    return 'other'
+  }
+
+  const takeCanned = (target: Target): CannedResponse | undefined => {
+    const queue = canned.get(target)
+    const head = queue?.[0]
+    if (!head) return undefined
+    if (--head.count <= 0) queue!.shift()
+    return head.response
+  }
+
+  const listing = (): string => {
+    const lines = [...server.files.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([name, file]) => listingLine(`${LISTING_PATH}${encodeURIComponent(name)}`, name, file.body.length, file.lastModified))
+    for (const link of server.extraLinks) {
+      lines.push(listingLine(link.href, link.text ?? link.href, link.size ?? 1, link.date ?? new Date(Date.UTC(2024, 5, 6, 8, 30))))
+    }
+    return (
+      `<html><head><title>127.0.0.1 - ${LISTING_PATH}</title></head><body><H1>127.0.0.1 - ${LISTING_PATH}</H1><hr>\r\n\r\n` +
+      `<pre><A HREF="/pub/time.series/">[To Parent Directory]</A><br><br>${lines.join('')}</pre><hr></body></html>`
+    )
+  }
+
+  const serveFile = (request: IncomingMessage, response: ServerResponse, name: string): number => {
+    const file = server.files.get(name)!
+    const etag = etagOf(file)
+    const lastModified = file.lastModified.toUTCString()
+    const since = request.headers['if-modified-since']
+    const match = request.headers['if-none-match']
+    const notModified =
+      server.conditional &&
+      (match !== undefined ? match === etag : since !== undefined && seconds(new Date(since)) >= seconds(file.lastModified))
+    if (notModified) {
+      response.writeHead(304, {'Last-Modified': lastModified, ETag: etag}).end()
+      return 304
+    }
+    const truncation = server.truncate.get(name)
+    const headers: Record<string, string | number> = {'Content-Type': 'text/plain', 'Last-Modified': lastModified, ETag: etag}
+    if (!truncation) {
+      response.writeHead(200, {...headers, 'Content-Length': file.body.length}).end(file.body)
+      return 200
+    }
+    const half = file.body.subarray(0, Math.floor(file.body.length / 2))
+    if (truncation.declaredLength) {
+      response.writeHead(200, {...headers, 'Content-Length': file.body.length})
+      response.write(half, () => response.socket?.destroy())
+    } else {
+      response.writeHead(200, headers).end(half)
+    }
+    return 200
+  }
+
+  const handle = (request: IncomingMessage, response: ServerResponse, target: Target): number => {
+    const cannedResponse = takeCanned(target)
+    if (cannedResponse) {
+      response.writeHead(cannedResponse.status, {'Content-Type': 'text/html', ...cannedResponse.headers}).end(cannedResponse.body ?? '')
+      return cannedResponse.status
+    }
+    if (target === 'population') {
+      const body = server.population.rawBody ?? populationBody(server.population.shape, server.population.rows, populationCalls++)
+      response.writeHead(200, {'Content-Type': server.population.contentType ?? 'application/json'}).end(body)
+      return 200
+    }
+    if (server.requireContact && !CONTACT.test(request.headers['user-agent'] ?? '')) {
+      response.writeHead(403, {'Content-Type': 'text/html'}).end('<html><body><h1>Access Denied</h1></body></html>')
+      return 403
+    }
+    if (target === 'listing') {
+      response.writeHead(200, {'Content-Type': 'text/html'}).end(listing())
+      return 200
+    }
+    if (target === 'other') {
+      response.writeHead(404, {'Content-Type': 'text/html'}).end('<html><body>404 Not Found</body></html>')
+      return 404
+    }
+    return serveFile(request, response, target.slice('file:'.length))
+  }
+
+  const http = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1')
+    const target = targetOf(url.pathname)
+    const status = handle(request, response, target)
+    const counts = server.requests
+    counts.total++
+    if (target === 'listing') counts.listing++
+    else if (target === 'population') counts.population++
+    else if (target !== 'other') counts.files[target.slice(5)] = (counts.files[target.slice(5)] ?? 0) + 1
+    if (status === 304) counts.notModified++
+    server.log.push({method: request.method ?? 'GET', path: url.pathname + url.search, target, status, userAgent: request.headers['user-agent'] ?? '', headers: request.headers})
+  })
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
+  const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`
+
+  const server: UpstreamServer = {
+    url: base,
+    blsUrl: `${base}${LISTING_PATH}`,
+    populationUrl: `${base}${POPULATION_PATH}${POPULATION_QUERY}`,
+    files: new Map(),
+    setFile(name, body, lastModified = new Date(Date.UTC(2024, 5, 6, 8, 30))) {
+      server.files.set(name, {body: Buffer.isBuffer(body) ? body : Buffer.from(body), lastModified})
+    },
+    removeFile(name) {
+      server.files.delete(name)
+    },
+    extraLinks: [],
+    population: {shape: 'current', rows: [...POPULATION_ROWS]},
+    failNext(target, response, count = 1) {
+      canned.set(target, [...(canned.get(target) ?? []), {response, count}])
+    },
+    truncate: new Map(),
+    conditional: true,
+    requireContact: true,
+    requests: freshCounts(),
+    log: [],
+    resetCounts() {
+      server.requests = freshCounts()
+      server.log = []
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        http.closeAllConnections()
+        http.close((error) => (error ? reject(error) : resolve()))
+      }),
+  }
+  t?.teardown(() => server.close())
+  return server
+}
+
+/** Small BLS-like files: tab-separated, space-padded, CRLF, like the real ones. */
+export function sampleFiles(): Record<string, string> {
+  const header = 'series_id        \tyear\tperiod\t       value\tfootnote_codes\r\n'
+  return {
+    'pr.data.0.Current': `${header}PRS30006011     \t2019\tQ01\t       1.5\t\r\nPRS30006011     \t2019\tQ02\t       2.25\t\r\n`,
+    'pr.series': 'series_id\tsector_code\r\nPRS30006011\t3000\r\n',
+    'pr.txt': 'Productivity and Costs\r\n',
+  }
+}
+
+/** Serve `sampleFiles()` (or the given files), all dated 6/6/2024 8:30 AM. */
+export function serveFiles(server: UpstreamServer, files: Record<string, string | Buffer> = sampleFiles()): void {
+  for (const [name, body] of Object.entries(files)) server.setFile(name, body)
+}
+
+/** The real BLS `pr` snapshot in ../shared/fixtures, or undefined where it is absent. */
+export const FIXTURES = path.resolve(projectRoot, '../shared/fixtures')
+const SNAPSHOT = path.join(FIXTURES, 'bls-pr-2024-06-06')
+
+export interface SnapshotFile {
+  name: string
+  body: Buffer
+  /** Publication date from the snapshot's listing (minute precision, taken as UTC here). */
+  lastModified: Date
+}
+
+/** Read the real snapshot (files + dates from files.tsv); undefined when ../shared/fixtures is absent. */
+export async function loadSnapshot(): Promise<SnapshotFile[] | undefined> {
+  if (!existsSync(path.join(SNAPSHOT, 'files.tsv'))) return undefined
+  const rows = (await readFile(path.join(SNAPSHOT, 'files.tsv'), 'utf8')).trim().split('\n').slice(1)
+  return Promise.all(
+    rows.map(async (row) => {
+      const [name, listed] = row.split('\t') as [string, string]
+      const [, month, day, year, hour, minute, half] = /^(\d+)\/(\d+)\/(\d+) (\d+):(\d+) ([AP])M$/.exec(listed)!
+      const hours = (Number(hour) % 12) + (half === 'P' ? 12 : 0)
+      const lastModified = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day), hours, Number(minute)))
+      return {name, body: await readFile(path.join(SNAPSHOT, 'files', name)), lastModified}
+    }),
+  )
+}
+
+/** Serve the real snapshot; returns its files, or undefined (serving nothing) where it is absent. */
+export async function serveSnapshot(server: UpstreamServer): Promise<SnapshotFile[] | undefined> {
+  const snapshot = await loadSnapshot()
+  for (const file of snapshot ?? []) server.setFile(file.name, file.body, file.lastModified)
+  return snapshot
+}
