@@ -1,9 +1,10 @@
-import {mkdtemp, readFile, readdir, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, readFile, readdir, writeFile} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import {Readable} from 'node:stream'
 import {text} from 'node:stream/consumers'
 
+import {HeadObjectCommand, PutObjectCommand} from '@aws-sdk/client-s3'
 import t, {type Test} from 'tap'
 
 import {FolderStore, MANIFEST_NAME} from '../src/stores/folder.js'
@@ -11,7 +12,7 @@ import {md5Hex} from '../src/stores/md5.js'
 import {openStore} from '../src/stores/open.js'
 import {MD5_METADATA_KEY, parseS3Location, S3Store} from '../src/stores/s3.js'
 import {assertSafeKey, NotFoundError, SizeMismatchError, type Store} from '../src/stores/store.js'
-import {mapLimit} from '../src/util/concurrency.js'
+import {Limiter, mapLimit} from '../src/util/concurrency.js'
 import {startEmulator} from './helpers/fauxqs.js'
 
 const tempDir = (): Promise<string> => mkdtemp(path.join(os.tmpdir(), 'dataquest-test-'))
@@ -78,7 +79,7 @@ t.test('S3 store against fauxqs', async (t) => {
   await contract(t, openStore(`s3://${bucket}/raw`, {endpoint: emulator.endpoint}))
 
   t.test('multipart uploads keep their MD5 in metadata', async (t) => {
-    const store = new S3Store(emulator.s3, `s3://${bucket}/big/`, {multipartThreshold: 1024})
+    const store = new S3Store(emulator.s3, `s3://${bucket}/big/`, {multipartThreshold: 1024, partSize: 5 * 1024 * 1024})
     const body = Buffer.alloc(6 * 1024 * 1024 + 7, 'x')
     const written = await store.write('big.bin', body)
     t.equal(written.md5, md5Hex(body))
@@ -86,6 +87,14 @@ t.test('S3 store against fauxqs', async (t) => {
     t.equal(listed?.md5, md5Hex(body))
     t.equal(listed?.metadata[MD5_METADATA_KEY], md5Hex(body))
     t.equal(listed?.size, body.length)
+    const head = await emulator.s3.send(new HeadObjectCommand({Bucket: bucket, Key: 'big/big.bin'}))
+    t.match(head.ETag, /-2"?$/, 'really a two-part upload: its ETag is not an MD5')
+  })
+
+  t.test('folder markers are not objects', async (t) => {
+    await emulator.s3.send(new PutObjectCommand({Bucket: bucket, Key: 'marked/dir/', Body: ''}))
+    await emulator.s3.send(new PutObjectCommand({Bucket: bucket, Key: 'marked/dir/file', Body: 'x'}))
+    t.same((await openStore(`s3://${bucket}/marked/`, {endpoint: emulator.endpoint}).list()).map((o) => o.key), ['dir/file'])
   })
 
   t.test('listing paginates', async (t) => {
@@ -102,4 +111,51 @@ t.test('S3 locations', async (t) => {
   t.same(parseS3Location('s3://b/raw'), {bucket: 'b', prefix: 'raw/'})
   t.same(parseS3Location('s3://b/raw/'), {bucket: 'b', prefix: 'raw/'})
   t.throws(() => parseS3Location('s3:///x'), /invalid S3 location/)
+})
+
+t.test('errors other than "not found" are not swallowed', async (t) => {
+  const root = await tempDir()
+  const folder = openStore(root)
+  t.type(folder, FolderStore)
+  await folder.write('file', 'x')
+  t.equal(await folder.stat('a'), undefined, 'a missing key')
+  await folder.write('dir/inner', 'y')
+  t.equal(await folder.stat('dir'), undefined, 'a folder is not an object')
+  await t.rejects(folder.stat('file/below'), {code: 'ENOTDIR'})
+  await t.rejects(folder.read('file/below'), {code: 'ENOTDIR'})
+  await t.rejects(new FolderStore(path.join(root, 'file')).list(), {code: 'ENOTDIR'})
+  await t.rejects(folder.read('dir'), NotFoundError, 'a folder cannot be read as an object')
+  await writeFile(path.join(root, '.left.over.tmp'), 'from a crash')
+  t.same((await folder.list()).map((o) => o.key), ['dir/inner', 'file'], 'temp files are not objects')
+  const brokenRoot = await tempDir()
+  await mkdir(path.join(brokenRoot, MANIFEST_NAME))
+  await t.rejects(new FolderStore(brokenRoot).write('k', 'v'), {code: 'EISDIR'}, 'an unreadable manifest is an error')
+  t.equal(openStore('s3://bucket/raw').location, 's3://bucket/raw/', 'no endpoint: AWS itself')
+
+  // Nothing listens on port 1: the SDK's connection error must surface, not read as "absent".
+  const unreachable = openStore('s3://bucket/', {endpoint: 'http://127.0.0.1:1', region: 'eu-west-1'})
+  await t.rejects(unreachable.stat('k'), /ECONNREFUSED/)
+  await t.rejects(unreachable.read('k'), /ECONNREFUSED/)
+})
+
+t.test('Limiter runs at most `limit` tasks at once, in order of arrival', async (t) => {
+  const limiter = new Limiter(2)
+  let active = 0
+  let peak = 0
+  const order: number[] = []
+  await Promise.all(
+    Array.from({length: 6}, (_, i) =>
+      limiter.run(async () => {
+        active++
+        peak = Math.max(peak, active)
+        await new Promise((resolve) => setTimeout(resolve, 5))
+        order.push(i)
+        active--
+      }),
+    ),
+  )
+  t.equal(peak, 2)
+  t.same(order, [0, 1, 2, 3, 4, 5])
+  await t.rejects(limiter.run(async () => Promise.reject(new Error('boom'))), /boom/)
+  t.equal(await limiter.run(async () => 'free again'), 'free again', 'a failed task releases its slot')
 })

@@ -112,7 +112,7 @@ export class FolderStore implements Store {
     }
     const keys = entries
       .filter((entry) => entry.isFile() && entry.name !== MANIFEST_NAME && !isTempName(entry.name))
-      .map((entry) => path.relative(this.root, path.join(entry.parentPath ?? (entry as unknown as {path: string}).path, entry.name)).split(path.sep).join('/'))
+      .map((entry) => path.relative(this.root, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'))
       .filter((key) => key.startsWith(prefix))
       .sort()
     const objects = await Promise.all(keys.map((key) => this.describe(key, this.filePath(key))))
@@ -126,8 +126,13 @@ export class FolderStore implements Store {
   async read(key: string): Promise<Readable> {
     const file = this.filePath(key)
     const handle = await open(file, 'r').catch((error: NodeJS.ErrnoException) => {
-      throw error.code === 'ENOENT' || error.code === 'EISDIR' ? new NotFoundError(this.location, key) : error
+      throw error.code === 'ENOENT' ? new NotFoundError(this.location, key) : error
     })
+    // A folder opens fine on Linux and fails only when read: refuse it up front.
+    if (!(await handle.stat()).isFile()) {
+      await handle.close()
+      throw new NotFoundError(this.location, key)
+    }
     return handle.createReadStream()
   }
 

@@ -41,21 +41,17 @@ export interface S3Location {
 export function parseS3Location(location: string): S3Location {
   const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(location)
   if (!match?.[1]) throw new Error(`invalid S3 location ${JSON.stringify(location)}: use s3://bucket/prefix`)
-  const prefix = match[2] ?? ''
+  const prefix = match[2] as string
   return {bucket: match[1], prefix: prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`}
 }
 
-const isNotFound = (error: unknown): boolean => {
-  const {name, $metadata} = error as {name?: string; $metadata?: {httpStatusCode?: number}}
-  return name === 'NoSuchKey' || name === 'NotFound' || $metadata?.httpStatusCode === 404
-}
-
-const unquote = (etag: string | undefined): string | undefined => etag?.replaceAll('"', '')
+// HEAD answers 404 as NotFound (no body to name it), GET as NoSuchKey.
+const isNotFound = (error: unknown): boolean => ['NoSuchKey', 'NotFound'].includes((error as Error).name)
 
 /** The MD5 an object's listing reveals: its ETag unless multipart (`<hash>-<parts>`), else our metadata. */
 const md5Of = (etag: string | undefined, metadata: Record<string, string>): string | undefined => {
-  const plain = unquote(etag)
-  return plain && /^[0-9a-f]{32}$/.test(plain) ? plain : metadata[MD5_METADATA_KEY]
+  const plain = String(etag).replaceAll('"', '')
+  return /^[0-9a-f]{32}$/.test(plain) ? plain : metadata[MD5_METADATA_KEY]
 }
 
 export class S3Store implements Store {
@@ -78,7 +74,7 @@ export class S3Store implements Store {
   }
 
   async list(prefix = ''): Promise<StoredObject[]> {
-    const listed: {key: string; size: number; etag?: string}[] = []
+    const listed: {key: string}[] = []
     let token: string | undefined
     do {
       const page = await this.client.send(
@@ -86,20 +82,21 @@ export class S3Store implements Store {
       )
       for (const object of page.Contents ?? []) {
         if (object.Key?.endsWith('/')) continue // folder markers made by consoles
-        listed.push({key: object.Key!.slice(this.prefix.length), size: object.Size ?? 0, etag: object.ETag})
+        listed.push({key: object.Key!.slice(this.prefix.length)})
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined
     } while (token)
     // Listings carry no user metadata; a HEAD per object fetches it (S3 requests, not upstream ones).
     const objects = await mapLimit(listed, 8, async ({key}) => this.stat(key))
-    return objects.filter((object): object is StoredObject => object !== undefined).sort((a, b) => (a.key < b.key ? -1 : 1))
+    // S3 lists keys in order, and mapLimit keeps it.
+    return objects.filter((object): object is StoredObject => object !== undefined)
   }
 
   async stat(key: string): Promise<StoredObject | undefined> {
     try {
       const head = await this.client.send(new HeadObjectCommand({Bucket: this.bucket, Key: this.objectKey(key)}))
       const metadata = {...head.Metadata}
-      return {key, size: head.ContentLength ?? 0, md5: md5Of(head.ETag, metadata), metadata}
+      return {key, size: head.ContentLength!, md5: md5Of(head.ETag, metadata), metadata}
     } catch (error) {
       if (isNotFound(error)) return undefined
       throw error
