@@ -7,6 +7,7 @@ import {createS3Client, createSqsClient} from '../../src/aws/clients.js'
 // fauxqs checks no signatures, but the SDK will not sign without credentials.
 process.env.AWS_ACCESS_KEY_ID ??= 'test'
 process.env.AWS_SECRET_ACCESS_KEY ??= 'test'
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 
 export interface Emulator {
   endpoint: string
