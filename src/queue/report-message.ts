@@ -1,0 +1,98 @@
+import type {S3Client} from '@aws-sdk/client-s3'
+
+import {parseReport, type Report} from '../reports/index.js'
+import {S3Store} from '../stores/s3.js'
+import {NotFoundError, type Store} from '../stores/store.js'
+import {parseS3EventMessage, type S3ObjectRef} from './s3-event.js'
+
+/** The part of an SQS message a handler needs; a Lambda SQS record has the same two fields. */
+export interface QueueMessage {
+  messageId: string
+  body: string
+}
+
+export interface ReceivedReport extends S3ObjectRef {
+  report: Report
+}
+
+/**
+ * What became of one message:
+ * - `handled`: every created object was read; `skipped` says which records needed nothing (other
+ *   event types, objects that are not `.json` reports); the message may be deleted;
+ * - `test-event`: the `s3:TestEvent`, acknowledged (may be deleted);
+ * - `failed`: malformed body, missing object or unreadable report; the message must stay on the queue.
+ */
+export type MessageOutcome =
+  | {messageId: string; status: 'handled'; reports: ReceivedReport[]; skipped: string[]}
+  | {messageId: string; status: 'test-event'}
+  | {messageId: string; status: 'failed'; reason: string}
+
+/** Reads the report an object holds; throws (with a one-line reason) when it cannot. */
+export type ReportReader = (object: S3ObjectRef) => Promise<Report>
+
+export const s3Url = ({bucket, key}: S3ObjectRef): string => `s3://${bucket}/${key}`
+
+/** Only `.json` objects are reports; anything else written to the bucket is not ours to print. */
+const isReportKey = (key: string): boolean => key.toLowerCase().endsWith('.json')
+
+/**
+ * Handle one message of S3 event notifications: read every created report it names. The reports
+ * are returned, not printed, so a CLI and a Lambda can render them their own way; the message's
+ * fate (delete or keep) follows from `status`.
+ */
+export async function handleReportMessage(message: QueueMessage, readReport: ReportReader): Promise<MessageOutcome> {
+  const {messageId} = message
+  const event = parseS3EventMessage(message.body)
+  if (event.kind === 'invalid') return {messageId, status: 'failed', reason: `malformed message: ${event.reason}`}
+  if (event.kind === 'test') return {messageId, status: 'test-event'}
+  const skipped = event.other.map((eventName) => `${eventName} event`)
+  const reports: ReceivedReport[] = []
+  for (const {bucket, key} of event.created) {
+    if (!isReportKey(key)) {
+      skipped.push(`${s3Url({bucket, key})} (not a .json report)`)
+      continue
+    }
+    try {
+      reports.push({bucket, key, report: await readReport({bucket, key})})
+    } catch (error) {
+      return {messageId, status: 'failed', reason: `${s3Url({bucket, key})}: ${(error as Error).message}`}
+    }
+  }
+  return {messageId, status: 'handled', reports, skipped}
+}
+
+export interface ReportReaderOptions {
+  /** Larger objects are refused unread: reports are small, and a stray upload must not fill memory. */
+  maxBytes?: number
+}
+
+/**
+ * A ReportReader over S3: reads the object, parses it as JSON and checks it is one of the three
+ * reports (parseReport). Objects are read through S3Store (one per bucket, sharing the client) so
+ * that consume sees the same key rules and not-found signal as every other command.
+ */
+export function s3ReportReader(client: S3Client, {maxBytes = 16 * 1024 * 1024}: ReportReaderOptions = {}): ReportReader {
+  const stores = new Map<string, Store>()
+  return async ({bucket, key}) => {
+    let store = stores.get(bucket)
+    if (!store) stores.set(bucket, (store = new S3Store(client, `s3://${bucket}/`)))
+    const chunks: Buffer[] = []
+    let size = 0
+    try {
+      for await (const chunk of await store.read(key)) {
+        size += (chunk as Buffer).length
+        if (size > maxBytes) throw new Error(`larger than ${maxBytes} bytes, not a report`)
+        chunks.push(chunk as Buffer)
+      }
+    } catch (error) {
+      throw error instanceof NotFoundError ? new Error('no such object') : error
+    }
+    let json: unknown
+    try {
+      json = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+    } catch {
+      throw new Error('not JSON')
+    }
+    return parseReport(json)
+  }
+}
