@@ -1,0 +1,3 @@
+export * from './types.js'
+export {parseReport, ReportFormatError} from './parse.js'
+export {loadReports, MissingReportsError, serializeReport, writeReports, type WrittenFile} from './store.js'

@@ -1,0 +1,359 @@
+import {createHash} from 'node:crypto'
+import type {Readable} from 'node:stream'
+
+import {DECIMALS, MAX_SCALED_VALUE, SCALE} from './decimal.js'
+
+/**
+ * A streaming scanner for BLS time-series data files (tab-separated, space-padded, CRLF or LF).
+ * It works on the raw bytes: papaparse's streaming parser alone takes longer than this whole pass
+ * (see bench/transform.ts), and memory holds one chunk plus the per-series, per-year sums.
+ */
+
+export const REQUIRED_COLUMNS = ['series_id', 'year', 'period', 'value'] as const
+
+/** Periods Q01–Q04 are quarters; Q05 is the annual average. */
+export const ANNUAL_PERIOD = 5
+
+/** A line longer than this cannot be a BLS row; refusing it keeps memory bounded on a file without line ends. */
+export const MAX_LINE_BYTES = 1024 * 1024
+
+const TAB = 9
+const LF = 10
+const CR = 13
+const SPACE = 32
+const MINUS = 45
+const PLUS = 43
+const DOT = 46
+const ZERO = 48
+const Q = 81
+
+export interface RejectedRow {
+  /** 1-based line number in the file (the header is line 1). */
+  line: number
+  reason: string
+  /** The line as read (the caller sanitises it before printing). */
+  text: string
+}
+
+/** Sums of scaled values per year, for one series. */
+export interface SeriesTotals {
+  /** Year → sum of Q01–Q04. */
+  quarterly: Map<number, number>
+  /** Year → sum of Q05 (one row per year in a well-formed file). */
+  annual: Map<number, number>
+}
+
+export interface ScanOptions {
+  /** Store key of the file, for messages. */
+  key: string
+  /** The series and period whose rows are kept one by one (the series report). */
+  seriesId: string
+  period: number
+  /** Any rejected row is fatal. */
+  strict?: boolean
+  /** How many rejected rows to keep as examples. */
+  sampleSize?: number
+  /** Called after each chunk with the bytes read so far. */
+  onBytes?: (bytes: number) => void
+}
+
+export interface ScanResult {
+  md5: string
+  bytes: number
+  /** Data rows accepted (summed). */
+  rows: number
+  series: Map<string, SeriesTotals>
+  /** Rows of the chosen series in the chosen period, in file order (scaled values). */
+  picked: {year: number; value: number}[]
+  rejected: {count: number; samples: RejectedRow[]}
+}
+
+export class DataFileError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'DataFileError'
+  }
+}
+
+/** Column positions of the required fields, from the header line (fields trimmed). */
+export function parseHeader(header: string, key: string): number[] {
+  const names = header.replace(/^\uFEFF/, '').split('\t').map((name) => name.trim())
+  const missing = REQUIRED_COLUMNS.filter((column) => !names.includes(column))
+  if (missing.length > 0) {
+    throw new DataFileError(
+      `${key}: header lacks ${missing.join(', ')} (found: ${names.filter(Boolean).join(', ') || 'nothing'}); a BLS data file starts with series_id, year, period, value`,
+    )
+  }
+  return REQUIRED_COLUMNS.map((column) => names.indexOf(column))
+}
+
+/** Blanks are trimmed from fields: spaces and other controls, but not the tab that separates them. */
+const isBlank = (byte: number): boolean => byte <= SPACE && byte !== TAB
+
+/** What a column holds, by index (the header decides). */
+const OTHER = 0
+const SERIES = 1
+const YEAR = 2
+const PERIOD = 3
+const VALUE = 4
+const KIND_OF_REQUIRED = [SERIES, YEAR, PERIOD, VALUE]
+
+/** Why a trimmed field is refused, or undefined when it is fine (the slow path, for rejected rows only). */
+const VALUE_PATTERN = /^[+-]?(\d+(\.\d*)?|\.\d+)$/
+function fieldProblem(column: (typeof REQUIRED_COLUMNS)[number], text: string): string | undefined {
+  const quoted = JSON.stringify(text)
+  switch (column) {
+    case 'series_id':
+      return text === '' ? 'series_id is empty' : undefined
+    case 'year':
+      return /^\d{4}$/.test(text) ? undefined : `year ${quoted} is not a year`
+    case 'period':
+      return /^Q0[1-5]$/.test(text) ? undefined : `period ${quoted} is not Q01–Q05`
+    case 'value':
+      if (!VALUE_PATTERN.test(text)) return `value ${quoted} is not a decimal number`
+      if ((text.split('.')[1] ?? '').length > DECIMALS) return `value ${quoted} has more than ${DECIMALS} decimals`
+      return Math.abs(Number(text)) * SCALE >= MAX_SCALED_VALUE ? `value ${quoted} is out of range` : undefined
+  }
+}
+
+/**
+ * Accumulates the rows of a data file. `push` takes chunks as they arrive; `end` finishes the
+ * last line. Exposed (rather than only `scanDataFile`) so the chunk-boundary logic is testable.
+ */
+export class DataFileScanner {
+  readonly series = new Map<string, SeriesTotals>()
+  readonly picked: {year: number; value: number}[] = []
+  readonly samples: RejectedRow[] = []
+  rejectedCount = 0
+  rows = 0
+  private line = 0
+  private columns: number[] | undefined
+  /** Highest column index needed, and what each column up to it holds. */
+  private lastColumn = 0
+  private kinds = new Uint8Array(0)
+  private carry: Buffer | undefined
+  // The file is sorted by series, so the previous row's series is nearly always the next one's.
+  private previousId = Buffer.alloc(0)
+  private current: SeriesTotals | undefined
+  private currentIsPicked = false
+  private runningSums: Map<number, number> | undefined
+  private runningYear = 0
+  private running = 0
+
+  constructor(private readonly options: ScanOptions) {}
+
+  push(chunk: Buffer): void {
+    let start = 0
+    if (this.carry) {
+      const newline = chunk.indexOf(LF)
+      if (newline === -1) {
+        this.carry = Buffer.concat([this.carry, chunk])
+        this.checkLength(this.carry.length)
+        return
+      }
+      const joined = Buffer.concat([this.carry, chunk.subarray(0, newline)])
+      this.carry = undefined
+      this.checkLength(joined.length)
+      this.scanLine(joined, 0, joined.length)
+      start = newline + 1
+    }
+    for (let newline = chunk.indexOf(LF, start); newline !== -1; newline = chunk.indexOf(LF, start)) {
+      this.checkLength(newline - start)
+      this.scanLine(chunk, start, newline)
+      start = newline + 1
+    }
+    if (start < chunk.length) {
+      this.carry = chunk.subarray(start)
+      this.checkLength(this.carry.length)
+    }
+  }
+
+  end(): void {
+    if (this.carry) this.scanLine(this.carry, 0, this.carry.length)
+    this.carry = undefined
+    this.flush()
+    if (this.columns === undefined) throw new DataFileError(`${this.options.key} is empty: no header line`)
+    if (this.rows === 0) throw new DataFileError(`${this.options.key} has no usable data rows; the previous reports were kept`)
+  }
+
+  private checkLength(length: number): void {
+    if (length > MAX_LINE_BYTES) {
+      throw new DataFileError(`${this.options.key}: line ${this.line + 1} is longer than ${MAX_LINE_BYTES} bytes; not a BLS data file`)
+    }
+  }
+
+  private scanLine(buf: Buffer, start: number, end: number): void {
+    this.line++
+    if (end > start && buf[end - 1] === CR) end--
+    if (this.columns === undefined) {
+      this.columns = parseHeader(buf.toString('utf8', start, end), this.options.key)
+      this.lastColumn = Math.max(...this.columns)
+      this.kinds = new Uint8Array(this.lastColumn + 1).fill(OTHER)
+      this.columns.forEach((column, slot) => (this.kinds[column] = KIND_OF_REQUIRED[slot]!))
+    } else if (!this.accept(buf, start, end)) {
+      this.diagnose(buf, start, end)
+    }
+  }
+
+  /**
+   * The hot path: parse and add a well-formed row in one pass over its bytes. Anything unusual
+   * returns false, and `diagnose` finds out what (or that the line is blank).
+   */
+  private accept(buf: Buffer, start: number, end: number): boolean {
+    const {kinds, lastColumn} = this
+    let i = start
+    let idStart = 0
+    let idEnd = 0
+    let year = 0
+    let period = 0
+    let value = 0
+    for (let field = 0; ; field++) {
+      while (i < end && isBlank(buf[i]!)) i++
+      const kind = kinds[field]
+      if (kind === SERIES) {
+        idStart = i
+        while (i < end && buf[i] !== TAB) i++
+        idEnd = i
+        while (idEnd > idStart && isBlank(buf[idEnd - 1]!)) idEnd--
+        if (idEnd === idStart) return false
+      } else if (kind === YEAR) {
+        if (end - i < 4) return false
+        for (const stop = i + 4; i < stop; i++) {
+          const digit = buf[i]! - ZERO
+          if (digit < 0 || digit > 9) return false
+          year = year * 10 + digit
+        }
+      } else if (kind === PERIOD) {
+        if (end - i < 3 || buf[i] !== Q || buf[i + 1] !== ZERO) return false
+        period = buf[i + 2]! - ZERO
+        if (period < 1 || period > 5) return false
+        i += 3
+      } else if (kind === VALUE) {
+        const negative = buf[i] === MINUS
+        if (negative || buf[i] === PLUS) i++
+        let digits = 0
+        let digit: number
+        while (i < end && (digit = buf[i]! - ZERO) >= 0 && digit <= 9) {
+          value = value * 10 + digit
+          i++
+          digits++
+        }
+        let decimals = 0
+        if (i < end && buf[i] === DOT) {
+          i++
+          while (i < end && (digit = buf[i]! - ZERO) >= 0 && digit <= 9) {
+            value = value * 10 + digit
+            i++
+            decimals++
+          }
+        }
+        if (digits + decimals === 0 || decimals > DECIMALS) return false
+        value *= 10 ** (DECIMALS - decimals)
+        if (value >= MAX_SCALED_VALUE) return false
+        if (negative) value = -value
+      } else {
+        while (i < end && buf[i] !== TAB) i++
+      }
+      while (i < end && isBlank(buf[i]!)) i++
+      if (i < end && buf[i] !== TAB) return false
+      if (field === lastColumn) break
+      if (i === end) return false
+      i++
+    }
+    this.add(this.seriesFor(buf, idStart, idEnd), year, period, value)
+    return true
+  }
+
+  /** The slow path, for lines the hot path refused: skip a blank line, reject anything else with its reason. */
+  private diagnose(buf: Buffer, start: number, end: number): void {
+    const text = buf.toString('utf8', start, end)
+    if (text.trim() === '') return
+    const fields = text.split('\t').map((field) => field.trim())
+    const columns = this.columns!
+    const problem =
+      fields.length <= this.lastColumn
+        ? `has ${fields.length} field${fields.length === 1 ? '' : 's'}, expected at least ${this.lastColumn + 1}`
+        : REQUIRED_COLUMNS.map((name, slot) => fieldProblem(name, fields[columns[slot]!]!)).find((reason) => reason !== undefined)
+    // The two paths read the same grammar; a row only the hot path refuses would be a bug here.
+    /* c8 ignore next */
+    if (problem === undefined) throw new Error(`${this.options.key}: line ${this.line} was refused without a reason`)
+    this.reject(problem, text)
+  }
+
+  /**
+   * Add a value to its series-year sum. Rows come sorted by series, year and period, so the
+   * running sum is kept aside and stored in the map only when the series, year or basis changes.
+   */
+  private add(totals: SeriesTotals, year: number, period: number, value: number): void {
+    const sums = period === ANNUAL_PERIOD ? totals.annual : totals.quarterly
+    if (sums !== this.runningSums || year !== this.runningYear) {
+      this.flush()
+      this.runningSums = sums
+      this.runningYear = year
+      this.running = sums.get(year) ?? 0
+    }
+    this.running += value
+    // Each value is below 1e15, so a sum leaves the exact range only after thousands of rows.
+    if (!Number.isSafeInteger(this.running)) {
+      throw new DataFileError(`${this.options.key}: line ${this.line}: the ${year} sum leaves the range of exact arithmetic`)
+    }
+    if (this.currentIsPicked && period === this.options.period) this.picked.push({year, value})
+    this.rows++
+  }
+
+  private flush(): void {
+    this.runningSums?.set(this.runningYear, this.running)
+  }
+
+  private seriesFor(buf: Buffer, start: number, end: number): SeriesTotals {
+    const previous = this.previousId
+    let same = this.current !== undefined && previous.length === end - start
+    for (let i = 0; same && i < previous.length; i++) same = previous[i] === buf[start + i]
+    if (same) return this.current!
+    const id = buf.toString('utf8', start, end)
+    let totals = this.series.get(id)
+    if (!totals) {
+      totals = {quarterly: new Map(), annual: new Map()}
+      this.series.set(id, totals)
+    }
+    this.previousId = Buffer.from(buf.subarray(start, end))
+    this.current = totals
+    this.currentIsPicked = id === this.options.seriesId
+    return totals
+  }
+
+  private reject(reason: string, text: string): void {
+    if (this.options.strict) {
+      throw new DataFileError(`${this.options.key}: line ${this.line}: ${reason} (strict mode rejects any bad row): ${JSON.stringify(text)}`)
+    }
+    this.rejectedCount++
+    if (this.samples.length < (this.options.sampleSize ?? 5)) this.samples.push({line: this.line, reason, text})
+  }
+}
+
+/** Scan a whole data file from a stream, hashing it on the way. */
+export async function scanDataFile(stream: Readable, options: ScanOptions): Promise<ScanResult> {
+  const scanner = new DataFileScanner(options)
+  const hash = createHash('md5')
+  let bytes = 0
+  try {
+    for await (const chunk of stream) {
+      const buffer = chunk as Buffer
+      hash.update(buffer)
+      bytes += buffer.length
+      scanner.push(buffer)
+      options.onBytes?.(bytes)
+    }
+  } finally {
+    stream.destroy()
+  }
+  scanner.end()
+  return {
+    md5: hash.digest('hex'),
+    bytes,
+    rows: scanner.rows,
+    series: scanner.series,
+    picked: scanner.picked,
+    rejected: {count: scanner.rejectedCount, samples: scanner.samples},
+  }
+}

@@ -1,0 +1,161 @@
+import {buffer} from 'node:stream/consumers'
+
+import type {Report, ReportInput} from '../reports/types.js'
+import {writeReports, type WrittenFile} from '../reports/store.js'
+import {md5Hex} from '../stores/md5.js'
+import {NotFoundError, type Store} from '../stores/store.js'
+import {type RejectedRow, scanDataFile} from './bls-data.js'
+import {bestYearReport, bestYearRows, populationStatsReport, seriesPopulationReport} from './build.js'
+import {parsePopulation, populationStats} from './population.js'
+import {LOOKUP_FILES, type LookupName, seriesTitles} from './titles.js'
+
+export {DataFileError, type RejectedRow} from './bls-data.js'
+export {PopulationError} from './population.js'
+
+/** Where the raw store keeps the BLS files and the population response (see DESIGN.md). */
+export const BLS_PREFIX = 'bls/pr/'
+export const POPULATION_KEY = 'datausa/population.json'
+
+export const TRANSFORM_DEFAULTS = {
+  dataFile: 'pr.data.0.Current',
+  seriesId: 'PRS30006032',
+  period: 'Q01',
+  fromYear: 2013,
+  toYear: 2018,
+} as const
+
+export interface TransformOptions {
+  raw: Store
+  processed: Store
+  /** Data file under bls/pr/ (default pr.data.0.Current). */
+  dataFile?: string
+  /** Series and period of the series report (default PRS30006032, Q01). */
+  seriesId?: string
+  period?: string
+  /** Population statistics over fromYear..toYear inclusive (default 2013..2018). */
+  fromYear?: number
+  toYear?: number
+  /** Any rejected data row is fatal. */
+  strict?: boolean
+  /** Called as the data file is read. */
+  onProgress?: (progress: {bytes: number; totalBytes: number}) => void
+}
+
+export interface TransformSummary {
+  raw: string
+  processed: string
+  /** Store key of the data file read. */
+  dataFile: string
+  bytes: number
+  /** Data rows accepted. */
+  rows: number
+  series: number
+  /** Series scored on the Q05 annual average (they publish no quarters). */
+  annualSeries: number
+  rejected: {count: number; samples: RejectedRow[]}
+  files: WrittenFile[]
+}
+
+export interface TransformResult extends TransformSummary {
+  /** population_stats, best_year_by_series, series_population. */
+  reports: Report[]
+}
+
+export class TransformInputError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'TransformInputError'
+  }
+}
+
+function checkParameters(dataFile: string, seriesId: string, period: string, fromYear: number, toYear: number): void {
+  if (!/^[^/\\]+$/.test(dataFile) || dataFile === '.' || dataFile === '..') {
+    throw new TransformInputError(`data file ${JSON.stringify(dataFile)} should be a file name under ${BLS_PREFIX}, like pr.data.0.Current`)
+  }
+  if (seriesId.trim() === '') throw new TransformInputError('series id is empty; use one like PRS30006032')
+  if (!/^Q0[1-5]$/.test(period)) throw new TransformInputError(`period ${JSON.stringify(period)} should be one of Q01–Q05`)
+  if (!Number.isInteger(fromYear) || !Number.isInteger(toYear) || fromYear > toYear) {
+    throw new TransformInputError(`years ${fromYear}–${toYear} should be whole numbers, the first not after the second`)
+  }
+}
+
+/** A small object's bytes and MD5, or undefined when the store does not hold it. */
+async function readSmall(store: Store, key: string): Promise<{content: string; input: ReportInput} | undefined> {
+  try {
+    const bytes = await buffer(await store.read(key))
+    return {content: bytes.toString('utf8'), input: {key, md5: md5Hex(bytes)}}
+  } catch (error) {
+    if (error instanceof NotFoundError) return undefined
+    throw error
+  }
+}
+
+const notFound = (store: Store, key: string): TransformInputError =>
+  new TransformInputError(`${key} not found in ${store.location}: run \`dataquest fetch\` first (or check --raw and --data-file)`)
+
+/**
+ * Raw store → processed store: read the BLS data file (streamed) and the population response,
+ * compute the three reports and write those whose content changed. Nothing is written unless
+ * all three were computed.
+ */
+export async function transformStores(options: TransformOptions): Promise<TransformResult> {
+  const {raw, processed, strict = false} = options
+  const {dataFile, seriesId, period, fromYear, toYear} = {...TRANSFORM_DEFAULTS, ...definedOnly(options)}
+  checkParameters(dataFile, seriesId, period, fromYear, toYear)
+  const dataKey = BLS_PREFIX + dataFile
+
+  const dataInfo = await raw.stat(dataKey)
+  if (!dataInfo) throw notFound(raw, dataKey)
+  const populationFile = await readSmall(raw, POPULATION_KEY)
+  if (!populationFile) throw notFound(raw, POPULATION_KEY)
+  let populationJson: unknown
+  try {
+    populationJson = JSON.parse(populationFile.content)
+  } catch (error) {
+    throw new TransformInputError(`${POPULATION_KEY} in ${raw.location} is not JSON (${(error as Error).message}); run \`dataquest fetch\` again`, {cause: error})
+  }
+  const population = parsePopulation(populationJson, POPULATION_KEY)
+  const stats = populationStats(population, fromYear, toYear)
+
+  const lookupNames = Object.keys(LOOKUP_FILES) as LookupName[]
+  const lookups = await Promise.all(lookupNames.map((name) => readSmall(raw, BLS_PREFIX + LOOKUP_FILES[name])))
+  const titles = seriesTitles(Object.fromEntries(lookupNames.flatMap((name, i) => (lookups[i] ? [[name, lookups[i].content]] : []))))
+
+  const scan = await scanDataFile(await raw.read(dataKey), {
+    key: dataKey,
+    seriesId,
+    period: Number(period.slice(1)),
+    strict,
+    onBytes: options.onProgress && ((bytes) => options.onProgress!({bytes, totalBytes: dataInfo.size})),
+  })
+  if (scan.picked.length === 0) {
+    throw new TransformInputError(`${dataKey} has no ${period} rows for series ${seriesId}; pick another --series or --period`)
+  }
+
+  const dataInput: ReportInput = {key: dataKey, md5: scan.md5}
+  const lookupInputs = lookups.flatMap((lookup) => (lookup ? [lookup.input] : [])).sort((a, b) => (a.key < b.key ? -1 : 1))
+  const bestRows = bestYearRows(scan.series, titles)
+  const reports: Report[] = [
+    populationStatsReport(fromYear, toYear, [populationFile.input], stats),
+    bestYearReport(dataFile, [dataInput, ...lookupInputs], bestRows),
+    seriesPopulationReport(seriesId, period, [dataInput, populationFile.input], scan.picked, population),
+  ]
+  const files = await writeReports(processed, reports)
+  return {
+    raw: raw.location,
+    processed: processed.location,
+    dataFile: dataKey,
+    bytes: scan.bytes,
+    rows: scan.rows,
+    series: bestRows.length,
+    annualSeries: bestRows.filter((row) => row.basis === 'annual').length,
+    rejected: scan.rejected,
+    files,
+    reports,
+  }
+}
+
+/** Options without undefined entries, so defaults fill them. */
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>
+}
