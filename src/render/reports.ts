@@ -1,0 +1,186 @@
+import {Chalk} from 'chalk'
+import Papa from 'papaparse'
+
+import type {BestYearReport, BestYearRow, PopulationStatsReport, Report, SeriesPopulationReport, SeriesPopulationRow} from '../reports/types.js'
+import {type Align, renderTable, sanitize} from './table.js'
+
+export const REPORT_FORMATS = ['table', 'json', 'csv', 'markdown'] as const
+export type ReportFormat = (typeof REPORT_FORMATS)[number]
+
+export interface RenderOptions {
+  /** ANSI colour (the caller decides: a terminal, and NO_COLOR unset). */
+  color?: boolean
+  /** At most this many rows of the best-year and series tables. */
+  limit?: number
+}
+
+type Cell = string | number | null
+
+/** A column: its header, its text for people (table, markdown) and its value for CSV. */
+interface Field<Row> {
+  header: string
+  text: (row: Row) => string
+  value: (row: Row) => Cell
+  align?: Align
+}
+
+/** What a report looks like in every format. */
+interface View<Row> {
+  title: string
+  headline: string
+  fields: Field<Row>[]
+  rows: Row[]
+  /** The report with `rows` limited, for JSON. */
+  json: Report
+  /** Rows left out by the limit. */
+  omitted: number
+}
+
+const grouped = (digits: number) => new Intl.NumberFormat('en-US', {maximumFractionDigits: digits})
+const whole = grouped(0)
+const twoDecimals = grouped(2)
+
+const field = <Row>(header: string, value: (row: Row) => Cell, options: {align?: Align; text?: (row: Row) => string} = {}): Field<Row> => ({
+  header,
+  value,
+  text: options.text ?? ((row) => String(value(row) ?? '')),
+  align: options.align,
+})
+
+const range = (years: readonly number[]): string => (years.length === 0 ? 'none' : years.join(', '))
+
+function limited<Row>(rows: Row[], limit: number | undefined): {rows: Row[]; omitted: number} {
+  const kept = limit === undefined ? rows : rows.slice(0, limit)
+  return {rows: kept, omitted: rows.length - kept.length}
+}
+
+interface Statistic {
+  key: string
+  label: string
+  value: Cell
+  text: string
+}
+
+function populationView(report: PopulationStatsReport): View<Statistic> {
+  const {fromYear, toYear} = report.parameters
+  const {count, mean, stddev, stddevPopulation, years, missingYears} = report.result
+  const rows: Statistic[] = [
+    {key: 'fromYear', label: 'from', value: fromYear, text: String(fromYear)},
+    {key: 'toYear', label: 'to', value: toYear, text: String(toYear)},
+    {key: 'count', label: 'years used', value: count, text: String(count)},
+    {key: 'mean', label: 'mean', value: mean, text: twoDecimals.format(mean)},
+    {key: 'stddev', label: 'standard deviation (sample, n−1)', value: stddev, text: twoDecimals.format(stddev)},
+    {key: 'stddevPopulation', label: 'standard deviation (population, n)', value: stddevPopulation, text: twoDecimals.format(stddevPopulation)},
+    {key: 'years', label: 'years', value: years.join(' '), text: range(years)},
+    {key: 'missingYears', label: 'missing years', value: missingYears.join(' '), text: range(missingYears)},
+  ]
+  const missing = missingYears.length > 0 ? `; no population for ${missingYears.join(', ')}` : ''
+  return {
+    title: report.report,
+    headline: `US population ${fromYear}–${toYear}: mean ${whole.format(mean)}, standard deviation ${whole.format(stddev)} (sample, n−1) over ${count} years${missing}`,
+    fields: [field('statistic', (row) => row.key, {text: (row) => row.label}), field('value', (row) => row.value, {text: (row) => row.text})],
+    rows,
+    json: report,
+    omitted: 0,
+  }
+}
+
+function bestYearView(report: BestYearReport, limit: number | undefined): View<BestYearRow> {
+  const all = report.rows
+  const annual = all.filter((row) => row.basis === 'annual').length
+  const share = all.length === 0 ? 0 : (100 * annual) / all.length
+  const {rows, omitted} = limited(all, limit)
+  const fields = [
+    field<BestYearRow>('series_id', (row) => row.series_id),
+    field<BestYearRow>('year', (row) => row.year, {align: 'right'}),
+    field<BestYearRow>('value', (row) => row.value, {align: 'right'}),
+    field<BestYearRow>('basis', (row) => row.basis),
+  ]
+  if (all.some((row) => row.title !== undefined)) fields.push(field('title', (row) => row.title ?? ''))
+  return {
+    title: report.report,
+    headline: `${all.length} series, best year each: ${annual} (${share.toFixed(1)}%) scored on the annual average (Q05), ${all.length - annual} on the sum of Q01–Q04`,
+    fields,
+    rows,
+    json: {...report, rows},
+    omitted,
+  }
+}
+
+function seriesView(report: SeriesPopulationReport, limit: number | undefined): View<SeriesPopulationRow> {
+  const {seriesId, period} = report.parameters
+  const all = report.rows
+  const known = all.filter((row) => row.population !== null).length
+  const span = all.length === 0 ? '' : ` (${all[0]!.year}–${all.at(-1)!.year})`
+  const {rows, omitted} = limited(all, limit)
+  return {
+    title: report.report,
+    headline: `${seriesId} ${period}: ${all.length} years${span}, population known for ${known}`,
+    fields: [
+      field('series_id', (row) => row.series_id),
+      field('year', (row) => row.year, {align: 'right'}),
+      field('period', (row) => row.period),
+      field('value', (row) => row.value, {align: 'right'}),
+      field('population', (row) => row.population, {align: 'right', text: (row) => (row.population === null ? '—' : whole.format(row.population))}),
+    ],
+    rows,
+    json: {...report, rows},
+    omitted,
+  }
+}
+
+/** JSON on one line, with C1 controls escaped too (JSON.stringify leaves them raw). */
+const jsonLine = (value: unknown): string => JSON.stringify(value).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+
+const markdownCell = (text: string): string => sanitize(text).replaceAll('\\', '\\\\').replaceAll('|', '\\|')
+
+function renderView<Row>(view: View<Row>, format: ReportFormat, color: boolean): string {
+  const {fields, rows} = view
+  switch (format) {
+    case 'json':
+      return jsonLine(view.json)
+    case 'csv': {
+      const data = rows.map((row) => fields.map((f) => {
+        const value = f.value(row)
+        return typeof value === 'string' ? sanitize(value) : value
+      }))
+      return Papa.unparse({fields: fields.map((f) => f.header), data}, {newline: '\n', escapeFormulae: true})
+    }
+    case 'markdown': {
+      const line = (cells: string[]): string => `| ${cells.join(' | ')} |`
+      const table = [
+        line(fields.map((f) => f.header)),
+        line(fields.map((f) => (f.align === 'right' ? '---:' : '---'))),
+        ...rows.map((row) => line(fields.map((f) => markdownCell(f.text(row))))),
+      ]
+      return [`### ${view.title}`, '', sanitize(view.headline), '', ...table, ...footer(view, (text) => ['', `_${text}_`])].join('\n')
+    }
+    case 'table': {
+      const chalk = new Chalk({level: color ? 1 : 0})
+      const table = renderTable(rows, fields.map((f) => ({header: f.header, value: f.text, align: f.align})), (header) => chalk.bold(header))
+      return [chalk.bold.cyan(view.title), sanitize(view.headline), '', table, ...footer(view, (text) => [chalk.dim(text)])].join('\n')
+    }
+  }
+}
+
+function footer<Row>(view: View<Row>, wrap: (text: string) => string[]): string[] {
+  return view.omitted > 0 ? wrap(`… ${view.omitted} more row${view.omitted === 1 ? '' : 's'} not shown`) : []
+}
+
+/** One report in one format: table (headline, aligned columns), json (one line), csv or markdown. */
+export function renderReport(report: Report, format: ReportFormat, options: RenderOptions = {}): string {
+  const color = options.color ?? false
+  switch (report.report) {
+    case 'population_stats':
+      return renderView(populationView(report), format, color)
+    case 'best_year_by_series':
+      return renderView(bestYearView(report, options.limit), format, color)
+    case 'series_population':
+      return renderView(seriesView(report, options.limit), format, color)
+  }
+}
+
+/** Several reports: JSON one line each; the other formats separated by a blank line. */
+export function renderReports(reports: readonly Report[], format: ReportFormat, options: RenderOptions = {}): string {
+  return reports.map((report) => renderReport(report, format, options)).join(format === 'json' ? '\n' : '\n\n')
+}
