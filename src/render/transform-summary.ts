@@ -1,0 +1,38 @@
+import type {TransformSummary} from '../transform/index.js'
+import {formatBytes, renderResult, type RenderOptions, type SummaryRow} from './summary.js'
+import {renderTable} from './table.js'
+
+/** The closing table rows of a transform (also shown by `run`). */
+export const transformRows = (s: TransformSummary): SummaryRow[] => [
+  ['data file', s.dataFile],
+  ['bytes read', formatBytes(s.bytes)],
+  ['rows', s.rows],
+  ['series', s.series],
+  ['on the annual basis (Q05 only)', s.annualSeries],
+  ['rejected rows', s.rejected.count],
+  ['reports written', s.files.filter((file) => file.status === 'written').length],
+  ['reports unchanged', s.files.filter((file) => file.status === 'unchanged').length],
+]
+
+/** What `dataquest transform` prints: the first rejected rows, the reports written, the summary. */
+export function renderTransformSummary(summary: TransformSummary, options: RenderOptions): string {
+  const {count, samples} = summary.rejected
+  const rejected =
+    count === 0
+      ? []
+      : [
+          `${count} row${count === 1 ? '' : 's'} rejected (not summed)${count > samples.length ? `; the first ${samples.length}` : ''}:`,
+          renderTable(samples, [
+            {header: 'line', value: (row) => String(row.line), align: 'right'},
+            {header: 'reason', value: (row) => row.reason},
+            {header: 'text (tabs shown as |)', value: (row) => row.text.replaceAll('\t', ' | ')},
+          ]),
+          '',
+        ]
+  const files = summary.files.map((file) => ({
+    key: file.key,
+    action: file.status,
+    reason: file.status === 'written' ? 'content changed' : 'same content, not rewritten',
+  }))
+  return [...rejected, renderResult(`transform → ${summary.processed}`, files, transformRows(summary), options)].join('\n')
+}
