@@ -1,0 +1,67 @@
+import {Aws, Duration} from 'aws-cdk-lib'
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch'
+import * as iam from 'aws-cdk-lib/aws-iam'
+import type * as lambda from 'aws-cdk-lib/aws-lambda'
+import {SqsEventSource} from 'aws-cdk-lib/aws-lambda-event-sources'
+import * as s3 from 'aws-cdk-lib/aws-s3'
+import * as sqs from 'aws-cdk-lib/aws-sqs'
+import {Construct} from 'constructs'
+
+export interface ReportLogProps {
+  /** The bucket the reports are written to, and its ARN as a plain string (see Storage.processedArn). */
+  processed: s3.Bucket
+  processedArn: string
+  logger: lambda.IFunction
+  /** The logger's timeout; the queue's visibility timeout is six times it, as Lambda advises. */
+  loggerTimeout: Duration
+}
+
+export const MAX_RECEIVES = 3
+
+/** Processed bucket → (ObjectCreated *.json) → SQS → logger Lambda, with a dead-letter queue and its alarm. */
+export class ReportLog extends Construct {
+  readonly queue: sqs.Queue
+  readonly deadLetterQueue: sqs.Queue
+  readonly deadLetterAlarm: cloudwatch.Alarm
+
+  constructor(scope: Construct, id: string, props: ReportLogProps) {
+    super(scope, id)
+    const common: sqs.QueueProps = {encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true}
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {...common, retentionPeriod: Duration.days(14)})
+    this.queue = new sqs.Queue(this, 'Queue', {
+      ...common,
+      visibilityTimeout: Duration.seconds(props.loggerTimeout.toSeconds() * 6),
+      deadLetterQueue: {queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVES},
+    })
+
+    // S3 may send only this bucket's events, from this account.
+    const s3MaySend = this.queue.grantSendMessages(
+      new iam.ServicePrincipal('s3.amazonaws.com').withConditions({
+        ArnEquals: {'aws:SourceArn': props.processedArn},
+        StringEquals: {'aws:SourceAccount': Aws.ACCOUNT_ID},
+      }),
+    )
+    // The notification is set on the bucket itself rather than through bucket.addEventNotification,
+    // whose custom resource needs s3:PutBucketNotification on every bucket ('*').
+    const bucket = props.processed.node.defaultChild as s3.CfnBucket
+    bucket.notificationConfiguration = {
+      queueConfigurations: [
+        {event: 's3:ObjectCreated:*', queue: this.queue.queueArn, filter: {s3Key: {rules: [{name: 'suffix', value: '.json'}]}}},
+      ],
+    }
+    // S3 tests the destination when the notification is set, so the bucket waits for the policy.
+    s3MaySend.applyBefore(props.processed)
+
+    props.logger.addEventSource(new SqsEventSource(this.queue, {batchSize: 10, reportBatchItemFailures: true}))
+
+    this.deadLetterAlarm = this.deadLetterQueue
+      .metricApproximateNumberOfMessagesVisible({period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM})
+      .createAlarm(this, 'DeadLetterAlarm', {
+        alarmDescription: `A report notification failed ${MAX_RECEIVES} times and sits in the dead-letter queue; the logger's log group says why.`,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      })
+  }
+}

@@ -1,0 +1,75 @@
+import {CfnOutput, CfnParameter, Duration, Stack, type StackProps} from 'aws-cdk-lib'
+import type {Construct} from 'constructs'
+
+import {handlerFunction} from './functions.js'
+import {Pipeline} from './pipeline.js'
+import {ReportLog} from './report-log.js'
+import type {DataquestSettings} from './settings.js'
+import {grantStoreAccess, Storage} from './storage.js'
+
+export type DataquestStackProps = StackProps & DataquestSettings
+
+export const LOGGER_TIMEOUT = Duration.seconds(30)
+
+/**
+ * dataquest in AWS: a daily fetch → transform into S3, and every report written becomes an SQS
+ * message that the logger Lambda prints. The handlers are the CLI's library behind another door.
+ */
+export class DataquestStack extends Stack {
+  constructor(scope: Construct, id: string, props: DataquestStackProps) {
+    super(scope, id, props)
+
+    // A parameter, so the contact lives in the deployment, not in the source.
+    const contact = new CfnParameter(this, 'Contact', {
+      type: 'String',
+      description: 'Contact e-mail sent in the User-Agent to BLS, which refuses robots without one',
+      allowedPattern: '^[^@\\s]+@[^@\\s]+$',
+      constraintDescription: 'must be an e-mail address, e.g. you@example.com',
+    })
+
+    const storage = new Storage(this, 'Storage', props)
+    const rawLocation = `s3://${storage.raw.bucketName}/`
+
+    const fetch = handlerFunction(this, 'Fetch', {
+      handler: 'fetch',
+      description: 'dataquest fetch: BLS pr and the population API into the raw bucket',
+      timeout: Duration.minutes(10),
+      memorySize: 512,
+      environment: {DATAQUEST_RAW: rawLocation, DATAQUEST_CONTACT: contact.valueAsString},
+    })
+    grantStoreAccess(storage.raw, fetch, 'read', 'write', 'delete')
+
+    const transform = handlerFunction(this, 'Transform', {
+      handler: 'transform',
+      description: 'dataquest transform: the raw bucket into the three reports in the processed bucket',
+      timeout: Duration.minutes(5),
+      memorySize: 1024,
+      environment: {DATAQUEST_RAW: rawLocation, DATAQUEST_PROCESSED: `s3://${storage.processed.bucketName}/`},
+    })
+    grantStoreAccess(storage.raw, transform, 'read')
+    grantStoreAccess(storage.processed, transform, 'read', 'write')
+
+    const logger = handlerFunction(this, 'Logger', {
+      handler: 'logger',
+      description: 'dataquest consume (logger): logs each report written to the processed bucket',
+      timeout: LOGGER_TIMEOUT,
+      memorySize: 256,
+    })
+    grantStoreAccess(storage.processed, logger, 'read')
+
+    const pipeline = new Pipeline(this, 'Pipeline', {fetch, transform, schedule: props.schedule})
+    const reportLog = new ReportLog(this, 'ReportLog', {
+      processed: storage.processed,
+      processedArn: storage.processedArn,
+      logger,
+      loggerTimeout: LOGGER_TIMEOUT,
+    })
+
+    new CfnOutput(this, 'RawBucketName', {value: storage.raw.bucketName})
+    new CfnOutput(this, 'ProcessedBucketName', {value: storage.processed.bucketName})
+    new CfnOutput(this, 'StateMachineArn', {value: pipeline.stateMachine.stateMachineArn})
+    new CfnOutput(this, 'ReportQueueUrl', {value: reportLog.queue.queueUrl})
+    new CfnOutput(this, 'DeadLetterQueueUrl', {value: reportLog.deadLetterQueue.queueUrl})
+    new CfnOutput(this, 'LoggerLogGroup', {value: logger.logGroup.logGroupName})
+  }
+}
