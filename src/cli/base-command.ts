@@ -2,6 +2,7 @@ import {Command} from '@oclif/core'
 
 import type {AwsOptions} from '../aws/clients.js'
 import {type Locations, resolveLocations} from '../config/locations.js'
+import {createProgress, type Progress, progressMode} from '../render/progress.js'
 import {openStore} from '../stores/open.js'
 import type {Store} from '../stores/store.js'
 
@@ -20,6 +21,11 @@ export abstract class BaseCommand extends Command {
 
   protected store(location: string, flags: {endpoint?: string}): Store {
     return openStore(location, this.awsOptions(flags))
+  }
+
+  /** Progress on stderr: live on a terminal, plain lines elsewhere, warnings only with --json. */
+  protected progress(): Progress {
+    return createProgress({mode: progressMode({json: this.jsonEnabled(), isTTY: process.stderr.isTTY}), stream: process.stderr})
   }
 
   /** Progress and tables go to stderr-free stdout only when --json is off; JSON mode keeps stdout clean. */

@@ -1,6 +1,9 @@
 import {Flags} from '@oclif/core'
 
 import {DEFAULT_PROCESSED, DEFAULT_RAW} from '../config/locations.js'
+import {CONTACT_REASON} from '../http/user-agent.js'
+import {BLS_URL} from '../sources/bls.js'
+import {POPULATION_URL} from '../sources/population.js'
 
 // Raw/processed/bucket are resolved together (see config/locations.ts), so oclif's own `env`
 // is not used for them: a --bucket flag must win over DATAQUEST_RAW.
@@ -24,5 +27,31 @@ export const endpoint = Flags.string({
   env: 'AWS_ENDPOINT_URL',
   helpValue: 'URL',
 })
+
+// Upstream flags (fetch, run): oclif reads their env vars and prints env and default in --help.
+export const contact = Flags.string({
+  description: `your e-mail address or URL, sent in the User-Agent; ${CONTACT_REASON} (required)`,
+  env: 'DATAQUEST_CONTACT',
+  helpValue: 'EMAIL',
+})
+
+export const blsUrl = Flags.string({
+  description: 'the BLS directory listing to mirror into bls/pr/',
+  env: 'DATAQUEST_BLS_URL',
+  default: BLS_URL,
+  helpValue: 'URL',
+})
+
+export const populationUrl = Flags.string({
+  description: 'the DataUSA population API, stored as datausa/population.json',
+  env: 'DATAQUEST_POPULATION_URL',
+  default: POPULATION_URL,
+  helpValue: 'URL',
+})
+
+export const upstreamFlags = {contact, 'bls-url': blsUrl, 'population-url': populationUrl}
+
+/** How to give a contact, for the errors that need one. */
+export const CONTACT_HINT = 'set one with --contact you@example.com or the DATAQUEST_CONTACT environment variable'
 
 export const locationFlags = {raw, processed, bucket, endpoint}

@@ -23,7 +23,7 @@ type Manifest = Record<string, ManifestEntry>
 const isTempName = (name: string): boolean => name.startsWith('.') && name.endsWith('.tmp')
 
 /** Write a file atomically: a temp file in the same folder, then rename. */
-async function writeAtomically(target: string, body: Readable, expectedSize?: number): Promise<{md5: string; size: number}> {
+async function writeAtomically(target: string, body: Readable, expectedSize?: number, key = path.basename(target)): Promise<{md5: string; size: number}> {
   await mkdir(path.dirname(target), {recursive: true})
   const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`)
   const hashing = new HashingStream()
@@ -31,7 +31,7 @@ async function writeAtomically(target: string, body: Readable, expectedSize?: nu
   try {
     await pipeline(body, hashing, handle.createWriteStream())
     if (expectedSize !== undefined && hashing.bytes !== expectedSize) {
-      throw new SizeMismatchError(path.basename(target), expectedSize, hashing.bytes)
+      throw new SizeMismatchError(key, expectedSize, hashing.bytes)
     }
     await rename(temp, target)
     return {md5: hashing.digest(), size: hashing.bytes}
@@ -138,7 +138,7 @@ export class FolderStore implements Store {
 
   async write(key: string, body: Body, options: WriteOptions = {}): Promise<StoredObject> {
     const file = this.filePath(key)
-    const {md5, size} = await writeAtomically(file, toReadable(body), options.expectedSize)
+    const {md5, size} = await writeAtomically(file, toReadable(body), options.expectedSize, key)
     const {mtimeMs} = await stat(file)
     const metadata = {...options.metadata}
     await this.updateManifest((manifest) => {

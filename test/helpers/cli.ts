@@ -36,16 +36,21 @@ export async function runCommand(
   const writeErr = process.stderr.write
   process.stdout.write = ((chunk: string | Uint8Array) => out.push(String(chunk)) > 0) as typeof process.stdout.write
   process.stderr.write = ((chunk: string | Uint8Array) => err.push(String(chunk)) > 0) as typeof process.stderr.write
-  let exitCode = 0
+  let exitCode: number
   let error: Error | undefined
+  // With --json, oclif reports a failure by setting process.exitCode instead of throwing.
+  const savedExitCode = process.exitCode
+  process.exitCode = undefined
   try {
     await command.run(argv, config)
+    exitCode = Number(process.exitCode ?? 0)
   } catch (caught) {
     error = caught as Error
     const oclif = (caught as {oclif?: {exit?: number}}).oclif
     exitCode = oclif?.exit ?? 1
     if (exitCode !== 0) err.push(`${(caught as Error).message}\n`)
   } finally {
+    process.exitCode = savedExitCode
     process.stdout.write = writeOut
     process.stderr.write = writeErr
     for (const [key, value] of Object.entries(saved)) {

@@ -27,6 +27,8 @@ import {projectRoot} from './cli.js'
 export interface UpstreamFile {
   body: Buffer
   lastModified: Date
+  /** What the listing claims instead of the truth (a stale or lying listing). */
+  listed?: {size?: number; date?: Date}
 }
 
 /** A canned answer served instead of the normal one (see `failNext`). */
@@ -190,7 +192,9 @@ export async function startUpstream(t?: Test): Promise<UpstreamServer> {
   const listing = (): string => {
     const lines = [...server.files.entries()]
       .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([name, file]) => listingLine(`${LISTING_PATH}${encodeURIComponent(name)}`, name, file.body.length, file.lastModified))
+      .map(([name, file]) =>
+        listingLine(`${LISTING_PATH}${encodeURIComponent(name)}`, name, file.listed?.size ?? file.body.length, file.listed?.date ?? file.lastModified),
+      )
     for (const link of server.extraLinks) {
       lines.push(listingLine(link.href, link.text ?? link.href, link.size ?? 1, link.date ?? new Date(Date.UTC(2024, 5, 6, 8, 30))))
     }

@@ -1,0 +1,76 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../cli/base-command.js'
+import {bucket, CONTACT_HINT, endpoint, raw, upstreamFlags} from '../cli/flags.js'
+import {FetchError, type FetchSummary, fetchUpstream} from '../fetch/index.js'
+import {MissingContactError} from '../http/user-agent.js'
+import {useColor} from '../render/progress.js'
+import {fetchRows, formatBytes, renderResult} from '../render/summary.js'
+import {UpstreamForbiddenError} from '../sources/bls.js'
+
+export default class Fetch extends BaseCommand {
+  static override summary = 'Mirror the BLS pr directory and the DataUSA population API into the raw store.'
+  static override description = `Files added upstream are added, changed ones replaced, removed ones deleted; an unchanged
+upstream costs two requests (the listing and the API) and writes nothing. A listing that yields
+no files, or would delete more than half of what is stored, changes nothing unless --force.`
+
+  static override examples = [
+    '<%= config.bin %> fetch --contact you@example.com',
+    '<%= config.bin %> fetch --contact you@example.com --bucket my-bucket',
+    '<%= config.bin %> fetch --dry-run --json',
+  ]
+
+  static override flags = {
+    raw,
+    bucket,
+    endpoint,
+    ...upstreamFlags,
+    force: Flags.boolean({description: 'override the deletion guard (empty listing, or deleting more than half)'}),
+    'dry-run': Flags.boolean({description: 'show the plan; write and delete nothing'}),
+  }
+
+  async run(): Promise<FetchSummary> {
+    const {flags} = await this.parse(Fetch)
+    const store = this.store(this.locations(flags).raw, flags)
+    const progress = this.progress()
+    try {
+      const summary = await progress.step(
+        `Fetch BLS pr and population into ${store.location}`,
+        (step) => {
+          let done = 0
+          let total = 0
+          return fetchUpstream({
+            store,
+            contact: flags.contact,
+            version: this.config.version,
+            blsUrl: flags['bls-url'],
+            populationUrl: flags['population-url'],
+            force: flags.force,
+            dryRun: flags['dry-run'],
+            onProgress: (event) => {
+              if (event.type === 'warning') progress.warn(event.message)
+              else if (event.type === 'retry') progress.warn(`retrying ${event.url} in ${(event.delayMs / 1000).toFixed(1)}s (${event.reason})`)
+              else if (event.type === 'planned') total = Object.values(event.counts).reduce((a, b) => a + b, 0)
+              else step.update(`${++done}/${total + 1} files, ${event.file.key}`)
+            },
+          })
+        },
+        (s) => `${s.added} added, ${s.replaced} replaced, ${s.deleted} deleted, ${s.unchanged} unchanged, ${formatBytes(s.bytes)}`,
+      )
+      this.show(summary)
+      return summary
+    } catch (error) {
+      if (error instanceof FetchError && !this.jsonEnabled()) this.show(error.summary)
+      const needsContact =
+        error instanceof MissingContactError || (error instanceof FetchError && error.causes.some((cause) => cause instanceof UpstreamForbiddenError))
+      if (needsContact) (error as Error).message += `; ${CONTACT_HINT}`
+      this.error(error as Error, {exit: 1})
+    }
+  }
+
+  private show(summary: FetchSummary): void {
+    if (this.jsonEnabled()) return
+    const title = summary.dryRun ? 'fetch plan (dry run)' : 'fetch'
+    this.log(renderResult(title, summary.files, fetchRows(summary), {color: useColor(process.stdout, process.env)}))
+  }
+}

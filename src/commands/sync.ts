@@ -1,0 +1,72 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../cli/base-command.js'
+import {endpoint} from '../cli/flags.js'
+import {bucketLocations, DEFAULT_RAW} from '../config/locations.js'
+import {useColor} from '../render/progress.js'
+import {formatBytes, renderResult, syncRows} from '../render/summary.js'
+import {SyncError, type SyncSummary, syncStores} from '../sync/index.js'
+
+export default class Sync extends BaseCommand {
+  static override summary = 'Copy one store to another, uploading only what differs (MD5 vs ETag or stored MD5).'
+  static override description = `Plans first (lists both sides), then uploads new and changed files and deletes target
+objects the source lacks (unless --no-delete). Works folder→S3, S3→folder and folder→folder.`
+
+  static override examples = [
+    '<%= config.bin %> sync --bucket my-bucket',
+    '<%= config.bin %> sync --from s3://my-bucket/raw/ --to ./backup/raw',
+    '<%= config.bin %> sync --to s3://my-bucket/raw/ --dry-run --json',
+  ]
+
+  static override flags = {
+    from: Flags.string({description: 'source store: a folder or s3://bucket/prefix', default: DEFAULT_RAW, helpValue: 'LOC'}),
+    to: Flags.string({description: 'target store: a folder or s3://bucket/prefix (wins over --bucket)', helpValue: 'LOC'}),
+    bucket: Flags.string({description: 'shorthand for --to s3://NAME/raw/', env: 'DATAQUEST_BUCKET', helpValue: 'NAME'}),
+    endpoint,
+    delete: Flags.boolean({description: 'delete target objects the source lacks (--no-delete keeps them)', allowNo: true, default: true}),
+    force: Flags.boolean({description: 'override the deletion guard (empty source, or deleting more than half)'}),
+    'dry-run': Flags.boolean({description: 'show the plan; upload and delete nothing'}),
+  }
+
+  async run(): Promise<SyncSummary> {
+    const {flags} = await this.parse(Sync)
+    const to = flags.to ?? (flags.bucket ? bucketLocations(flags.bucket).raw : undefined)
+    if (!to) this.error('sync needs a target: --to LOC, or --bucket NAME (or DATAQUEST_BUCKET) for s3://NAME/raw/', {exit: 1})
+    const source = this.store(flags.from, flags)
+    const target = this.store(to, flags)
+    if (source.location === target.location) this.error(`--from and --to are the same store (${source.location})`, {exit: 1})
+    const progress = this.progress()
+    try {
+      const summary = await progress.step(
+        `Sync ${source.location} → ${target.location}`,
+        (step) => {
+          let done = 0
+          let total = 0
+          return syncStores({
+            source,
+            target,
+            delete: flags.delete,
+            force: flags.force,
+            dryRun: flags['dry-run'],
+            onProgress: (event) => {
+              if (event.type === 'planned') total = Object.values(event.counts).reduce((a, b) => a + b, 0)
+              else step.update(`${++done}/${total} files, ${event.file.key}`)
+            },
+          })
+        },
+        (s) => `${s.uploaded} uploaded, ${s.deleted} deleted, ${s.unchanged} unchanged, ${formatBytes(s.bytes)}`,
+      )
+      this.show(summary)
+      return summary
+    } catch (error) {
+      if (error instanceof SyncError) this.show(error.summary)
+      this.error(error as Error, {exit: 1})
+    }
+  }
+
+  private show(summary: SyncSummary): void {
+    if (this.jsonEnabled()) return
+    const title = summary.dryRun ? 'sync plan (dry run)' : 'sync'
+    this.log(renderResult(title, summary.files, syncRows(summary), {color: useColor(process.stdout, process.env)}))
+  }
+}

@@ -1,0 +1,85 @@
+import {describeError, MAX_CONCURRENT_REQUESTS, type HttpClient, type HttpResponse} from '../http/client.js'
+import {blsGet, type ListingEntry} from '../sources/bls.js'
+import {SizeMismatchError, type Store} from '../stores/store.js'
+import {mapLimit} from '../util/concurrency.js'
+import {type FetchAction, type FetchPlan, type PlannedFile, SOURCE_META} from './plan.js'
+
+/** What happened to one file. */
+export interface FileResult {
+  key: string
+  action: FetchAction
+  reason: string
+  /** Bytes written to the store. */
+  bytes?: number
+  /** Set when the action failed; the previous copy was kept. */
+  error?: string
+}
+
+export interface ApplyContext {
+  store: Store
+  client: HttpClient
+  /** Called as each file is done (or has failed). */
+  onFile?: (result: FileResult) => void
+}
+
+export const resultOf = ({key, action, reason}: PlannedFile, extra: Partial<FileResult> = {}): FileResult => ({key, action, reason, ...extra})
+
+function sourceMetadata(entry: ListingEntry, response: HttpResponse, stored: Record<string, string> = {}): Record<string, string> {
+  const metadata: Record<string, string> = {[SOURCE_META.size]: String(entry.size), [SOURCE_META.date]: entry.date}
+  const lastModified = response.headers.get('last-modified') ?? stored[SOURCE_META.lastModified]
+  const etag = response.headers.get('etag') ?? stored[SOURCE_META.etag]
+  if (lastModified) metadata[SOURCE_META.lastModified] = lastModified
+  if (etag) metadata[SOURCE_META.etag] = etag
+  return metadata
+}
+
+/** If-Modified-Since / If-None-Match from what the store remembers of the upstream copy. */
+function conditionalHeaders(file: PlannedFile): Record<string, string> {
+  // Only worth asking when the size still matches: a new size means new content, whatever the date says.
+  if (file.action !== 'replace' || file.stored!.size !== file.entry!.size) return {}
+  const {[SOURCE_META.lastModified]: since, [SOURCE_META.etag]: etag} = file.stored!.metadata
+  return {...(since ? {'if-modified-since': since} : {}), ...(etag ? {'if-none-match': etag} : {})}
+}
+
+async function download(file: PlannedFile, {store, client}: ApplyContext): Promise<FileResult> {
+  const entry = file.entry!
+  // identity: the bytes on the wire are the file's bytes, so Content-Length and the listing size apply.
+  const headers = {'accept-encoding': 'identity', ...conditionalHeaders(file)}
+  return blsGet(client, entry.url, headers, async (response) => {
+    if (response.status === 304) {
+      // Upstream confirms our copy; rewrite it from the store with fresh metadata so the next listing matches.
+      const metadata = sourceMetadata(entry, response, file.stored!.metadata)
+      await store.write(file.key, await store.read(file.key), {expectedSize: entry.size, metadata})
+      return resultOf(file, {action: 'unchanged', reason: `${file.reason}; not modified (304), metadata refreshed`})
+    }
+    const declared = response.headers.get('content-length')
+    if (declared !== null && Number(declared) !== entry.size) {
+      throw new Error(`the server announced ${declared} bytes but the listing says ${entry.size} (changed during the fetch? try again)`)
+    }
+    const written = await store.write(file.key, response.stream(), {expectedSize: entry.size, metadata: sourceMetadata(entry, response)})
+    return resultOf(file, {bytes: written.size})
+  })
+}
+
+async function applyOne(file: PlannedFile, context: ApplyContext): Promise<FileResult> {
+  try {
+    if (file.action === 'unchanged') return resultOf(file)
+    if (file.action === 'delete') {
+      await context.store.delete(file.key)
+      return resultOf(file)
+    }
+    return await download(file, context)
+  } catch (error) {
+    const message = error instanceof SizeMismatchError ? error.message : `${file.key}: ${describeError(error)}; the previous copy was kept`
+    return resultOf(file, {error: message})
+  }
+}
+
+/** Carry out a plan: downloads stream into the store, a failed file keeps its previous copy. */
+export async function applyFetch(plan: FetchPlan, context: ApplyContext): Promise<FileResult[]> {
+  return mapLimit(plan.files, MAX_CONCURRENT_REQUESTS, async (file) => {
+    const result = await applyOne(file, context)
+    context.onFile?.(result)
+    return result
+  })
+}

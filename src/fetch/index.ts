@@ -1,0 +1,133 @@
+import {HttpClient, type HttpClientOptions, type RetryEvent} from '../http/client.js'
+import {userAgent} from '../http/user-agent.js'
+import {BLS_URL, readListing} from '../sources/bls.js'
+import {POPULATION_URL, readPopulation} from '../sources/population.js'
+import {md5Hex} from '../stores/md5.js'
+import type {Store} from '../stores/store.js'
+import {DeletionGuardError} from '../sync/deletion-guard.js'
+import {applyFetch, type FileResult, resultOf} from './apply.js'
+import {BLS_PREFIX, type FetchAction, planFetch, planPopulation, POPULATION_KEY} from './plan.js'
+
+export {BLS_PREFIX, POPULATION_KEY} from './plan.js'
+export type {FileResult} from './apply.js'
+
+export interface FetchOptions {
+  /** The raw store. */
+  store: Store
+  /** E-mail address or URL for the User-Agent; BLS refuses requests without one. */
+  contact: string | undefined
+  /** dataquest's version, for the User-Agent. */
+  version?: string
+  blsUrl?: string
+  populationUrl?: string
+  /** Override the deletion guard. */
+  force?: boolean
+  /** Plan only: read the listing and the API, write nothing. */
+  dryRun?: boolean
+  /** Timeouts and retry pacing (tests shorten them). */
+  http?: Omit<HttpClientOptions, 'userAgent' | 'onRetry'>
+  onProgress?: (event: FetchEvent) => void
+}
+
+export type FetchEvent =
+  | {type: 'planned'; counts: Record<FetchAction, number>}
+  | {type: 'file'; file: FileResult}
+  | {type: 'warning'; message: string}
+  | ({type: 'retry'} & RetryEvent)
+
+export interface FetchSummary {
+  store: string
+  dryRun: boolean
+  added: number
+  replaced: number
+  deleted: number
+  unchanged: number
+  failed: number
+  /** Bytes written to the store. */
+  bytes: number
+  /** Body bytes received from upstream (listing and API included). */
+  downloaded: number
+  /** Upstream HTTP requests, retries included. */
+  requests: number
+  files: FileResult[]
+  warnings: string[]
+  errors: string[]
+}
+
+/** Some part of the fetch failed; `summary` tells what was done anyway. */
+export class FetchError extends Error {
+  constructor(readonly summary: FetchSummary, readonly causes: Error[]) {
+    super(causes.map((cause) => cause.message).join('; '))
+    this.name = 'FetchError'
+  }
+}
+
+const countOf = (files: readonly {action: FetchAction; error?: string}[], action: FetchAction): number =>
+  files.filter((file) => file.action === action && !file.error).length
+
+/**
+ * Mirror the BLS `pr` directory into `bls/pr/` and the population API into
+ * `datausa/population.json` of the raw store, incrementally. Throws MissingContactError before any
+ * request without a contact, and FetchError (after doing what it could) when any part failed.
+ */
+export async function fetchUpstream(options: FetchOptions): Promise<FetchSummary> {
+  const {store, dryRun = false} = options
+  const emit = options.onProgress ?? (() => {})
+  const client = new HttpClient({...options.http, userAgent: userAgent(options.version ?? 'unknown', options.contact), onRetry: (event) => emit({type: 'retry', ...event})})
+  // The store first: a wrong bucket or folder fails before anything is asked of upstream.
+  const [stored, storedPopulation] = await Promise.all([store.list(BLS_PREFIX), store.stat(POPULATION_KEY)])
+  const [listing, population] = await Promise.allSettled([
+    readListing(client, options.blsUrl ?? BLS_URL),
+    readPopulation(client, options.populationUrl ?? POPULATION_URL),
+  ])
+  const causes: Error[] = []
+  const warnings: string[] = []
+  const files: FileResult[] = []
+  const record = (file: FileResult): void => {
+    files.push(file)
+    emit({type: 'file', file})
+  }
+
+  if (population.status === 'fulfilled') {
+    const plan = planPopulation(md5Hex(population.value.canonical), storedPopulation)
+    if (!dryRun && plan.action !== 'unchanged') {
+      const written = await store.write(POPULATION_KEY, population.value.canonical, {contentType: 'application/json'})
+      record(resultOf(plan, {bytes: written.size}))
+    } else record(resultOf(plan))
+  } else causes.push(population.reason as Error)
+
+  if (listing.status === 'fulfilled') {
+    for (const message of listing.value.warnings) {
+      warnings.push(message)
+      emit({type: 'warning', message})
+    }
+    const plan = planFetch(listing.value.entries, stored, {force: options.force})
+    const counts = {add: 0, replace: 0, delete: 0, unchanged: 0}
+    for (const file of plan.files) counts[file.action]++
+    emit({type: 'planned', counts})
+    if (plan.refusal) causes.push(new DeletionGuardError(plan.refusal))
+    else if (dryRun) plan.files.forEach((file) => record(resultOf(file)))
+    else await applyFetch(plan, {store, client, onFile: record})
+  } else causes.push(listing.reason as Error)
+
+  files.sort((a, b) => (a.key < b.key ? -1 : 1))
+  const failures = files.filter((file) => file.error)
+  causes.push(...failures.map((file) => new Error(file.error)))
+  const summary: FetchSummary = {
+    store: store.location,
+    dryRun,
+    added: countOf(files, 'add'),
+    replaced: countOf(files, 'replace'),
+    deleted: countOf(files, 'delete'),
+    unchanged: countOf(files, 'unchanged'),
+    failed: failures.length,
+    bytes: files.reduce((sum, file) => sum + (file.bytes ?? 0), 0),
+    downloaded: client.bytesReceived,
+    requests: client.requests,
+    files,
+    warnings,
+    errors: causes.map((cause) => cause.message),
+  }
+  if (causes.length > 0) throw new FetchError(summary, causes)
+  return summary
+}

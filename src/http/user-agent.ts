@@ -1,0 +1,19 @@
+/** Why a contact is required, for messages that ask for one. */
+export const CONTACT_REASON = 'BLS answers 403 Forbidden to robots whose User-Agent carries no contact (an e-mail address or URL)'
+
+export class MissingContactError extends Error {
+  constructor(detail = 'no contact given') {
+    super(`${detail}: ${CONTACT_REASON}`)
+    this.name = 'MissingContactError'
+  }
+}
+
+/** `dataquest/<version> (+<contact>)`; refuses a missing contact or one that would break the header. */
+export function userAgent(version: string, contact: string | undefined): string {
+  const trimmed = contact?.trim() ?? ''
+  if (trimmed === '') throw new MissingContactError()
+  if (!/^[\x21-\x7e]+$/.test(trimmed) || /[()]/.test(trimmed)) {
+    throw new MissingContactError(`contact ${JSON.stringify(trimmed)} is not a plain e-mail address or URL`)
+  }
+  return `dataquest/${version} (+${trimmed})`
+}

@@ -1,0 +1,127 @@
+import {HttpStatusError, type HttpClient, type HttpResponse} from '../http/client.js'
+import {CONTACT_REASON} from '../http/user-agent.js'
+
+/** The BLS productivity (`pr`) directory. */
+export const BLS_URL = 'https://download.bls.gov/pub/time.series/pr/'
+
+/** One file of the directory listing. */
+export interface ListingEntry {
+  /** Plain file name (no `/`), also the last segment of `url`. */
+  name: string
+  url: string
+  size: number
+  /** The listing's date and time, normalised to `YYYY-MM-DDTHH:MM` (the server's local time). */
+  date: string
+}
+
+export interface Listing {
+  entries: ListingEntry[]
+  /** Links that were skipped, and why. */
+  warnings: string[]
+}
+
+export class UpstreamForbiddenError extends Error {
+  constructor(readonly url: string) {
+    super(`${url} answered 403 Forbidden: ${CONTACT_REASON}; check that the contact is set and real`)
+    this.name = 'UpstreamForbiddenError'
+  }
+}
+
+const ENTITIES: Record<string, string> = {amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'"}
+const decodeEntities = (text: string): string => text.replace(/&(amp|lt|gt|quot|#39);/g, (_, name: string) => ENTITIES[name]!)
+
+// `  6/6/2024  8:30 AM      1504795 ` — what IIS prints before each link (`<dir>` for folders).
+const IIS_PREFIX = /(\d{1,2})\/(\d{1,2})\/(\d{4})\s+(\d{1,2}):(\d{2})\s*([AP]M)\s+(\d+|<dir>)\s*$/i
+const ANCHOR = /<a\s[^>]*?href\s*=\s*"([^"]*)"[^>]*>([\s\S]*?)<\/a>/gi
+
+const pad = (n: number | string): string => String(n).padStart(2, '0')
+
+/** Why `href` cannot be taken as a plain file of the listed directory, or its file name. */
+function fileNameOf(href: string, base: URL): {name: string} | {problem: string} {
+  if (href.split(/[/\\]/).some((segment) => segment === '..' || /^(%2e){2}$/i.test(segment))) return {problem: 'contains ..'}
+  let url: URL
+  try {
+    url = new URL(href, base)
+  } catch {
+    return {problem: 'not a valid URL'}
+  }
+  if (url.origin !== base.origin) return {problem: `points to another host (${url.origin})`}
+  if (url.search !== '' || url.hash !== '') return {problem: 'carries a query or fragment'}
+  if (!url.pathname.startsWith(base.pathname)) return {problem: `points outside ${base.pathname}`}
+  const rest = url.pathname.slice(base.pathname.length)
+  if (rest === '' || rest.includes('/')) return {problem: 'is not a plain file name (a sub-path or folder)'}
+  let name: string
+  try {
+    name = decodeURIComponent(rest)
+  } catch {
+    return {problem: 'is not valid percent-encoding'}
+  }
+  // eslint-disable-next-line no-control-regex
+  if (name === '.' || /[/\\\u0000-\u001f\u007f]/.test(name)) return {problem: 'is not a plain file name'}
+  return {name}
+}
+
+/**
+ * Parse an IIS directory listing. Only plain files directly under the listed directory are kept;
+ * the parent link is dropped silently and anything else odd is dropped with a warning, so nothing
+ * can be written outside the store's root.
+ */
+export function parseListing(html: string, listingUrl: string): Listing {
+  const base = new URL(listingUrl)
+  if (!base.pathname.endsWith('/')) base.pathname += '/'
+  const entries: ListingEntry[] = []
+  const warnings: string[] = []
+  let previousEnd = 0
+  for (const match of html.matchAll(ANCHOR)) {
+    // The text between the previous link and this one holds this line's date, time and size.
+    const before = decodeEntities(html.slice(previousEnd, match.index).replace(/<[^>]*>/g, ' '))
+    previousEnd = match.index + match[0].length
+    const href = decodeEntities(match[1]!)
+    const text = decodeEntities(match[2]!.replace(/<[^>]*>/g, '')).trim()
+    if (/parent directory/i.test(text)) continue
+    const skip = (why: string): void => {
+      warnings.push(`skipped listing link ${JSON.stringify(href)}: ${why}`)
+    }
+    const found = fileNameOf(href, base)
+    if ('problem' in found) {
+      skip(found.problem)
+      continue
+    }
+    const line = IIS_PREFIX.exec(before)
+    if (!line) {
+      skip('no date and size before it (not an IIS listing line)')
+      continue
+    }
+    const [, month, day, year, hour, minute, half, size] = line as unknown as string[]
+    if (size!.toLowerCase() === '<dir>') {
+      skip('is a folder')
+      continue
+    }
+    if (entries.some((entry) => entry.name === found.name)) {
+      skip('listed twice')
+      continue
+    }
+    const hours = (Number(hour) % 12) + (half!.toUpperCase() === 'PM' ? 12 : 0)
+    entries.push({
+      name: found.name,
+      url: new URL(encodeURIComponent(found.name), base).href,
+      size: Number(size),
+      date: `${year}-${pad(month!)}-${pad(day!)}T${pad(hours)}:${minute}`,
+    })
+  }
+  return {entries: entries.sort((a, b) => (a.name < b.name ? -1 : 1)), warnings}
+}
+
+/** GET from BLS, turning a 403 into the contact hint. */
+export async function blsGet<T>(client: HttpClient, url: string, headers: Record<string, string>, consume: (response: HttpResponse) => Promise<T>): Promise<T> {
+  try {
+    return await client.get(url, headers, consume)
+  } catch (error) {
+    throw error instanceof HttpStatusError && error.status === 403 ? new UpstreamForbiddenError(url) : error
+  }
+}
+
+export async function readListing(client: HttpClient, listingUrl: string): Promise<Listing> {
+  const html = await blsGet(client, listingUrl, {accept: 'text/html'}, (response) => response.text())
+  return parseListing(html, listingUrl)
+}

@@ -1,0 +1,353 @@
+import {mkdtemp, readdir, readFile, stat} from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import {buffer} from 'node:stream/consumers'
+
+import t, {type Test} from 'tap'
+
+import Fetch from '../src/commands/fetch.js'
+import {FetchError, type FetchEvent, type FetchOptions, fetchUpstream} from '../src/fetch/index.js'
+import {planFetch, planPopulation, POPULATION_KEY, SOURCE_META} from '../src/fetch/plan.js'
+import {MissingContactError} from '../src/http/user-agent.js'
+import {UpstreamForbiddenError} from '../src/sources/bls.js'
+import {canonicalJson} from '../src/sources/population.js'
+import {FolderStore, MANIFEST_NAME} from '../src/stores/folder.js'
+import {md5Hex} from '../src/stores/md5.js'
+import {openStore} from '../src/stores/open.js'
+import type {Store} from '../src/stores/store.js'
+import {DeletionGuardError} from '../src/sync/deletion-guard.js'
+import {runCommand} from './helpers/cli.js'
+import {startEmulator} from './helpers/fauxqs.js'
+import {loadSnapshot, sampleFiles, serveFiles, serveSnapshot, startUpstream, type UpstreamServer} from './helpers/upstream.js'
+
+const CONTACT = 'tests@example.com'
+const tempDir = (): Promise<string> => mkdtemp(path.join(os.tmpdir(), 'dataquest-fetch-'))
+const content = async (store: Store, key: string): Promise<Buffer> => buffer(await store.read(key))
+
+/** Every file under `root` with its mtime: equal snapshots mean nothing was written. */
+async function mtimes(root: string): Promise<Record<string, number>> {
+  const entries = await readdir(root, {recursive: true, withFileTypes: true})
+  const files = entries.filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name))
+  return Object.fromEntries(await Promise.all(files.map(async (file) => [path.relative(root, file), (await stat(file)).mtimeMs] as const)))
+}
+
+interface Setup {
+  upstream: UpstreamServer
+  root: string
+  store: FolderStore
+  options: FetchOptions
+}
+
+/** A served sample directory and an empty folder store; retries paced for tests. */
+async function setup(t: Test): Promise<Setup> {
+  const upstream = await startUpstream(t)
+  serveFiles(upstream)
+  const root = await tempDir()
+  const store = new FolderStore(root)
+  return {upstream, root, store, options: {store, contact: CONTACT, version: '9.9.9', blsUrl: upstream.blsUrl, populationUrl: upstream.populationUrl, http: {backoffMs: 1, timeoutMs: 5000}}}
+}
+
+t.test('first fetch mirrors every listed file and the population API', async (t) => {
+  const {upstream, root, store, options} = await setup(t)
+  const events: FetchEvent[] = []
+  const summary = await fetchUpstream({...options, onProgress: (event) => events.push(event)})
+  const files = sampleFiles()
+  for (const [name, body] of Object.entries(files)) t.equal((await content(store, `bls/pr/${name}`)).toString(), body, `${name} byte-identical`)
+  t.match(summary, {added: 4, replaced: 0, deleted: 0, unchanged: 0, failed: 0, requests: 5, warnings: [], errors: []})
+  t.equal(summary.bytes, Object.values(files).reduce((n, body) => n + Buffer.byteLength(body), 0) + (await stat(path.join(root, POPULATION_KEY))).size)
+  t.ok(summary.downloaded > summary.bytes, 'the listing and the API body count as downloaded')
+  t.equal(upstream.requests.total, 5)
+  t.ok(upstream.log.every((request) => request.userAgent === `dataquest/9.9.9 (+${CONTACT})`), 'every request names the contact')
+  t.ok(upstream.log.filter((request) => request.target.startsWith('file:')).every((request) => request.headers['accept-encoding'] === 'identity'))
+  t.same(events.find((event) => event.type === 'planned'), {type: 'planned', counts: {add: 3, replace: 0, delete: 0, unchanged: 0}})
+  t.equal(events.filter((event) => event.type === 'file').length, 4)
+
+  const stored = await store.stat('bls/pr/pr.txt')
+  t.same(stored?.metadata, {
+    [SOURCE_META.size]: String(Buffer.byteLength(files['pr.txt']!)),
+    [SOURCE_META.date]: '2024-06-06T08:30',
+    [SOURCE_META.lastModified]: 'Thu, 06 Jun 2024 08:30:00 GMT',
+    [SOURCE_META.etag]: `"${md5Hex(files['pr.txt']!)}"`,
+  })
+  const population = JSON.parse(await readFile(path.join(root, POPULATION_KEY), 'utf8'))
+  t.same(Object.keys(population.annotations), [...Object.keys(population.annotations)].sort(), 'keys stored sorted')
+  t.equal(population.data.length, 7)
+})
+
+t.test('an unchanged upstream costs two requests and writes nothing', async (t) => {
+  const {upstream, root, options} = await setup(t)
+  await fetchUpstream(options)
+  const before = await mtimes(root)
+  upstream.resetCounts()
+  const summary = await fetchUpstream(options)
+  t.equal(upstream.requests.total, 2)
+  t.same({listing: upstream.requests.listing, population: upstream.requests.population}, {listing: 1, population: 1})
+  t.match(summary, {added: 0, replaced: 0, deleted: 0, unchanged: 4, bytes: 0, requests: 2})
+  t.same(await mtimes(root), before, 'no file touched, though the API reordered its annotations')
+  t.not(upstream.log.length, 0)
+})
+
+t.test('changed, added and removed upstream files', async (t) => {
+  const {upstream, store, options} = await setup(t)
+  await fetchUpstream(options)
+  const series = 'series_id\tsector_code\r\nPRS30006011\t3000\r\nPRS30006012\t3000\r\n'
+  upstream.setFile('pr.series', series, new Date(Date.UTC(2024, 6, 1)))
+  upstream.setFile('pr.class', 'class_code\tclass_text\r\n')
+  upstream.removeFile('pr.txt')
+  upstream.resetCounts()
+  const summary = await fetchUpstream(options)
+  t.match(summary, {added: 1, replaced: 1, deleted: 1, unchanged: 2})
+  t.match(summary.files.find((file) => file.key === 'bls/pr/pr.series')?.reason, `size ${sampleFiles()['pr.series']!.length} → ${series.length}, date 2024-06-06T08:30 → 2024-07-01T00:00`)
+  t.equal((await content(store, 'bls/pr/pr.series')).toString(), upstream.files.get('pr.series')!.body.toString())
+  t.equal((await content(store, 'bls/pr/pr.class')).toString(), 'class_code\tclass_text\r\n')
+  t.equal(await store.stat('bls/pr/pr.txt'), undefined)
+  t.equal(upstream.requests.total, 4, 'listing, API and the two changed files')
+  t.notOk(upstream.log.some((request) => request.headers['if-modified-since']), 'a new size needs no conditional request')
+})
+
+t.test('a new date with the same content: a conditional GET, a 304, and metadata refreshed', async (t) => {
+  const {upstream, store, options} = await setup(t)
+  await fetchUpstream(options)
+  upstream.setFile('pr.txt', sampleFiles()['pr.txt']!, new Date(Date.UTC(2024, 6, 1, 9)))
+  upstream.resetCounts()
+  const summary = await fetchUpstream(options)
+  const asked = upstream.log.find((request) => request.target === 'file:pr.txt')
+  t.match(asked, {status: 304, headers: {'if-none-match': `"${md5Hex(sampleFiles()['pr.txt']!)}"`, 'if-modified-since': 'Thu, 06 Jun 2024 08:30:00 GMT'}})
+  t.match(summary.files.find((f) => f.key === 'bls/pr/pr.txt'), {action: 'unchanged', reason: /date 2024-06-06T08:30 → 2024-07-01T09:00; not modified \(304\)/})
+  t.match(summary, {bytes: 0, requests: 3})
+  t.match((await store.stat('bls/pr/pr.txt'))?.metadata, {[SOURCE_META.date]: '2024-07-01T09:00', [SOURCE_META.lastModified]: 'Mon, 01 Jul 2024 09:00:00 GMT'})
+  upstream.resetCounts()
+  t.match(await fetchUpstream(options), {unchanged: 4, requests: 2}, 'the refreshed metadata matches the listing')
+})
+
+t.test('no contact: fails before any request, explaining why', async (t) => {
+  const {upstream, options} = await setup(t)
+  await t.rejects(fetchUpstream({...options, contact: undefined}), MissingContactError)
+  await t.rejects(fetchUpstream({...options, contact: '  '}), /no contact given: BLS answers 403/)
+  await t.rejects(fetchUpstream({...options, contact: 'me (at) example'}), /not a plain e-mail address or URL/)
+  t.equal(upstream.requests.total, 0)
+
+  const result = await runCommand(Fetch, ['--raw', options.store.location, '--bls-url', upstream.blsUrl, '--population-url', upstream.populationUrl], {DATAQUEST_CONTACT: undefined})
+  t.equal(result.exitCode, 1)
+  t.match(result.stderr, /BLS answers 403 Forbidden to robots whose User-Agent carries no contact.*--contact you@example.com or the DATAQUEST_CONTACT/)
+  t.equal(upstream.requests.total, 0, 'the command made no request either')
+})
+
+t.test('a 403 from BLS gets the contact hint, and the previous copies stay', async (t) => {
+  const {upstream, store, options} = await setup(t)
+  await fetchUpstream(options)
+  upstream.failNext('listing', {status: 403, body: '<html>Access Denied</html>'})
+  const error = await fetchUpstream(options).catch((caught: unknown) => caught)
+  t.type(error, FetchError)
+  t.ok((error as FetchError).causes.some((cause) => cause instanceof UpstreamForbiddenError))
+  t.equal((await content(store, 'bls/pr/pr.txt')).toString(), sampleFiles()['pr.txt'])
+
+  upstream.failNext('listing', {status: 403})
+  const result = await runCommand(Fetch, ['--raw', store.location], {DATAQUEST_CONTACT: CONTACT, DATAQUEST_BLS_URL: upstream.blsUrl, DATAQUEST_POPULATION_URL: upstream.populationUrl})
+  t.equal(result.exitCode, 1)
+  t.match(result.stderr, /answered 403 Forbidden: BLS answers 403.*DATAQUEST_CONTACT/)
+})
+
+t.test('a 500 then success, and a 429 with Retry-After, are retried', async (t) => {
+  const {upstream, store, options} = await setup(t)
+  upstream.failNext('file:pr.txt', {status: 500}, 2)
+  upstream.failNext('population', {status: 429, headers: {'Retry-After': '0'}})
+  const retries: FetchEvent[] = []
+  const summary = await fetchUpstream({...options, onProgress: (event) => event.type === 'retry' && retries.push(event)})
+  t.equal((await content(store, 'bls/pr/pr.txt')).toString(), sampleFiles()['pr.txt'])
+  t.equal(upstream.requests.files['pr.txt'], 3)
+  t.equal(summary.requests, 8, 'retries are counted')
+  t.equal(retries.length, 3)
+  t.match(retries, [{type: 'retry', reason: /429|500/}])
+})
+
+t.test('a truncated body keeps the old copy and names the file', async (t) => {
+  for (const declaredLength of [true, false]) {
+    t.test(declaredLength ? 'connection cut short of Content-Length' : 'clean end short of the listing size', async (t) => {
+      const {upstream, root, store, options} = await setup(t)
+      await fetchUpstream(options)
+      const changed = Buffer.from('Productivity and Costs, revised\r\n')
+      upstream.setFile('pr.txt', changed, new Date(Date.UTC(2024, 6, 1)))
+      upstream.setFile('pr.series', 'series_id\r\n', new Date(Date.UTC(2024, 6, 1)))
+      upstream.truncate.set('pr.txt', {declaredLength})
+      const error = (await fetchUpstream(options).catch((caught: unknown) => caught)) as FetchError
+      t.type(error, FetchError)
+      t.match(error.message, /bls\/pr\/pr\.txt/)
+      t.match(error.summary, {failed: 1, replaced: 1})
+      t.equal((await content(store, 'bls/pr/pr.txt')).toString(), sampleFiles()['pr.txt'], 'old copy kept')
+      t.equal((await content(store, 'bls/pr/pr.series')).toString(), 'series_id\r\n', 'the other change went through')
+      t.notOk((await readdir(path.join(root, 'bls/pr'))).some((name) => name.endsWith('.tmp')), 'no temp file left')
+
+      upstream.truncate.delete('pr.txt')
+      const retry = await fetchUpstream(options)
+      t.match(retry, {replaced: 1, unchanged: 3})
+      t.same(await content(store, 'bls/pr/pr.txt'), changed)
+    })
+  }
+})
+
+t.test('a listing size disagreeing with Content-Length is refused', async (t) => {
+  const {upstream, store, options} = await setup(t)
+  upstream.files.get('pr.txt')!.listed = {size: 999}
+  const error = (await fetchUpstream(options).catch((caught: unknown) => caught)) as FetchError
+  t.match(error.message, /bls\/pr\/pr\.txt: the server announced 24 bytes but the listing says 999/)
+  t.equal(await store.stat('bls/pr/pr.txt'), undefined)
+})
+
+t.test('deletion guard: an empty listing or deleting more than half changes nothing', async (t) => {
+  const {upstream, store, options} = await setup(t)
+  await fetchUpstream(options)
+  const saved = new Map(upstream.files)
+  upstream.files.clear()
+  await t.rejects(fetchUpstream(options), /the BLS listing yields no files.*nothing was changed/)
+  t.equal((await store.list('bls/pr/')).length, 3, 'nothing deleted')
+
+  upstream.setFile('pr.txt', saved.get('pr.txt')!.body)
+  const error = (await fetchUpstream(options).catch((caught: unknown) => caught)) as FetchError
+  t.ok(error.causes.some((cause) => cause instanceof DeletionGuardError))
+  t.match(error.message, /would delete 2 of the 3 stored files/)
+  t.equal((await store.list('bls/pr/')).length, 3)
+
+  const result = await runCommand(Fetch, ['--raw', store.location, '--contact', CONTACT, '--bls-url', upstream.blsUrl, '--population-url', upstream.populationUrl])
+  t.equal(result.exitCode, 1)
+  t.match(result.stderr, /more than half/)
+
+  const forced = await fetchUpstream({...options, force: true})
+  t.equal(forced.deleted, 2)
+  t.same((await store.list('bls/pr/')).map((o) => o.key), ['bls/pr/pr.txt'])
+})
+
+t.test('hostile links are skipped with a warning; nothing lands outside the store', async (t) => {
+  const {upstream, root, store, options} = await setup(t)
+  const hostile = ['../x', '/etc/passwd', 'http://evil.example/pub/time.series/pr/x', '/pub/time.series/pr/sub/x', '/pub/time.series/pr/%2e%2e/x', '/pub/time.series/pr/a%2Fb']
+  for (const href of hostile) upstream.extraLinks.push({href})
+  const warnings: string[] = []
+  const summary = await fetchUpstream({...options, onProgress: (event) => event.type === 'warning' && warnings.push(event.message)})
+  t.equal(summary.warnings.length, hostile.length)
+  t.same(warnings, summary.warnings)
+  t.match(summary.warnings.join('\n'), /another host[\s\S]*contains \.\./)
+  t.same((await store.list()).map((o) => o.key), ['bls/pr/pr.data.0.Current', 'bls/pr/pr.series', 'bls/pr/pr.txt', POPULATION_KEY])
+  t.same((await readdir(path.dirname(root))).filter((name) => name === 'x' || name === 'passwd'), [])
+  t.equal(upstream.requests.total, 5, 'no request for any hostile link')
+})
+
+t.test('population API: HTML error page, invalid JSON, empty data keep the previous file', async (t) => {
+  const {upstream, root, store, options} = await setup(t)
+  await fetchUpstream(options)
+  const before = await readFile(path.join(root, POPULATION_KEY))
+  const bad: [string, RegExp][] = [
+    ['<!DOCTYPE html><html><body>502 Bad Gateway</body></html>', /returned an HTML page instead of JSON/],
+    ['{"data": [', /returned invalid JSON/],
+    ['{"data": []}', /empty "data" array/],
+  ]
+  for (const [body, message] of bad) {
+    upstream.population.rawBody = body
+    const error = (await fetchUpstream(options).catch((caught: unknown) => caught)) as FetchError
+    t.match(error.message, message)
+    t.match(error.summary, {unchanged: 3}, 'BLS was still checked')
+    t.same(await readFile(path.join(root, POPULATION_KEY)), before, 'previous population.json kept')
+  }
+  t.equal((await content(store, 'bls/pr/pr.txt')).toString(), sampleFiles()['pr.txt'])
+})
+
+t.test('both population shapes are stored canonically', async (t) => {
+  const {upstream, root, options} = await setup(t)
+  upstream.population.shape = 'legacy'
+  const legacy = await fetchUpstream(options)
+  t.match(legacy.files.find((f) => f.key === POPULATION_KEY), {action: 'add'})
+  const stored = await readFile(path.join(root, POPULATION_KEY), 'utf8')
+  t.equal(stored, canonicalJson(JSON.parse(stored)))
+  t.match(JSON.parse(stored).data[0], {'ID Year': 2013, Year: '2013'})
+
+  upstream.population.shape = 'current'
+  const current = await fetchUpstream(options)
+  t.match(current.files.find((f) => f.key === POPULATION_KEY), {action: 'replace', reason: 'content changed'})
+  t.match(JSON.parse(await readFile(path.join(root, POPULATION_KEY), 'utf8')).data[0], {Year: 2013, 'Nation ID': '01000US'})
+})
+
+t.test('--dry-run plans without writing; --json prints only the summary', async (t) => {
+  const {upstream, root} = await setup(t)
+  const argv = ['--raw', root, '--contact', CONTACT, '--bls-url', upstream.blsUrl, '--population-url', upstream.populationUrl]
+  const dry = await runCommand(Fetch, [...argv, '--dry-run', '--json'])
+  t.equal(dry.exitCode, 0)
+  const summary = JSON.parse(dry.stdout)
+  t.match(summary, {dryRun: true, added: 4, bytes: 0, requests: 2})
+  t.same(await readdir(root), [], 'nothing written')
+
+  const plain = await runCommand(Fetch, [...argv, '--dry-run'])
+  t.match(plain.stdout, /add\s+bls\/pr\/pr\.txt\s+new in the listing/)
+  t.match(plain.stdout, /fetch plan \(dry run\)/)
+  t.match(plain.stderr, /✔ Fetch BLS pr and population into .* — 4 added, 0 replaced/)
+
+  const real = await runCommand(Fetch, argv)
+  t.equal(real.exitCode, 0)
+  t.match(real.stdout, /^fetch\s*$/m)
+  t.match(real.stdout, /upstream requests\s+5/)
+  const again = await runCommand(Fetch, [...argv, '--json'])
+  t.match(JSON.parse(again.stdout), {unchanged: 4, requests: 2})
+  t.equal(again.stderr, '', 'quiet with --json')
+  t.ok(await stat(path.join(root, MANIFEST_NAME)))
+})
+
+t.test('a failing download in JSON mode still prints only JSON', async (t) => {
+  const {upstream, root} = await setup(t)
+  upstream.failNext('file:pr.txt', {status: 404})
+  const result = await runCommand(Fetch, ['--raw', root, '--contact', CONTACT, '--bls-url', upstream.blsUrl, '--population-url', upstream.populationUrl, '--json'])
+  t.equal(result.exitCode, 1)
+  t.match(JSON.parse(result.stdout), {error: {summary: {added: 3, failed: 1}}})
+  const plain = await runCommand(Fetch, ['--raw', root, '--contact', CONTACT, '--bls-url', upstream.blsUrl, '--population-url', upstream.populationUrl, '--force'])
+  t.equal(plain.exitCode, 0)
+  t.match(plain.stdout, /add\s+bls\/pr\/pr\.txt/)
+})
+
+t.test('fetch straight into S3, then an unchanged refetch', async (t) => {
+  const emulator = await startEmulator(t)
+  const bucket = await emulator.bucket()
+  const {upstream, options} = await setup(t)
+  const store = openStore(`s3://${bucket}/raw/`, {endpoint: emulator.endpoint})
+  const first = await fetchUpstream({...options, store})
+  t.match(first, {added: 4, requests: 5})
+  t.equal((await content(store, 'bls/pr/pr.txt')).toString(), sampleFiles()['pr.txt'])
+  t.match((await store.stat('bls/pr/pr.txt'))?.metadata, {[SOURCE_META.size]: '24', [SOURCE_META.date]: '2024-06-06T08:30'})
+  upstream.resetCounts()
+  const second = await fetchUpstream({...options, store})
+  t.match(second, {unchanged: 4, bytes: 0, requests: 2})
+  t.equal(upstream.requests.total, 2)
+
+  const cli = await runCommand(Fetch, ['--bucket', bucket, '--endpoint', emulator.endpoint, '--contact', CONTACT, '--bls-url', upstream.blsUrl, '--population-url', upstream.populationUrl, '--json'])
+  t.match(JSON.parse(cli.stdout), {store: `s3://${bucket}/raw/`, unchanged: 4, requests: 2})
+})
+
+const snapshotMissing = (await loadSnapshot()) === undefined && '../shared/fixtures is absent'
+
+t.test('the real BLS snapshot, mirrored through the test server, byte for byte', {skip: snapshotMissing}, async (t) => {
+  const upstream = await startUpstream(t)
+  const snapshot = (await serveSnapshot(upstream))!
+  const root = await tempDir()
+  const store = new FolderStore(root)
+  const options = {store, contact: CONTACT, blsUrl: upstream.blsUrl, populationUrl: upstream.populationUrl}
+  const first = await fetchUpstream(options)
+  t.equal(first.added, snapshot.length + 1)
+  t.equal(first.requests, snapshot.length + 2)
+  for (const file of snapshot) t.ok((await readFile(path.join(root, 'bls/pr', file.name))).equals(file.body), `${file.name} identical`)
+  t.same((await store.list('bls/pr/')).map((o) => o.key.slice(7)), snapshot.map((f) => f.name).sort())
+  upstream.resetCounts()
+  const second = await fetchUpstream(options)
+  t.match(second, {unchanged: snapshot.length + 1, bytes: 0, requests: 2})
+  t.equal(upstream.requests.total, 2)
+})
+
+t.test('planFetch and planPopulation decide without I/O', async (t) => {
+  const entry = {name: 'a', url: 'http://x/a', size: 3, date: '2024-06-06T08:30'}
+  const meta = {[SOURCE_META.size]: '3', [SOURCE_META.date]: '2024-06-06T08:30'}
+  t.match(planFetch([entry], [{key: 'bls/pr/a', size: 3, metadata: {}}]).files, [{action: 'replace', reason: 'no source metadata stored'}])
+  t.match(planFetch([entry], [{key: 'bls/pr/a', size: 4, metadata: meta}]).files, [{action: 'replace', reason: /stored copy has 4 bytes/}])
+  t.match(planFetch([entry], [{key: 'bls/pr/a', size: 3, metadata: meta}]).files, [{action: 'unchanged'}])
+  const stored = ['a', 'b', 'c'].map((name) => ({key: `bls/pr/${name}`, size: 3, metadata: meta}))
+  t.notOk(planFetch([entry, {...entry, name: 'b'}], stored).refusal, 'deleting 1 of 3 is fine')
+  t.match(planFetch([entry], stored).refusal, /would delete 2 of the 3/)
+  t.notOk(planFetch([entry], stored, {force: true}).refusal)
+  t.match(planFetch([], []).refusal, /yields no files/)
+  t.match(planPopulation('x', {key: POPULATION_KEY, size: 1, md5: 'x', metadata: {}}), {action: 'unchanged'})
+  t.match(planPopulation('x', undefined), {action: 'add'})
+})
