@@ -133,7 +133,7 @@ export async function transformStores(options: TransformOptions): Promise<Transf
   }
 
   const dataInput: ReportInput = {key: dataKey, md5: scan.md5}
-  const lookupInputs = lookups.flatMap((lookup) => (lookup ? [lookup.input] : [])).sort((a, b) => (a.key < b.key ? -1 : 1))
+  const lookupInputs = lookups.flatMap((lookup) => (lookup ? [lookup.input] : []))
   const bestRows = bestYearRows(scan.series, titles)
   const reports: Report[] = [
     populationStatsReport(fromYear, toYear, [populationFile.input], stats),

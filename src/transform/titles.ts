@@ -1,11 +1,11 @@
 import Papa from 'papaparse'
 
-/** The BLS lookup files a series title is built from, and the column each contributes. */
+/** The BLS lookup files a series title is built from (in key order, as report inputs list them). */
 export const LOOKUP_FILES = {
-  series: 'pr.series',
-  sector: 'pr.sector',
-  measure: 'pr.measure',
   duration: 'pr.duration',
+  measure: 'pr.measure',
+  sector: 'pr.sector',
+  series: 'pr.series',
 } as const
 
 export type LookupName = keyof typeof LOOKUP_FILES

@@ -1,0 +1,391 @@
+import {mkdir, readFile, stat, symlink} from 'node:fs/promises'
+import path from 'node:path'
+import {Readable} from 'node:stream'
+
+import t from 'tap'
+
+import type {BestYearReport, PopulationStatsReport, SeriesPopulationReport} from '../src/reports/types.js'
+import {FolderStore} from '../src/stores/folder.js'
+import {md5Hex} from '../src/stores/md5.js'
+import {DataFileScanner, MAX_LINE_BYTES, scanDataFile} from '../src/transform/bls-data.js'
+import {formatScaled} from '../src/transform/decimal.js'
+import {transformStores} from '../src/transform/index.js'
+import {parsePopulation, populationStats} from '../src/transform/population.js'
+import {seriesTitles} from '../src/transform/titles.js'
+import {
+  DATA_KEY,
+  type DataRow,
+  dataFile,
+  NATION,
+  POPULATION_KEY,
+  populationCurrent,
+  populationLegacy,
+  QUEST_ROWS,
+  questStore,
+  rawStore,
+  tempDir,
+} from './helpers/bls-files.js'
+
+const processedStore = async (): Promise<FolderStore> => new FolderStore(await tempDir())
+
+const run = async (rows: readonly DataRow[], options: Partial<Parameters<typeof transformStores>[0]> = {}) => {
+  const result = await transformStores({raw: await questStore(rows), processed: await processedStore(), ...options})
+  const [population, bestYear, series] = result.reports as [PopulationStatsReport, BestYearReport, SeriesPopulationReport]
+  const best = Object.fromEntries(bestYear.rows.map((row) => [row.series_id, row]))
+  return {result, population, bestYear, series, best}
+}
+
+t.test("the quest's example: 1996 → 7 and 2000 → 8", async (t) => {
+  const {best, result, bestYear} = await run(QUEST_ROWS)
+  t.match(best.PRS30006011, {year: 1996, value: 7, basis: 'quarterly'})
+  t.match(best.PRS30006012, {year: 2000, value: 8, basis: 'quarterly'})
+  t.same(bestYear.rows.map((row) => row.series_id), ['PRS30006011', 'PRS30006012', 'PRS30006032'], 'every series, sorted')
+  t.equal(result.rows, QUEST_ROWS.length)
+  t.equal(result.series, 3)
+  t.equal(result.annualSeries, 0)
+  t.same(result.rejected, {count: 0, samples: []})
+})
+
+t.test('Q05 is used only for series without quarters', async (t) => {
+  const {best, result} = await run([
+    ...QUEST_ROWS,
+    ['PRS85006173', 2001, 'Q05', 5.5],
+    ['PRS85006173', 2002, 'Q05', 7.25],
+    ['PRS85006173', 2003, 'Q05', 7],
+    // A series with quarters ignores its Q05 rows, however large.
+    ['PRS85006174', 2001, 'Q01', 1],
+    ['PRS85006174', 2001, 'Q05', 900],
+    ['PRS85006174', 2002, 'Q01', 2],
+  ])
+  t.match(best.PRS85006173, {year: 2002, value: 7.25, basis: 'annual'})
+  t.match(best.PRS85006174, {year: 2002, value: 2, basis: 'quarterly'})
+  t.equal(result.annualSeries, 1)
+})
+
+t.test('a tie goes to the earliest year, whatever the file order', async (t) => {
+  const {best} = await run([
+    ...QUEST_ROWS,
+    ['PRS1', 2005, 'Q01', 4],
+    ['PRS1', 2003, 'Q01', 1],
+    ['PRS1', 2003, 'Q02', 3],
+    ['PRS1', 2004, 'Q01', 4],
+  ])
+  t.match(best.PRS1, {year: 2003, value: 4})
+})
+
+t.test('sums are exact where floating point is not', async (t) => {
+  // In floating point 0.1 + 0.2 > 0.3 and 0.7 + 0.1 < 0.8: both pairs are genuine ties, won by the earlier year.
+  t.not(0.1 + 0.2, 0.3, 'the premise')
+  t.not(0.7 + 0.1, 0.8, 'the premise')
+  const {best} = await run([
+    ...QUEST_ROWS,
+    ['PRSA', 2000, 'Q01', 0.3],
+    ['PRSA', 2001, 'Q01', 0.1],
+    ['PRSA', 2001, 'Q02', 0.2],
+    ['PRSB', 2000, 'Q01', 0.7],
+    ['PRSB', 2000, 'Q02', 0.1],
+    ['PRSB', 2001, 'Q01', 0.8],
+    ['PRSC', 2000, 'Q01', '100.001'],
+    ['PRSC', 2000, 'Q02', '-0.002'],
+    ['PRSC', 2000, 'Q03', '.001'],
+    ['PRSC', 2000, 'Q04', '+5.'],
+  ])
+  t.match(best.PRSA, {year: 2000, value: 0.3})
+  t.match(best.PRSB, {year: 2000, value: 0.8})
+  t.equal(best.PRSC?.value, 105, '100.001 − 0.002 + 0.001 + 5')
+  t.equal(formatScaled(-200), '-0.2')
+  t.equal(formatScaled(1050), '1.05')
+})
+
+t.test('padded header and fields, CRLF, LF and a missing final line end', async (t) => {
+  const expected = (await run(QUEST_ROWS)).bestYear.rows
+  for (const [name, text] of [
+    ['LF', dataFile(QUEST_ROWS, {eol: '\n'})],
+    ['CRLF', dataFile(QUEST_ROWS, {eol: '\r\n'})],
+    ['no final line end, blank lines', dataFile(QUEST_ROWS, {eol: '\n'}).replace('\n', '\n\n  \n').trimEnd()],
+    ['other column order, extra columns, BOM', `\uFEFF footnote_codes \t value \tperiod\tyear\tseries_id\r\n${QUEST_ROWS.map(([id, y, p, v]) => `R\t ${v}\t${p}\t ${y} \t${id}`).join('\r\n')}`],
+  ] as const) {
+    const raw = await rawStore({[DATA_KEY]: text, [POPULATION_KEY]: populationCurrent(NATION)})
+    const result = await transformStores({raw, processed: await processedStore()})
+    t.same((result.reports[1] as BestYearReport).rows, expected, name)
+    t.equal(result.rejected.count, 0, `${name}: nothing rejected`)
+  }
+})
+
+t.test('the header must name series_id, year, period and value', async (t) => {
+  const raw = await rawStore({[DATA_KEY]: 'series_id\tyear\tperiode\tamount\n', [POPULATION_KEY]: populationCurrent(NATION)})
+  await t.rejects(transformStores({raw, processed: await processedStore()}), /header lacks period, value \(found: series_id, year, periode, amount\)/)
+  const blank = await rawStore({[DATA_KEY]: '\r\nseries_id\tyear\tperiod\tvalue\r\n', [POPULATION_KEY]: populationCurrent(NATION)})
+  await t.rejects(transformStores({raw: blank, processed: await processedStore()}), /header lacks series_id, year, period, value \(found: nothing\)/)
+  const empty = await rawStore({[DATA_KEY]: '', [POPULATION_KEY]: populationCurrent(NATION)})
+  await t.rejects(transformStores({raw: empty, processed: await processedStore()}), /is empty: no header line/)
+  const headerOnly = await rawStore({[DATA_KEY]: dataFile([]), [POPULATION_KEY]: populationCurrent(NATION)})
+  const processed = await processedStore()
+  await t.rejects(transformStores({raw: headerOnly, processed}), /has no usable data rows; the previous reports were kept/)
+  t.same(await processed.list(), [], 'nothing written')
+})
+
+const BAD_ROWS: [DataRow | string, RegExp][] = [
+  [['PRS30006011', 1997, 'Q01', 'abc'], /value "abc" is not a decimal number/],
+  [['PRS30006011', 1997, 'Q01', '1.2345'], /value "1.2345" has more than 3 decimals/],
+  [['PRS30006011', 1997, 'Q01', '1000000000000'], /value "1000000000000" is out of range/],
+  [['PRS30006011', 1997, 'Q01', '-'], /value "-" is not a decimal number/],
+  [['PRS30006011', '19x7', 'Q01', 1], /year "19x7" is not a year/],
+  [['PRS30006011', 97, 'Q01', 1], /year "97" is not a year/],
+  [['PRS30006011', 1997, 'M01', 1], /period "M01" is not Q01–Q05/],
+  [['PRS30006011', 1997, 'Q06', 1], /period "Q06" is not Q01–Q05/],
+  [['PRS30006011', 1997, 'Q1', 1], /period "Q1" is not Q01–Q05/],
+  [['PRS30006011', 1997, 'Q01', '1 2'], /value "1 2" is not a decimal number/],
+  [['', 1997, 'Q01', 1], /series_id is empty/],
+  ['PRS30006011\t19', /has 2 fields, expected at least 4/],
+  ['PRS30006011', /has 1 field, expected at least 4/],
+]
+
+t.test('rejected rows are counted, shown with line numbers and never summed', async (t) => {
+  const text = dataFile(QUEST_ROWS, {eol: '\n'}) + BAD_ROWS.map(([row]) => (typeof row === 'string' ? row : dataFile([row], {header: ''}).slice(2).trimEnd())).join('\n')
+  const raw = await rawStore({[DATA_KEY]: text, [POPULATION_KEY]: populationCurrent(NATION)})
+  const result = await transformStores({raw, processed: await processedStore()})
+  t.equal(result.rejected.count, BAD_ROWS.length)
+  t.equal(result.rejected.samples.length, 5, 'the first five are kept')
+  const firstBad = QUEST_ROWS.length + 2
+  result.rejected.samples.forEach((sample, i) => {
+    t.equal(sample.line, firstBad + i)
+    t.match(sample.reason, BAD_ROWS[i]![1])
+  })
+  t.match(result.rejected.samples[0]?.text, /^PRS30006011 +\t1997\tQ01\t +abc$/)
+  t.match((result.reports[1] as BestYearReport).rows[0], {series_id: 'PRS30006011', year: 1996, value: 7}, '1997 was never summed')
+
+  // Every reason, one at a time, and --strict makes each fatal.
+  for (const [row, reason] of BAD_ROWS) {
+    const line = typeof row === 'string' ? row : dataFile([row], {header: ''}).slice(2).trimEnd()
+    const strictRaw = await rawStore({[DATA_KEY]: `${dataFile(QUEST_ROWS)}${line}\r\n`, [POPULATION_KEY]: populationCurrent(NATION)})
+    const lenient = await transformStores({raw: strictRaw, processed: await processedStore()})
+    t.match(lenient.rejected.samples[0]?.reason, reason)
+    const processed = await processedStore()
+    await t.rejects(transformStores({raw: strictRaw, processed, strict: true}), new RegExp(`line ${firstBad}: .*strict mode rejects any bad row`))
+    t.same(await processed.list(), [], 'strict: nothing written')
+  }
+})
+
+t.test('population statistics, in both API shapes', async (t) => {
+  const years = [2013, 2014, 2015, 2016, 2017, 2018]
+  const values = years.map((year) => NATION[year as keyof typeof NATION])
+  const mean = values.reduce((a, b) => a + b) / values.length
+  const squares = values.reduce((a, b) => a + (b - mean) ** 2, 0)
+  for (const [name, content] of [
+    ['current', populationCurrent(NATION)],
+    ['legacy', populationLegacy(NATION)],
+  ]) {
+    const raw = await rawStore({[DATA_KEY]: dataFile(QUEST_ROWS), [POPULATION_KEY]: content!})
+    const [population] = (await transformStores({raw, processed: await processedStore()})).reports as [PopulationStatsReport]
+    t.same(population.parameters, {fromYear: 2013, toYear: 2018}, name)
+    t.same(population.inputs, [{key: POPULATION_KEY, md5: md5Hex(content!)}])
+    t.equal(population.result.count, 6)
+    t.equal(population.result.mean, mean)
+    t.ok(Math.abs(population.result.stddev - Math.sqrt(squares / 5)) < 1e-6, `${name}: sample sd`)
+    t.ok(Math.abs(population.result.stddevPopulation - Math.sqrt(squares / 6)) < 1e-6, `${name}: population sd`)
+    t.same(population.result.years, years)
+    t.same(population.result.missingYears, [])
+  }
+})
+
+t.test('a missing 2020 stays in the series report with a null population', async (t) => {
+  const {series, population} = await run(QUEST_ROWS, {fromYear: 2017, toYear: 2021})
+  t.same(series.parameters, {seriesId: 'PRS30006032', period: 'Q01'})
+  t.same(series.rows, [
+    {series_id: 'PRS30006032', year: 2018, period: 'Q01', value: 0.4, population: NATION[2018]},
+    {series_id: 'PRS30006032', year: 2019, period: 'Q01', value: -1.6, population: NATION[2019]},
+    {series_id: 'PRS30006032', year: 2020, period: 'Q01', value: -6.7, population: null},
+  ])
+  t.same(population.result.years, [2017, 2018, 2019])
+  t.same(population.result.missingYears, [2020, 2021])
+
+  const other = await run(QUEST_ROWS, {seriesId: 'PRS30006032', period: 'Q02'})
+  t.same(other.series.rows.map((row) => [row.year, row.value, row.period]), [[2020, 9.9, 'Q02']])
+
+  // Duplicate rows are summed like any other (as a group-by would); the series report lists both, in a fixed order.
+  const doubled = await run([...QUEST_ROWS, ['PRS30006032', 2018, 'Q01', -3], ['PRS30006032', 2018, 'Q01', 0.4]])
+  t.same(doubled.series.rows.filter((row) => row.year === 2018).map((row) => row.value), [-3, 0.4, 0.4])
+
+  // Years as strings (legacy `Year` without `ID Year`), and a null population counts as missing.
+  t.same([...parsePopulation({data: [{Year: ' 2013 ', Population: 1}]}, 'p')], [[2013, 1]])
+  const withNull = parsePopulation(JSON.parse(populationCurrent({2019: 5, 2020: null, 2021: 7})), 'p')
+  t.same(populationStats(withNull, 2019, 2021), {count: 2, mean: 6, stddev: Math.SQRT2, stddevPopulation: 1, years: [2019, 2021], missingYears: [2020]})
+})
+
+t.test('bad population files are refused with a clear error', async (t) => {
+  const state = JSON.stringify({
+    data: ['Alabama', 'Alaska'].flatMap((name, i) => [2013, 2014].map((year) => ({'State ID': `04000US0${i + 1}`, State: name, Year: year, Population: 4799277 + i}))),
+  })
+  const cases: [string, RegExp][] = [
+    [state, /has 2 rows for 2013: a drilldown other than Nation \(State, County…\); fetch the Year,Nation drilldown/],
+    [populationCurrent({2013: 1}), /1 usable year in 2013–2018; at least 2 are needed/],
+    [populationCurrent({2010: 1}), /0 usable years in 2013–2018/],
+    ['{"data": 5}', /is not a DataUSA response: it has no "data" array/],
+    ['[]', /is not a DataUSA response/],
+    ['{not json', /datausa\/population.json in .* is not JSON .*run `dataquest fetch` again/],
+    [JSON.stringify({data: [{Population: 5}]}), /data\[0\] has no Year/],
+    [JSON.stringify({data: [7]}), /data\[0\] has no Year/],
+    [JSON.stringify({data: [{Year: 'soon', Population: 5}]}), /data\[0\] has no Year/],
+    [JSON.stringify({data: [{Year: 2013, Population: 'many'}]}), /data\[0\] has Population "many", expected a whole number/],
+    [JSON.stringify({data: [{Year: 2013, Population: 1.5}]}), /has Population 1.5/],
+  ]
+  for (const [content, error] of cases) {
+    const raw = await rawStore({[DATA_KEY]: dataFile(QUEST_ROWS), [POPULATION_KEY]: content})
+    const processed = await processedStore()
+    await t.rejects(transformStores({raw, processed}), error)
+    t.same(await processed.list(), [], 'nothing written')
+  }
+})
+
+t.test('same inputs give byte-identical files, and unchanged files are not rewritten', async (t) => {
+  const raw = await questStore()
+  const processed = await processedStore()
+  const first = await transformStores({raw, processed})
+  t.same(first.files.map((file) => file.status), ['written', 'written', 'written'])
+  const file = path.join(processed.root, 'best_year_by_series.json')
+  const before = {bytes: await readFile(file), mtime: (await stat(file)).mtimeMs}
+  t.equal(md5Hex(before.bytes), first.files[1]?.md5)
+
+  // A fresh store instance (no cached manifest), as a second process would have.
+  const second = await transformStores({raw, processed: new FolderStore(processed.root)})
+  t.same(second.files.map((file) => file.status), ['unchanged', 'unchanged', 'unchanged'])
+  t.same(second.files, first.files.map((file) => ({...file, status: 'unchanged'})))
+  t.same(await readFile(file), before.bytes)
+  t.equal((await stat(file)).mtimeMs, before.mtime, 'not rewritten')
+
+  // Another series changes one report only.
+  const third = await transformStores({raw, processed, seriesId: 'PRS30006011'})
+  t.same(third.files.map((file) => file.status), ['unchanged', 'unchanged', 'written'])
+})
+
+t.test('titles from the lookup files, where present', async (t) => {
+  const lookups = {
+    'bls/pr/pr.series': 'series_id        \tsector_code\tmeasure_code\tduration_code\r\nPRS30006011      \t3000\t01\t1\r\nPRS30006012      \t3000\t99\t2\r\nPRS30006032\r\n',
+    'bls/pr/pr.sector': 'sector_code\tsector_name\r\n3000\tManufacturing\r\n3100\t\r\n',
+    'bls/pr/pr.measure': 'measure_code\tmeasure_text\r\n01\tEmployment\r\n',
+    'bls/pr/pr.duration': 'duration_code\tduration_text\r\n1\t% Change same quarter 1 year ago\r\n2\t% Change from previous quarter\r\n',
+  }
+  const raw = await questStore(QUEST_ROWS, lookups)
+  const result = await transformStores({raw, processed: await processedStore()})
+  const best = result.reports[1] as BestYearReport
+  t.same(best.rows.map((row) => row.title), ['Manufacturing — Employment — % Change same quarter 1 year ago', 'Manufacturing — % Change from previous quarter', undefined])
+  t.same(
+    best.inputs.map((input) => input.key),
+    [DATA_KEY, 'bls/pr/pr.duration', 'bls/pr/pr.measure', 'bls/pr/pr.sector', 'bls/pr/pr.series'],
+    'the lookups are inputs too',
+  )
+  t.same([...seriesTitles({sector: lookups['bls/pr/pr.sector']})], [], 'no pr.series, no titles')
+  t.same([...seriesTitles({series: lookups['bls/pr/pr.series']})], [], 'codes alone make no title')
+})
+
+t.test('parameters and inputs are checked before anything is written', async (t) => {
+  const raw = await questStore()
+  const processed = await processedStore()
+  const cases: [Partial<Parameters<typeof transformStores>[0]>, RegExp][] = [
+    [{period: 'Q6'}, /period "Q6" should be one of Q01–Q05/],
+    [{fromYear: 2019, toYear: 2018}, /years 2019–2018 should be whole numbers, the first not after the second/],
+    [{fromYear: 2013.5}, /should be whole numbers/],
+    [{seriesId: ' '}, /series id is empty/],
+    [{dataFile: '../x'}, /should be a file name under bls\/pr\//],
+    [{dataFile: '..'}, /should be a file name/],
+    [{dataFile: 'pr.data.1.AllData'}, /bls\/pr\/pr.data.1.AllData not found in .*: run `dataquest fetch` first/],
+    [{seriesId: 'PRS9'}, /has no Q01 rows for series PRS9; pick another --series or --period/],
+  ]
+  for (const [options, error] of cases) await t.rejects(transformStores({raw, processed, ...options}), error)
+  // A read that fails for another reason than absence is not mistaken for a missing file.
+  const looping = await rawStore({[DATA_KEY]: dataFile(QUEST_ROWS)})
+  await symlink('population.json', path.join((looping as FolderStore).root, 'datausa', 'population.json')).catch(async () => {
+    await mkdir(path.join((looping as FolderStore).root, 'datausa'))
+    await symlink('population.json', path.join((looping as FolderStore).root, 'datausa', 'population.json'))
+  })
+  await t.rejects(transformStores({raw: looping, processed}), {code: 'ELOOP'})
+  const noPopulation = await rawStore({[DATA_KEY]: dataFile(QUEST_ROWS)})
+  await t.rejects(transformStores({raw: noPopulation, processed}), /datausa\/population.json not found in .*: run `dataquest fetch` first/)
+  t.same(await processed.list(), [])
+})
+
+t.test('progress is reported as the data file is read', async (t) => {
+  const raw = await questStore()
+  const seen: {bytes: number; totalBytes: number}[] = []
+  const result = await transformStores({raw, processed: await processedStore(), onProgress: (progress) => seen.push(progress)})
+  t.ok(seen.length > 0)
+  t.same(seen.at(-1), {bytes: result.bytes, totalBytes: result.bytes})
+})
+
+t.test('the scanner: chunk boundaries anywhere, bounded lines, exact-range guard', async (t) => {
+  const text = Buffer.from(dataFile(QUEST_ROWS))
+  const whole = await scanDataFile(Readable.from([text]), {key: 'k', seriesId: 'PRS30006032', period: 1})
+  const scanner = new DataFileScanner({key: 'k', seriesId: 'PRS30006032', period: 1})
+  for (let i = 0; i < text.length; i += 7) scanner.push(text.subarray(i, i + 7))
+  scanner.end()
+  t.same(scanner.series, whole.series)
+  t.same(scanner.picked, whole.picked)
+  t.equal(whole.md5, md5Hex(text))
+
+  const long = new DataFileScanner({key: 'k', seriesId: 'x', period: 1})
+  t.throws(() => long.push(Buffer.alloc(MAX_LINE_BYTES + 1, 'a')), /line 1 is longer than 1048576 bytes; not a BLS data file/)
+  const growing = new DataFileScanner({key: 'k', seriesId: 'x', period: 1})
+  growing.push(Buffer.alloc(MAX_LINE_BYTES / 2, 'a'))
+  t.throws(() => growing.push(Buffer.alloc(MAX_LINE_BYTES / 2 + 1, 'a')), /longer than/)
+  const joined = new DataFileScanner({key: 'k', seriesId: 'x', period: 1})
+  joined.push(Buffer.alloc(MAX_LINE_BYTES / 2, 'a'))
+  t.throws(() => joined.push(Buffer.from(`${'a'.repeat(MAX_LINE_BYTES / 2 + 1)}\n`)), /longer than/)
+  const inChunk = new DataFileScanner({key: 'k', seriesId: 'x', period: 1})
+  t.throws(() => inChunk.push(Buffer.from(`${'a'.repeat(MAX_LINE_BYTES + 1)}\n`)), /longer than/)
+
+  const huge: DataRow[] = Array.from({length: 10}, () => ['PRSX', 2000, 'Q01', '999999999999.999'])
+  await t.rejects(run([...QUEST_ROWS, ...huge]), /line 23: the 2000 sum leaves the range of exact arithmetic/)
+
+  // A stream that fails mid-way fails the transform.
+  const failing = new Readable({
+    read() {
+      this.destroy(new Error('connection reset'))
+    },
+  })
+  await t.rejects(scanDataFile(failing, {key: 'k', seriesId: 'x', period: 1}), /connection reset/)
+})
+
+t.test('the real BLS snapshot and population responses', async (t) => {
+  const fixtures = path.resolve(import.meta.dirname, '../../shared/fixtures')
+  const files = path.join(fixtures, 'bls-pr-2024-06-06/files')
+  const exists = await stat(files).then(
+    () => true,
+    () => false,
+  )
+  if (!exists) return t.skip('../shared/fixtures is absent')
+  const read = (file: string): Promise<string> => readFile(file, 'utf8')
+  const raw = await rawStore({
+    [DATA_KEY]: await read(path.join(files, 'pr.data.0.Current')),
+    ...Object.fromEntries(
+      await Promise.all(['pr.series', 'pr.sector', 'pr.measure', 'pr.duration'].map(async (name) => [`bls/pr/${name}`, await read(path.join(files, name))])),
+    ),
+    [POPULATION_KEY]: await read(path.join(fixtures, 'datausa/nation-acs1-tesseract.json')),
+  })
+  const result = await transformStores({raw, processed: await processedStore()})
+  const [population, bestYear, series] = result.reports as [PopulationStatsReport, BestYearReport, SeriesPopulationReport]
+  t.equal(bestYear.rows.length, 282)
+  t.equal(bestYear.rows.filter((row) => row.basis === 'annual').length, 45)
+  t.match(
+    bestYear.rows.find((row) => row.series_id === 'PRS30006011'),
+    {year: 2022, value: 16.4, basis: 'quarterly', title: 'Manufacturing — Employment — % Change same quarter 1 year ago'},
+  )
+  t.equal(result.rejected.count, 0)
+  t.equal(population.result.mean, 322069808)
+  t.ok(Math.abs(population.result.stddev - 4158441.040908095) < 1e-6)
+  t.ok(Math.abs(population.result.stddevPopulation - 3796119.936934378) < 1e-6)
+  t.same(
+    series.rows.filter((row) => row.year >= 2019 && row.year <= 2020).map((row) => row.population),
+    [328239523, null],
+  )
+
+  // The legacy shape gives the same statistics; the State drilldown is refused.
+  for (const [name, error] of [
+    ['nation-acs1-legacy.json', undefined],
+    ['state-acs5-tesseract.json', /rows for 2013: a drilldown other than Nation/],
+  ] as const) {
+    const json = JSON.parse(await read(path.join(fixtures, 'datausa', name)))
+    if (error) t.throws(() => parsePopulation(json, name), error)
+    else t.same(populationStats(parsePopulation(json, name), 2013, 2018), population.result)
+  }
+})
