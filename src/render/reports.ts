@@ -43,7 +43,7 @@ const twoDecimals = grouped(2)
 const field = <Row>(header: string, value: (row: Row) => Cell, options: {align?: Align; text?: (row: Row) => string} = {}): Field<Row> => ({
   header,
   value,
-  text: options.text ?? ((row) => String(value(row) ?? '')),
+  text: options.text ?? ((row) => String(value(row))),
   align: options.align,
 })
 

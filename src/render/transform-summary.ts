@@ -25,7 +25,7 @@ export function renderTransformSummary(summary: TransformSummary, options: Rende
           renderTable(samples, [
             {header: 'line', value: (row) => String(row.line), align: 'right'},
             {header: 'reason', value: (row) => row.reason},
-            {header: 'text (tabs shown as |)', value: (row) => row.text.replaceAll('\t', ' | ')},
+            {header: 'fields', value: (row) => row.text.split('\t').map((field) => field.trim()).join(' | ')},
           ]),
           '',
         ]
