@@ -1,3 +1,4 @@
+import {existsSync} from 'node:fs'
 import {mkdir, readFile, stat, symlink} from 'node:fs/promises'
 import path from 'node:path'
 import {Readable} from 'node:stream'
@@ -25,6 +26,7 @@ import {
   rawStore,
   tempDir,
 } from './helpers/bls-files.js'
+import {projectRoot} from './helpers/cli.js'
 
 const processedStore = async (): Promise<FolderStore> => new FolderStore(await tempDir())
 
@@ -175,11 +177,11 @@ t.test('population statistics, in both API shapes', async (t) => {
   for (const [name, content] of [
     ['current', populationCurrent(NATION)],
     ['legacy', populationLegacy(NATION)],
-  ]) {
-    const raw = await rawStore({[DATA_KEY]: dataFile(QUEST_ROWS), [POPULATION_KEY]: content!})
+  ] as const) {
+    const raw = await rawStore({[DATA_KEY]: dataFile(QUEST_ROWS), [POPULATION_KEY]: content})
     const [population] = (await transformStores({raw, processed: await processedStore()})).reports as [PopulationStatsReport]
     t.same(population.parameters, {fromYear: 2013, toYear: 2018}, name)
-    t.same(population.inputs, [{key: POPULATION_KEY, md5: md5Hex(content!)}])
+    t.same(population.inputs, [{key: POPULATION_KEY, md5: md5Hex(content)}])
     t.equal(population.result.count, 6)
     t.equal(population.result.mean, mean)
     t.ok(Math.abs(population.result.stddev - Math.sqrt(squares / 5)) < 1e-6, `${name}: sample sd`)
@@ -346,14 +348,10 @@ t.test('the scanner: chunk boundaries anywhere, bounded lines, exact-range guard
   await t.rejects(scanDataFile(failing, {key: 'k', seriesId: 'x', period: 1}), /connection reset/)
 })
 
-t.test('the real BLS snapshot and population responses', async (t) => {
-  const fixtures = path.resolve(import.meta.dirname, '../../shared/fixtures')
-  const files = path.join(fixtures, 'bls-pr-2024-06-06/files')
-  const exists = await stat(files).then(
-    () => true,
-    () => false,
-  )
-  if (!exists) return t.skip('../shared/fixtures is absent')
+const fixtures = path.resolve(projectRoot, '../shared/fixtures')
+const files = path.join(fixtures, 'bls-pr-2024-06-06/files')
+
+t.test('the real BLS snapshot and population responses', {skip: existsSync(files) ? false : '../shared/fixtures is absent'}, async (t) => {
   const read = (file: string): Promise<string> => readFile(file, 'utf8')
   const raw = await rawStore({
     [DATA_KEY]: await read(path.join(files, 'pr.data.0.Current')),
