@@ -2,7 +2,7 @@ import {PutObjectCommand} from '@aws-sdk/client-s3'
 import {ChangeMessageVisibilityCommand, DeleteQueueCommand, ReceiveMessageCommand} from '@aws-sdk/client-sqs'
 import t, {type Test} from 'tap'
 
-import {consumeQueue} from '../src/queue/consumer.js'
+import {type ConsumeOptions, consumeQueue} from '../src/queue/consumer.js'
 import {handleReportMessage, type MessageOutcome, type QueueMessage, s3ReportReader} from '../src/queue/report-message.js'
 import {decodeEventKey, parseS3EventMessage} from '../src/queue/s3-event.js'
 import {type Emulator, startEmulator} from './helpers/fauxqs.js'
@@ -103,37 +103,52 @@ t.test('handleReportMessage reads every created report from S3', async (t) => {
   )
 })
 
-/** A handler over real S3 that also records what it saw. */
-function recordingHandler(emulator: Emulator, seen: string[] = []) {
+/** A queue (with its dead-letter queue) on a fresh emulator, and consumeQueue wired to it. */
+async function queueFixture(t: Test, pair: Parameters<typeof createQueuePair>[1] = {}) {
+  const emulator = await startEmulator(t)
+  const queue = await createQueuePair(emulator, pair)
   const read = s3ReportReader(emulator.s3)
+  /** Ids of the messages handled, in order. */
+  const seen: string[] = []
+  const handle = async (message: QueueMessage): Promise<MessageOutcome> => {
+    seen.push(message.messageId)
+    return handleReportMessage(message, read)
+  }
   return {
+    emulator,
+    queue,
     seen,
-    handle: async (message: QueueMessage): Promise<MessageOutcome> => {
-      seen.push(message.messageId)
-      return handleReportMessage(message, read)
-    },
+    handle,
+    send: (bodies: string[]) => sendBodies(emulator, queue.queueUrl, bodies),
+    sendTestEvents: (count: number) => sendBodies(emulator, queue.queueUrl, Array.from({length: count}, () => testEventBody('b'))),
+    inspect: () => inspectQueue(emulator, queue.name),
+    /** Any lost lease fails the test unless `onLeaseLost` is given. */
+    consume: (options: Partial<ConsumeOptions>) =>
+      consumeQueue({
+        sqs: emulator.sqs,
+        queueUrl: queue.queueUrl,
+        handle,
+        waitSeconds: 0,
+        onLeaseLost: (messageId, reason) => t.fail(`lease lost for ${messageId}: ${reason}`),
+        ...options,
+      }),
   }
 }
 
-const noLeaseLost = (t: Test) => (messageId: string, reason: string) => t.fail(`lease lost for ${messageId}: ${reason}`)
-
 t.test('consumeQueue: deletes handled messages, keeps failed ones for the dead-letter queue', async (t) => {
-  const emulator = await startEmulator(t)
+  const {emulator, queue, seen, send, inspect, consume} = await queueFixture(t, {maxReceiveCount: 1})
   const bucket = await emulator.bucket()
   await putObject(emulator, bucket, 'processed/population_stats.json', JSON.stringify(populationReport()))
   await putObject(emulator, bucket, 'processed/series population.json', JSON.stringify(seriesReport()))
-  const queue = await createQueuePair(emulator, {maxReceiveCount: 1})
-  const bodies = {
-    batch: s3EventBody({bucket, key: 'processed/population_stats.json'}, {bucket, key: 'processed/series population.json'}),
-    test: testEventBody(bucket),
-    malformed: '{"Records": "nope"}',
-    missing: s3EventBody({bucket, key: 'processed/missing.json'}),
-    notJson: s3EventBody({bucket, key: 'raw/bls/pr/pr.series'}),
-  }
-  const [batch, test, malformed, missing, notJson] = await sendBodies(emulator, queue.queueUrl, Object.values(bodies))
-  const {handle, seen} = recordingHandler(emulator)
+  const [batch, test, malformed, missing, notJson] = await send([
+    s3EventBody({bucket, key: 'processed/population_stats.json'}, {bucket, key: 'processed/series population.json'}),
+    testEventBody(bucket),
+    '{"Records": "nope"}',
+    s3EventBody({bucket, key: 'processed/missing.json'}),
+    s3EventBody({bucket, key: 'raw/bls/pr/pr.series'}),
+  ])
 
-  const result = await consumeQueue({sqs: emulator.sqs, queueUrl: queue.queueUrl, handle, once: true, waitSeconds: 0, leaseSeconds: 1, onLeaseLost: noLeaseLost(t)})
+  const result = await consume({once: true, leaseSeconds: 1})
   t.same(seen, [batch, test, malformed, missing, notJson], 'every message handled once, in order')
   t.same(result, {
     received: 5,
@@ -144,151 +159,120 @@ t.test('consumeQueue: deletes handled messages, keeps failed ones for the dead-l
     ],
     stoppedBy: 'empty',
   })
-  const state = await inspectQueue(emulator, queue.name)
+  const state = await inspect()
   t.same(state.ready, [], 'nothing left to receive now')
   t.same(state.inflight.map((m) => m.messageId).sort(), [malformed, missing].sort(), 'the failed messages stay on the queue')
 
   // Once their lease ends, the redrive policy (maxReceiveCount 1) moves them to the dead-letter queue.
   await sleep(1100)
-  const again = await consumeQueue({sqs: emulator.sqs, queueUrl: queue.queueUrl, handle, once: true, waitSeconds: 0, onLeaseLost: noLeaseLost(t)})
-  t.same(again, {received: 0, deleted: 0, failures: [], stoppedBy: 'empty'})
+  t.same(await consume({once: true}), {received: 0, deleted: 0, failures: [], stoppedBy: 'empty'})
   t.same((await inspectQueue(emulator, queue.dlqName)).ready.sort(), [malformed, missing].sort())
 })
 
 t.test('consumeQueue: --max-messages stops after N and receives no more than N', async (t) => {
-  const emulator = await startEmulator(t)
-  const queue = await createQueuePair(emulator)
-  const ids = await sendBodies(emulator, queue.queueUrl, Array.from({length: 5}, () => testEventBody('b')))
-  const {handle, seen} = recordingHandler(emulator)
-  const result = await consumeQueue({sqs: emulator.sqs, queueUrl: queue.queueUrl, handle, maxMessages: 3, waitSeconds: 0, onLeaseLost: noLeaseLost(t)})
-  t.same(result, {received: 3, deleted: 3, failures: [], stoppedBy: 'max-messages'})
+  const {seen, sendTestEvents, inspect, consume} = await queueFixture(t)
+  const ids = await sendTestEvents(5)
+  t.same(await consume({maxMessages: 3}), {received: 3, deleted: 3, failures: [], stoppedBy: 'max-messages'})
   t.same(seen, ids.slice(0, 3))
-  const state = await inspectQueue(emulator, queue.name)
-  t.same(state.ready, ids.slice(3), 'the rest were never received')
-  t.same(state.inflight, [])
+  t.same(await inspect(), {ready: ids.slice(3), inflight: []}, 'the rest were never received')
 })
 
 t.test('consumeQueue: a stop signal mid-batch finishes the messages in hand and loses nothing', async (t) => {
-  const emulator = await startEmulator(t)
-  const queue = await createQueuePair(emulator)
-  const ids = await sendBodies(emulator, queue.queueUrl, Array.from({length: 12}, () => testEventBody('b')))
+  const {seen, handle, sendTestEvents, inspect, consume} = await queueFixture(t)
+  const ids = await sendTestEvents(12)
   const stop = new AbortController()
-  const {handle: inner, seen} = recordingHandler(emulator)
-  const handle = async (message: QueueMessage): Promise<MessageOutcome> => {
+  const stopping = async (message: QueueMessage): Promise<MessageOutcome> => {
     if (seen.length === 0) stop.abort()
-    return inner(message)
+    return handle(message)
   }
-  const result = await consumeQueue({sqs: emulator.sqs, queueUrl: queue.queueUrl, handle, signal: stop.signal, waitSeconds: 0, onLeaseLost: noLeaseLost(t)})
-  t.same(result, {received: 10, deleted: 10, failures: [], stoppedBy: 'signal'})
+  t.same(await consume({handle: stopping, signal: stop.signal}), {received: 10, deleted: 10, failures: [], stoppedBy: 'signal'})
   t.same(seen, ids.slice(0, 10), 'the whole batch in hand was finished')
-  const state = await inspectQueue(emulator, queue.name)
-  t.same(state.ready, ids.slice(10), 'the messages not received are still there, never received')
-  t.same(state.inflight, [])
+  t.same(await inspect(), {ready: ids.slice(10), inflight: []}, 'the messages not received are still there, never received')
 })
 
 t.test('consumeQueue: a stop signal ends a long poll at once', async (t) => {
-  const emulator = await startEmulator(t)
-  const queue = await createQueuePair(emulator)
+  const {consume} = await queueFixture(t)
   const stop = new AbortController()
   setTimeout(() => stop.abort(), 200)
   const started = Date.now()
-  const result = await consumeQueue({sqs: emulator.sqs, queueUrl: queue.queueUrl, handle: recordingHandler(emulator).handle, signal: stop.signal, waitSeconds: 20, onLeaseLost: noLeaseLost(t)})
-  t.same(result, {received: 0, deleted: 0, failures: [], stoppedBy: 'signal'})
+  t.same(await consume({signal: stop.signal, waitSeconds: 20}), {received: 0, deleted: 0, failures: [], stoppedBy: 'signal'})
   t.ok(Date.now() - started < 5000, 'did not wait out the 20-second poll')
 })
 
 t.test('consumeQueue: once mode ends at the first empty receive, after waiting it out', async (t) => {
-  const emulator = await startEmulator(t)
-  const queue = await createQueuePair(emulator)
+  const {consume} = await queueFixture(t)
   const started = Date.now()
   // The lease timer ticks (every third of a second) while nothing is in hand: nothing to renew.
-  const result = await consumeQueue({sqs: emulator.sqs, queueUrl: queue.queueUrl, handle: recordingHandler(emulator).handle, once: true, waitSeconds: 1, leaseSeconds: 1, onLeaseLost: noLeaseLost(t)})
-  t.same(result, {received: 0, deleted: 0, failures: [], stoppedBy: 'empty'})
+  t.same(await consume({once: true, waitSeconds: 1, leaseSeconds: 1}), {received: 0, deleted: 0, failures: [], stoppedBy: 'empty'})
   t.ok(Date.now() - started >= 900, 'long-polled for the wait given')
 })
 
 t.test('consumeQueue: the lease of messages in hand is renewed while handling is slow', async (t) => {
-  const emulator = await startEmulator(t)
-  const queue = await createQueuePair(emulator)
-  const [slow, waiting] = await sendBodies(emulator, queue.queueUrl, [testEventBody('b'), testEventBody('b')])
-  const {handle: inner} = recordingHandler(emulator)
+  const {emulator, queue, handle, sendTestEvents, inspect, consume} = await queueFixture(t)
+  const [slow, waiting] = await sendTestEvents(2)
   const observed: {deadlines: number[]; stolen: number} = {deadlines: [], stolen: 0}
-  const handle = async (message: QueueMessage): Promise<MessageOutcome> => {
+  const slowly = async (message: QueueMessage): Promise<MessageOutcome> => {
     if (message.messageId === slow) {
       // Handling takes three lease lengths; meanwhile another consumer must get nothing.
       for (let i = 0; i < 6; i++) {
         await sleep(500)
-        const state = await inspectQueue(emulator, queue.name)
-        observed.deadlines.push(...state.inflight.map((m) => m.visibilityDeadline - Date.now()))
+        observed.deadlines.push(...(await inspect()).inflight.map((m) => m.visibilityDeadline - Date.now()))
         const {Messages = []} = await emulator.sqs.send(new ReceiveMessageCommand({QueueUrl: queue.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0}))
         observed.stolen += Messages.length
       }
     }
-    return inner(message)
+    return handle(message)
   }
   const started = Date.now()
-  const result = await consumeQueue({sqs: emulator.sqs, queueUrl: queue.queueUrl, handle, once: true, waitSeconds: 0, leaseSeconds: 1, onLeaseLost: noLeaseLost(t)})
+  t.same(await consume({handle: slowly, once: true, leaseSeconds: 1}), {received: 2, deleted: 2, failures: [], stoppedBy: 'empty'})
   t.ok(Date.now() - started >= 3000, 'handling outlasted the 1-second lease three times')
-  t.same(result, {received: 2, deleted: 2, failures: [], stoppedBy: 'empty'})
   t.equal(observed.stolen, 0, 'no other consumer received a message in hand')
   t.equal(observed.deadlines.length, 12, 'both messages stayed in flight throughout')
   t.ok(observed.deadlines.every((left) => left > 0), 'their leases never ran out')
-  t.same((await inspectQueue(emulator, queue.name)).inflight, [], `${slow} and ${waiting} were deleted`)
+  t.same((await inspect()).inflight, [], `${slow} and ${waiting} were deleted`)
 })
 
-t.test('consumeQueue: a lease that cannot be renewed is reported', async (t) => {
-  const emulator = await startEmulator(t)
-  const queue = await createQueuePair(emulator)
-  const [id] = await sendBodies(emulator, queue.queueUrl, [testEventBody('b')])
-  const lost: [string, string][] = []
-  const handle = async (message: QueueMessage): Promise<MessageOutcome> => {
-    // Someone else releases the message, so our receipt handle no longer holds it.
-    const [held] = (await inspectQueue(emulator, queue.name)).inflight
-    await emulator.sqs.send(new ChangeMessageVisibilityCommand({QueueUrl: queue.queueUrl, ReceiptHandle: held!.receiptHandle, VisibilityTimeout: 0}))
+/** Handlers that take a while (past a lease renewal), after doing something to the queue first. */
+const afterRenewal =
+  (before: () => Promise<unknown>, status: 'failed' | 'test-event') =>
+  async (message: QueueMessage): Promise<MessageOutcome> => {
+    await before()
     await sleep(700)
-    return {messageId: message.messageId, status: 'failed', reason: 'gave up'}
+    return status === 'failed' ? {messageId: message.messageId, status, reason: 'gave up'} : {messageId: message.messageId, status}
   }
-  const result = await consumeQueue({
-    sqs: emulator.sqs,
-    queueUrl: queue.queueUrl,
-    handle,
+
+t.test('consumeQueue: a lease that cannot be renewed is reported', async (t) => {
+  const {emulator, queue, sendTestEvents, inspect, consume} = await queueFixture(t)
+  const [id] = await sendTestEvents(1)
+  const lost: [string, string][] = []
+  // Someone else releases the message, so our receipt handle no longer holds it.
+  const release = async () => {
+    const [held] = (await inspect()).inflight
+    await emulator.sqs.send(new ChangeMessageVisibilityCommand({QueueUrl: queue.queueUrl, ReceiptHandle: held!.receiptHandle, VisibilityTimeout: 0}))
+  }
+  const result = await consume({
+    handle: afterRenewal(release, 'failed'),
     maxMessages: 1,
-    waitSeconds: 0,
     leaseSeconds: 1,
     onLeaseLost: (messageId, reason) => lost.push([messageId, reason]),
   })
   t.same(result.failures, [{messageId: id, reason: 'gave up'}])
   t.ok(lost.length > 0, 'the lost lease was reported')
   t.ok(lost.every(([messageId, reason]) => messageId === id && /ReceiptHandleIsInvalid/.test(reason)), JSON.stringify(lost))
-  t.same((await inspectQueue(emulator, queue.name)).ready, [id])
+  t.same((await inspect()).ready, [id])
 })
 
 t.test('consumeQueue: a queue that goes away mid-batch ends the run and is reported', async (t) => {
-  const emulator = await startEmulator(t)
-  const queue = await createQueuePair(emulator)
-  const [id] = await sendBodies(emulator, queue.queueUrl, [testEventBody('b')])
+  const {emulator, queue, sendTestEvents, consume} = await queueFixture(t)
+  const [id] = await sendTestEvents(1)
   const lost: [string, string][] = []
-  const handle = async (message: QueueMessage): Promise<MessageOutcome> => {
-    await emulator.sqs.send(new DeleteQueueCommand({QueueUrl: queue.queueUrl}))
-    await sleep(700)
-    return {messageId: message.messageId, status: 'test-event'}
-  }
+  const deleteQueue = () => emulator.sqs.send(new DeleteQueueCommand({QueueUrl: queue.queueUrl}))
   await t.rejects(
-    consumeQueue({
-      sqs: emulator.sqs,
-      queueUrl: queue.queueUrl,
-      handle,
-      waitSeconds: 0,
-      leaseSeconds: 1,
-      onLeaseLost: (messageId, reason) => lost.push([messageId, reason]),
-    }),
+    consume({handle: afterRenewal(deleteQueue, 'test-event'), leaseSeconds: 1, onLeaseLost: (messageId, reason) => lost.push([messageId, reason])}),
     {name: 'QueueDoesNotExist'},
+    'a delete error ends the run',
   )
   t.ok(lost.length > 0)
   t.ok(lost.every(([messageId, reason]) => messageId === id && /queue does not exist/i.test(reason)), JSON.stringify(lost))
-  await t.rejects(
-    consumeQueue({sqs: emulator.sqs, queueUrl: queue.queueUrl, handle, waitSeconds: 0, onLeaseLost: noLeaseLost(t)}),
-    {name: 'QueueDoesNotExist'},
-    'a receive error ends the run',
-  )
+  await t.rejects(consume({}), {name: 'QueueDoesNotExist'}, 'a receive error ends the run')
 })
