@@ -120,6 +120,20 @@ t.test('a new date with the same content: a conditional GET, a 304, and metadata
   t.match(await fetchUpstream(options), {unchanged: 4, requests: 2}, 'the refreshed metadata matches the listing')
 })
 
+t.test('a server without Last-Modified or ETag: listing changes mean a plain GET', async (t) => {
+  const {upstream, store, options} = await setup(t)
+  upstream.validators = false
+  await fetchUpstream(options)
+  t.same(Object.keys((await store.stat('bls/pr/pr.txt'))!.metadata), [SOURCE_META.size, SOURCE_META.date])
+  upstream.setFile('pr.txt', 'Productivity and Cost\r\n', new Date(Date.UTC(2024, 6, 1)))
+  upstream.resetCounts()
+  t.match(await fetchUpstream(options), {replaced: 1, unchanged: 3})
+  const asked = upstream.log.find((request) => request.target === 'file:pr.txt')
+  t.match(asked, {status: 200})
+  t.notOk(asked?.headers['if-modified-since'] ?? asked?.headers['if-none-match'], 'nothing to be conditional on')
+  t.equal((await content(store, 'bls/pr/pr.txt')).toString(), 'Productivity and Cost\r\n')
+})
+
 t.test('no contact: fails before any request, explaining why', async (t) => {
   const {upstream, options} = await setup(t)
   await t.rejects(fetchUpstream({...options, contact: undefined}), MissingContactError)
@@ -287,6 +301,17 @@ t.test('--dry-run plans without writing; --json prints only the summary', async 
   t.match(JSON.parse(again.stdout), {unchanged: 4, requests: 2})
   t.equal(again.stderr, '', 'quiet with --json')
   t.ok(await stat(path.join(root, MANIFEST_NAME)))
+})
+
+t.test('the command shows warnings and retries as they happen', async (t) => {
+  const {upstream, root} = await setup(t)
+  upstream.extraLinks.push({href: '../escape'})
+  upstream.failNext('file:pr.txt', {status: 503, headers: {'Retry-After': '0'}})
+  const result = await runCommand(Fetch, ['--raw', root, '--contact', CONTACT, '--bls-url', upstream.blsUrl, '--population-url', upstream.populationUrl])
+  t.equal(result.exitCode, 0)
+  t.match(result.stderr, /⚠ skipped listing link "\.\.\/escape": contains \.\./)
+  t.match(result.stderr, /⚠ retrying http:\/\/127\.0\.0\.1:\d+\/pub\/time\.series\/pr\/pr\.txt in 0\.0s \(503 Service Unavailable\)/)
+  t.match(result.stdout, /upstream requests\s+6/)
 })
 
 t.test('a failing download in JSON mode still prints only JSON', async (t) => {

@@ -38,7 +38,10 @@ function conditionalHeaders(file: PlannedFile): Record<string, string> {
   // Only worth asking when the size still matches: a new size means new content, whatever the date says.
   if (file.action !== 'replace' || file.stored!.size !== file.entry!.size) return {}
   const {[SOURCE_META.lastModified]: since, [SOURCE_META.etag]: etag} = file.stored!.metadata
-  return {...(since ? {'if-modified-since': since} : {}), ...(etag ? {'if-none-match': etag} : {})}
+  const headers: Record<string, string> = {}
+  if (since) headers['if-modified-since'] = since
+  if (etag) headers['if-none-match'] = etag
+  return headers
 }
 
 async function download(file: PlannedFile, {store, client}: ApplyContext): Promise<FileResult> {

@@ -1,13 +1,15 @@
 import {HttpClient, type HttpClientOptions, type RetryEvent} from '../http/client.js'
 import {userAgent} from '../http/user-agent.js'
-import {BLS_URL, readListing} from '../sources/bls.js'
-import {POPULATION_URL, readPopulation} from '../sources/population.js'
+import {readListing} from '../sources/bls.js'
+import {readPopulation} from '../sources/population.js'
 import {md5Hex} from '../stores/md5.js'
 import type {Store} from '../stores/store.js'
 import {DeletionGuardError} from '../sync/deletion-guard.js'
 import {applyFetch, type FileResult, resultOf} from './apply.js'
 import {BLS_PREFIX, type FetchAction, planFetch, planPopulation, POPULATION_KEY} from './plan.js'
 
+export {BLS_URL} from '../sources/bls.js'
+export {POPULATION_URL} from '../sources/population.js'
 export {BLS_PREFIX, POPULATION_KEY} from './plan.js'
 export type {FileResult} from './apply.js'
 
@@ -18,8 +20,10 @@ export interface FetchOptions {
   contact: string | undefined
   /** dataquest's version, for the User-Agent. */
   version?: string
-  blsUrl?: string
-  populationUrl?: string
+  /** The BLS directory (BLS_URL in sources/bls.ts). */
+  blsUrl: string
+  /** The population API (POPULATION_URL in sources/population.ts). */
+  populationUrl: string
   /** Override the deletion guard. */
   force?: boolean
   /** Plan only: read the listing and the API, write nothing. */
@@ -77,8 +81,8 @@ export async function fetchUpstream(options: FetchOptions): Promise<FetchSummary
   // The store first: a wrong bucket or folder fails before anything is asked of upstream.
   const [stored, storedPopulation] = await Promise.all([store.list(BLS_PREFIX), store.stat(POPULATION_KEY)])
   const [listing, population] = await Promise.allSettled([
-    readListing(client, options.blsUrl ?? BLS_URL),
-    readPopulation(client, options.populationUrl ?? POPULATION_URL),
+    readListing(client, options.blsUrl),
+    readPopulation(client, options.populationUrl),
   ])
   const causes: Error[] = []
   const warnings: string[] = []

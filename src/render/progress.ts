@@ -49,6 +49,11 @@ export function createProgress({mode, stream}: ProgressOptions): Progress {
     stream.write(`${line}\n`)
   }
   let spinner: ReturnType<typeof ora> | undefined
+  const finish = (outcome: 'succeed' | 'fail', text: string): void => {
+    if (spinner) spinner[outcome](text)
+    else if (mode === 'plain') write(`${outcome === 'succeed' ? '✔' : '✖'} ${text}`)
+    spinner = undefined
+  }
   return {
     async step(title, run, describe) {
       const startedAt = performance.now()
@@ -60,17 +65,11 @@ export function createProgress({mode, stream}: ProgressOptions): Progress {
             if (spinner) spinner.text = joined(title, text)
           },
         })
-        const done = `${joined(title, describe?.(result))} (${seconds(startedAt)})`
-        if (spinner) spinner.succeed(done)
-        else if (mode === 'plain') write(`✔ ${done}`)
+        finish('succeed', `${joined(title, describe?.(result))} (${seconds(startedAt)})`)
         return result
       } catch (error) {
-        const failed = joined(title, (error as Error).message)
-        if (spinner) spinner.fail(failed)
-        else if (mode === 'plain') write(`✖ ${failed}`)
+        finish('fail', joined(title, (error as Error).message))
         throw error
-      } finally {
-        spinner = undefined
       }
     },
     warn(message) {

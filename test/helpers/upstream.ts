@@ -66,6 +66,8 @@ export interface RequestCounts {
   files: Record<string, number>
   /** Responses with status 304. */
   notModified: number
+  /** Most requests handled at the same time (see `latencyMs`). */
+  maxInFlight: number
 }
 
 export interface PopulationRow {
@@ -100,6 +102,10 @@ export interface UpstreamServer {
   conditional: boolean
   /** When false, any User-Agent is accepted. */
   requireContact: boolean
+  /** When false, files come without Last-Modified and ETag (and no 304 is possible). */
+  validators: boolean
+  /** Wait this long before answering each request (timeouts, concurrency). */
+  latencyMs: number
   /** Per-target counters since start or the last resetCounts(). */
   requests: RequestCounts
   /** Every request since start or the last resetCounts(). */
@@ -170,7 +176,8 @@ const seconds = (date: Date): number => Math.floor(date.getTime() / 1000)
 export async function startUpstream(t?: Test): Promise<UpstreamServer> {
   const canned = new Map<Target, {response: CannedResponse; count: number}[]>()
   let populationCalls = 0
-  const freshCounts = (): RequestCounts => ({total: 0, listing: 0, population: 0, files: {}, notModified: 0})
+  const freshCounts = (): RequestCounts => ({total: 0, listing: 0, population: 0, files: {}, notModified: 0, maxInFlight: 0})
+  let inFlight = 0
 
   const targetOf = (pathname: string): Target => {
     if (pathname === LISTING_PATH) return 'listing'
@@ -212,13 +219,14 @@ export async function startUpstream(t?: Test): Promise<UpstreamServer> {
     const match = request.headers['if-none-match']
     const notModified =
       server.conditional &&
+      server.validators &&
       (match !== undefined ? match === etag : since !== undefined && seconds(new Date(since)) >= seconds(file.lastModified))
     if (notModified) {
       response.writeHead(304, {'Last-Modified': lastModified, ETag: etag}).end()
       return 304
     }
     const truncation = server.truncate.get(name)
-    const headers: Record<string, string | number> = {'Content-Type': 'text/plain', 'Last-Modified': lastModified, ETag: etag}
+    const headers: Record<string, string | number> = {'Content-Type': 'text/plain', ...(server.validators ? {'Last-Modified': lastModified, ETag: etag} : {})}
     if (!truncation) {
       response.writeHead(200, {...headers, 'Content-Length': file.body.length}).end(file.body)
       return 200
@@ -259,11 +267,21 @@ export async function startUpstream(t?: Test): Promise<UpstreamServer> {
     return serveFile(request, response, target.slice('file:'.length))
   }
 
-  const http = createServer((request, response) => {
+  const http = createServer(async (request, response) => {
+    const counts = server.requests
+    counts.maxInFlight = Math.max(counts.maxInFlight, ++inFlight)
+    let waiting = true
+    const leave = (): void => {
+      if (waiting) inFlight--
+      waiting = false
+    }
+    response.on('close', leave) // a client that gave up is no longer in flight
+    if (server.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, server.latencyMs))
+    leave()
+    if (request.destroyed) return
     const url = new URL(request.url ?? '/', 'http://127.0.0.1')
     const target = targetOf(url.pathname)
     const status = handle(request, response, target)
-    const counts = server.requests
     counts.total++
     if (target === 'listing') counts.listing++
     else if (target === 'population') counts.population++
@@ -293,6 +311,8 @@ export async function startUpstream(t?: Test): Promise<UpstreamServer> {
     truncate: new Map(),
     conditional: true,
     requireContact: true,
+    latencyMs: 0,
+    validators: true,
     requests: freshCounts(),
     log: [],
     resetCounts() {

@@ -1,0 +1,166 @@
+import {mkdir, mkdtemp, readFile, writeFile} from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import {buffer} from 'node:stream/consumers'
+
+import t from 'tap'
+
+import Sync from '../src/commands/sync.js'
+import {FolderStore} from '../src/stores/folder.js'
+import {md5Hex} from '../src/stores/md5.js'
+import {openStore} from '../src/stores/open.js'
+import {MD5_METADATA_KEY, S3Store} from '../src/stores/s3.js'
+import type {Store} from '../src/stores/store.js'
+import {DeletionGuardError, SyncError, type SyncEvent, syncStores} from '../src/sync/index.js'
+import {planSync} from '../src/sync/plan.js'
+import {runCommand} from './helpers/cli.js'
+import {startEmulator} from './helpers/fauxqs.js'
+
+const tempDir = (): Promise<string> => mkdtemp(path.join(os.tmpdir(), 'dataquest-sync-'))
+const content = async (store: Store, key: string): Promise<string> => (await buffer(await store.read(key))).toString()
+
+/** A folder store holding a few files, one with source metadata. */
+async function sourceFolder(): Promise<FolderStore> {
+  const store = new FolderStore(await tempDir())
+  await store.write('bls/pr/pr.txt', 'Productivity\r\n', {metadata: {'source-size': '14', 'source-date': '2024-06-06T08:30'}})
+  await store.write('bls/pr/pr.series', 'series_id\r\n')
+  await store.write('datausa/population.json', '{"data": []}\n')
+  return store
+}
+
+t.test('folder → S3 twice: the second run uploads nothing; metadata travels', async (t) => {
+  const emulator = await startEmulator(t)
+  const bucket = await emulator.bucket()
+  const source = await sourceFolder()
+  const target = openStore(`s3://${bucket}/raw/`, {endpoint: emulator.endpoint})
+  const events: SyncEvent[] = []
+  const first = await syncStores({source, target, onProgress: (event) => events.push(event)})
+  t.match(first, {uploaded: 3, deleted: 0, unchanged: 0, bytes: 14 + 11 + 13, errors: []})
+  t.same(events[0], {type: 'planned', counts: {upload: 3, delete: 0, unchanged: 0, keep: 0}})
+  t.equal(await content(target, 'bls/pr/pr.txt'), 'Productivity\r\n')
+  t.same((await target.stat('bls/pr/pr.txt'))?.metadata, {'source-size': '14', 'source-date': '2024-06-06T08:30'})
+
+  const second = await syncStores({source, target})
+  t.match(second, {uploaded: 0, deleted: 0, unchanged: 3, bytes: 0})
+
+  t.test('a changed and a deleted file', async (t) => {
+    await source.write('bls/pr/pr.series', 'series_id\tsector\r\n')
+    await source.delete('datausa/population.json')
+    await source.write('bls/pr/pr.class', 'c\r\n')
+    await source.write('bls/pr/pr.footnote', 'f\r\n')
+    const summary = await syncStores({source, target})
+    t.match(summary, {uploaded: 3, deleted: 1, unchanged: 1})
+    t.match(summary.files.find((file) => file.key === 'bls/pr/pr.series'), {action: 'upload', reason: /content differs/})
+    t.equal(await target.stat('datausa/population.json'), undefined)
+    t.equal(await content(target, 'bls/pr/pr.series'), 'series_id\tsector\r\n')
+  })
+
+  t.test('the command: --bucket, --dry-run, --json, --no-delete', async (t) => {
+    const env = {AWS_ENDPOINT_URL: emulator.endpoint, DATAQUEST_BUCKET: undefined}
+    await writeFile(path.join(source.root, 'extra.txt'), 'x')
+    const dry = await runCommand(Sync, ['--from', source.root, '--bucket', bucket, '--dry-run', '--json'], env)
+    t.equal(dry.exitCode, 0)
+    t.match(JSON.parse(dry.stdout), {dryRun: true, uploaded: 1, bytes: 0, to: `s3://${bucket}/raw/`})
+    t.equal(await target.stat('extra.txt'), undefined, 'dry run wrote nothing')
+
+    await target.write('target-only.txt', 'y')
+    const kept = await runCommand(Sync, ['--from', source.root, '--to', `s3://${bucket}/raw/`, '--no-delete'], env)
+    t.equal(kept.exitCode, 0)
+    t.match(kept.stdout, /upload\s+extra\.txt\s+not in the target/)
+    t.match(kept.stdout, /kept \(--no-delete\)\s+1/)
+    t.match(kept.stderr, /✔ Sync .* — 1 uploaded, 0 deleted/)
+    t.ok(await target.stat('target-only.txt'), 'kept')
+
+    const deleted = await runCommand(Sync, ['--from', source.root], {...env, DATAQUEST_BUCKET: bucket})
+    t.equal(deleted.exitCode, 0)
+    t.match(deleted.stdout, /delete\s+target-only\.txt\s+not in the source/)
+    t.equal(await target.stat('target-only.txt'), undefined)
+  })
+})
+
+t.test('a multipart object is compared by the MD5 in its metadata', async (t) => {
+  const emulator = await startEmulator(t)
+  const bucket = await emulator.bucket()
+  const source = new FolderStore(await tempDir())
+  const body = Buffer.alloc(5 * 1024 * 1024 + 3, 'a')
+  await source.write('big.bin', body)
+  const target = new S3Store(emulator.s3, `s3://${bucket}/raw/`, {multipartThreshold: 1024 * 1024})
+  t.match(await syncStores({source, target}), {uploaded: 1, bytes: body.length})
+  const stored = await target.stat('big.bin')
+  t.equal(stored?.metadata[MD5_METADATA_KEY], md5Hex(body))
+  t.match(await syncStores({source, target}), {uploaded: 0, unchanged: 1}, 'not uploaded again')
+
+  // S3 → folder: the multipart MD5 is the store's bookkeeping and does not travel as metadata.
+  const back = new FolderStore(await tempDir())
+  t.match(await syncStores({source: target, target: back}), {uploaded: 1})
+  t.same((await back.stat('big.bin'))?.metadata, {})
+  t.ok((await readFile(path.join(back.root, 'big.bin'))).equals(body))
+})
+
+t.test('S3 → folder and folder → folder', async (t) => {
+  const emulator = await startEmulator(t)
+  const bucket = await emulator.bucket()
+  const s3 = openStore(`s3://${bucket}/raw/`, {endpoint: emulator.endpoint})
+  await syncStores({source: await sourceFolder(), target: s3})
+  const folder = new FolderStore(await tempDir())
+  t.match(await syncStores({source: s3, target: folder}), {uploaded: 3})
+  t.equal(await content(folder, 'bls/pr/pr.txt'), 'Productivity\r\n')
+  t.same((await folder.stat('bls/pr/pr.txt'))?.metadata, {'source-size': '14', 'source-date': '2024-06-06T08:30'})
+  t.match(await syncStores({source: s3, target: folder}), {unchanged: 3})
+
+  const copy = new FolderStore(await tempDir())
+  const result = await runCommand(Sync, ['--from', folder.root, '--to', copy.root, '--json'])
+  t.match(JSON.parse(result.stdout), {uploaded: 3})
+  const again = await runCommand(Sync, ['--from', folder.root, '--to', copy.root])
+  t.match(again.stdout, /unchanged\s+3/)
+  t.notMatch(again.stdout, /action/, 'no file table when nothing changed')
+})
+
+t.test('deletion guard: an empty source or deleting more than half changes nothing', async (t) => {
+  const target = await sourceFolder()
+  const empty = new FolderStore(await tempDir())
+  await t.rejects(syncStores({source: empty, target}), DeletionGuardError)
+  t.equal((await target.list()).length, 3)
+  const one = new FolderStore(await tempDir())
+  await one.write('bls/pr/pr.txt', 'Productivity\r\n')
+  await t.rejects(syncStores({source: one, target}), /would delete 2 of the 3 stored files/)
+  t.match(await syncStores({source: one, target, delete: false}), {unchanged: 1, kept: 2, deleted: 0})
+  const result = await runCommand(Sync, ['--from', one.root, '--to', target.root])
+  t.equal(result.exitCode, 1)
+  t.match(result.stderr, /more than half.*force/)
+  t.match(await syncStores({source: one, target, force: true}), {deleted: 2})
+  t.same((await target.list()).map((o) => o.key), ['bls/pr/pr.txt'])
+})
+
+t.test('a failing copy keeps the target copy and names the file', async (t) => {
+  const source = await sourceFolder()
+  const target = new FolderStore(await tempDir())
+  // A folder where the file should go: the rename onto it fails, a real I/O error.
+  await mkdir(path.join(target.root, 'bls/pr/pr.txt/inner'), {recursive: true})
+  const error = (await syncStores({source, target}).catch((caught: unknown) => caught)) as SyncError
+  t.type(error, SyncError)
+  t.match(error.message, /^bls\/pr\/pr\.txt: .*(EISDIR|ENOTEMPTY|EEXIST).*previous copy was kept$/)
+  t.match(error.summary, {uploaded: 2, failed: 1})
+
+  const cli = await runCommand(Sync, ['--from', source.root, '--to', target.root])
+  t.equal(cli.exitCode, 1)
+  t.match(cli.stdout, /upload FAILED\s+bls\/pr\/pr\.txt/, 'the summary still shows what happened')
+  t.match(cli.stderr, /bls\/pr\/pr\.txt: .*previous copy was kept/)
+
+  const dry = await runCommand(Sync, ['--from', source.root, '--to', target.root, '--dry-run'])
+  t.match(dry.stdout, /sync plan \(dry run\)/)
+  t.match(dry.stdout, /upload\s+bls\/pr\/pr\.txt\s+not in the target/)
+
+  const result = await runCommand(Sync, ['--from', source.root, '--to', source.root])
+  t.match(result.stderr, /--from and --to are the same store/)
+  const none = await runCommand(Sync, ['--from', source.root], {DATAQUEST_BUCKET: undefined})
+  t.equal(none.exitCode, 1)
+  t.match(none.stderr, /sync needs a target: --to LOC, or --bucket NAME/)
+})
+
+t.test('planSync compares MD5s only', async (t) => {
+  const object = (key: string, md5?: string) => ({key, size: 1, md5, metadata: {}})
+  t.match(planSync([object('a', 'x')], [object('a')]).files, [{action: 'upload', reason: 'MD5 unknown on one side'}])
+  t.match(planSync([object('a', 'x')], [object('a', 'x')]).files, [{action: 'unchanged', reason: 'same MD5'}])
+  t.notOk(planSync([], [object('a', 'x')], {delete: false}).refusal, 'no guard without deletions')
+})
