@@ -9,10 +9,11 @@ import {REPORT_FORMATS, renderReport, type ReportFormat} from '../render/reports
 
 export default class Consume extends BaseCommand {
   static override summary = 'Long-poll an SQS queue of S3 event notifications and print each report written'
-  static override description = `Every ObjectCreated record names a report in S3; it is read, checked and printed with the renderer of \`dataquest report\`.
-A message is deleted only after every record in it was handled. A malformed message, a missing object or an
-unreadable report is logged (with the message id) and left on the queue, whose redrive policy moves it to the
-dead-letter queue. SIGINT/SIGTERM stop receiving; the messages in hand are finished first.`
+  static override description = [
+    'Every ObjectCreated record names a report in S3; it is read, checked and printed with the renderer of `dataquest report`.',
+    'A message is deleted only after every record in it was handled. A malformed message, a missing object or an unreadable report is logged on stderr with the message id, and the message is left on the queue, whose redrive policy moves it to the dead-letter queue. Exit code 1 when any message failed.',
+    'SIGINT/SIGTERM stop receiving; the messages in hand are finished first.',
+  ].join('\n\n')
 
   static override examples = [
     '<%= config.bin %> consume --queue https://sqs.us-east-1.amazonaws.com/123456789012/dataquest-reports',
@@ -23,9 +24,9 @@ dead-letter queue. SIGINT/SIGTERM stop receiving; the messages in hand are finis
   static override enableJsonFlag = false
 
   static override flags = {
-    queue: Flags.string({description: 'SQS queue URL', env: 'DATAQUEST_QUEUE_URL', helpValue: 'URL'}),
+    queue: Flags.string({description: 'SQS queue of S3 event notifications (required)', env: 'DATAQUEST_QUEUE_URL', helpValue: 'URL'}),
     wait: Flags.integer({description: 'long-polling wait per receive, in seconds', default: 20, min: 0, max: 20, helpValue: 'SECONDS'}),
-    once: Flags.boolean({description: 'stop at the first receive that comes back empty; exit 1 if any message failed'}),
+    once: Flags.boolean({description: 'stop at the first receive that comes back empty'}),
     'max-messages': Flags.integer({description: 'stop after N messages', min: 1, helpValue: 'N'}),
     format: Flags.option({options: REPORT_FORMATS, default: 'table' as const, description: 'how to print each report (json: one line per report)'})(),
     endpoint,
