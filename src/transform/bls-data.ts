@@ -133,7 +133,7 @@ export class DataFileScanner {
   private kinds = new Uint8Array(0)
   private carry: Buffer | undefined
   // The file is sorted by series, so the previous row's series is nearly always the next one's.
-  private previousId = Buffer.alloc(0)
+  private previousField = Buffer.alloc(0)
   private current: SeriesTotals | undefined
   private currentIsPicked = false
   private runningSums: Map<number, number> | undefined
@@ -202,8 +202,10 @@ export class DataFileScanner {
   private accept(buf: Buffer, start: number, end: number): boolean {
     const {kinds, lastColumn} = this
     let i = start
-    let idStart = 0
+    // idStart -1: the previous row's series.
+    let idStart = -1
     let idEnd = 0
+    let fieldEnd = 0
     let year = 0
     let period = 0
     let value = 0
@@ -211,11 +213,21 @@ export class DataFileScanner {
       while (i < end && isBlank(buf[i]!)) i++
       const kind = kinds[field]
       if (kind === SERIES) {
-        idStart = i
-        while (i < end && buf[i] !== TAB) i++
-        idEnd = i
-        while (idEnd > idStart && isBlank(buf[idEnd - 1]!)) idEnd--
-        if (idEnd === idStart) return false
+        // Rows come grouped by series: first compare with the previous row's field, padding and all.
+        const previous = this.previousField
+        let same = previous.length > 0 && end - i >= previous.length
+        for (let k = 0; same && k < previous.length; k++) same = buf[i + k] === previous[k]
+        if (same && (i + previous.length === end || buf[i + previous.length] === TAB)) {
+          i += previous.length
+          idStart = -1
+        } else {
+          idStart = i
+          while (i < end && buf[i] !== TAB) i++
+          fieldEnd = i
+          idEnd = i
+          while (idEnd > idStart && isBlank(buf[idEnd - 1]!)) idEnd--
+          if (idEnd === idStart) return false
+        }
       } else if (kind === YEAR) {
         if (end - i < 4) return false
         for (const stop = i + 4; i < stop; i++) {
@@ -260,7 +272,7 @@ export class DataFileScanner {
       if (i === end) return false
       i++
     }
-    this.add(this.seriesFor(buf, idStart, idEnd), year, period, value)
+    this.add(idStart === -1 ? this.current! : this.seriesFor(buf, idStart, idEnd, fieldEnd), year, period, value)
     return true
   }
 
@@ -305,18 +317,15 @@ export class DataFileScanner {
     this.runningSums?.set(this.runningYear, this.running)
   }
 
-  private seriesFor(buf: Buffer, start: number, end: number): SeriesTotals {
-    const previous = this.previousId
-    let same = this.current !== undefined && previous.length === end - start
-    for (let i = 0; same && i < previous.length; i++) same = previous[i] === buf[start + i]
-    if (same) return this.current!
+  /** The totals of the series in [start, end), remembering its field up to `fieldEnd` for the next row. */
+  private seriesFor(buf: Buffer, start: number, end: number, fieldEnd: number): SeriesTotals {
     const id = buf.toString('utf8', start, end)
     let totals = this.series.get(id)
     if (!totals) {
       totals = {quarterly: new Map(), annual: new Map()}
       this.series.set(id, totals)
     }
-    this.previousId = Buffer.from(buf.subarray(start, end))
+    this.previousField = Buffer.from(buf.subarray(start, fieldEnd))
     this.current = totals
     this.currentIsPicked = id === this.options.seriesId
     return totals
@@ -331,15 +340,18 @@ export class DataFileScanner {
   }
 }
 
-/** Scan a whole data file from a stream, hashing it on the way. */
-export async function scanDataFile(stream: Readable, options: ScanOptions): Promise<ScanResult> {
+/**
+ * Scan a whole data file from a stream. `md5` is the object's MD5 when the store knows it (folder
+ * manifest, S3 ETag); otherwise the bytes are hashed on the way, which costs a tenth of the scan.
+ */
+export async function scanDataFile(stream: Readable, options: ScanOptions & {md5?: string}): Promise<ScanResult> {
   const scanner = new DataFileScanner(options)
-  const hash = createHash('md5')
+  const hash = options.md5 === undefined ? createHash('md5') : undefined
   let bytes = 0
   try {
     for await (const chunk of stream) {
       const buffer = chunk as Buffer
-      hash.update(buffer)
+      hash?.update(buffer)
       bytes += buffer.length
       scanner.push(buffer)
       options.onBytes?.(bytes)
@@ -349,7 +361,7 @@ export async function scanDataFile(stream: Readable, options: ScanOptions): Prom
   }
   scanner.end()
   return {
-    md5: hash.digest('hex'),
+    md5: hash ? hash.digest('hex') : options.md5!,
     bytes,
     rows: scanner.rows,
     series: scanner.series,

@@ -123,6 +123,7 @@ export async function transformStores(options: TransformOptions): Promise<Transf
 
   const scan = await scanDataFile(await raw.read(dataKey), {
     key: dataKey,
+    md5: dataInfo.md5,
     seriesId,
     period: Number(period.slice(1)),
     strict,
