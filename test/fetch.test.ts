@@ -137,7 +137,7 @@ t.test('a server without Last-Modified or ETag: listing changes mean a plain GET
 t.test('no contact: fails before any request, explaining why', async (t) => {
   const {upstream, options} = await setup(t)
   await t.rejects(fetchUpstream({...options, contact: undefined}), MissingContactError)
-  await t.rejects(fetchUpstream({...options, contact: '  '}), /no contact given: BLS answers 403/)
+  await t.rejects(fetchUpstream({...options, contact: '  '}), /no contact \(e-mail address or URL\) given: BLS answers 403/)
   await t.rejects(fetchUpstream({...options, contact: 'me (at) example'}), /not a plain e-mail address or URL/)
   t.equal(upstream.requests.total, 0)
 

@@ -1,4 +1,4 @@
-import {Command} from '@oclif/core'
+import {Command, Errors} from '@oclif/core'
 
 import type {AwsOptions} from '../aws/clients.js'
 import {type Locations, resolveLocations} from '../config/locations.js'
@@ -21,6 +21,11 @@ export abstract class BaseCommand extends Command {
 
   protected store(location: string, flags: {endpoint?: string}): Store {
     return openStore(location, this.awsOptions(flags))
+  }
+
+  /** Exit 1 with a one-line error (no stack); `details` ride along in the --json error object. */
+  protected fail(message: string, details: Record<string, unknown> = {}): never {
+    throw Object.assign(new Errors.CLIError(message, {exit: 1}), details)
   }
 
   /** Progress on stderr: live on a terminal, plain lines elsewhere, warnings only with --json. */

@@ -23,14 +23,14 @@ export const bucket = Flags.string({
 })
 
 export const endpoint = Flags.string({
-  description: 'S3/SQS-compatible endpoint (an emulator, MinIO…); path-style addressing then [env: AWS_ENDPOINT_URL] [default: AWS]',
+  description: 'S3/SQS-compatible endpoint (an emulator, MinIO…); path-style addressing then [default: AWS]',
   env: 'AWS_ENDPOINT_URL',
   helpValue: 'URL',
 })
 
 // Upstream flags (fetch, run): oclif reads their env vars and prints env and default in --help.
 export const contact = Flags.string({
-  description: `your e-mail address or URL, sent in the User-Agent; ${CONTACT_REASON} (required)`,
+  description: `e-mail address or URL sent in the User-Agent; required, since ${CONTACT_REASON}`,
   env: 'DATAQUEST_CONTACT',
   helpValue: 'EMAIL',
 })

@@ -10,9 +10,8 @@ import {UpstreamForbiddenError} from '../sources/bls.js'
 
 export default class Fetch extends BaseCommand {
   static override summary = 'Mirror the BLS pr directory and the DataUSA population API into the raw store.'
-  static override description = `Files added upstream are added, changed ones replaced, removed ones deleted; an unchanged
-upstream costs two requests (the listing and the API) and writes nothing. A listing that yields
-no files, or would delete more than half of what is stored, changes nothing unless --force.`
+  static override description =
+    'Files added upstream are added, changed ones replaced, removed ones deleted; an unchanged upstream costs two requests (the listing and the API) and writes nothing. A listing that yields no files, or would delete more than half of what is stored, changes nothing unless --force.'
 
   static override examples = [
     '<%= config.bin %> fetch --contact you@example.com',
@@ -63,8 +62,8 @@ no files, or would delete more than half of what is stored, changes nothing unle
       if (error instanceof FetchError && !this.jsonEnabled()) this.show(error.summary)
       const needsContact =
         error instanceof MissingContactError || (error instanceof FetchError && error.causes.some((cause) => cause instanceof UpstreamForbiddenError))
-      if (needsContact) (error as Error).message += `; ${CONTACT_HINT}`
-      this.error(error as Error, {exit: 1})
+      const message = (error as Error).message + (needsContact ? `; ${CONTACT_HINT}` : '')
+      this.fail(message, error instanceof FetchError ? {summary: error.summary} : {})
     }
   }
 

@@ -9,8 +9,8 @@ import {SyncError, type SyncSummary, syncStores} from '../sync/index.js'
 
 export default class Sync extends BaseCommand {
   static override summary = 'Copy one store to another, uploading only what differs (MD5 vs ETag or stored MD5).'
-  static override description = `Plans first (lists both sides), then uploads new and changed files and deletes target
-objects the source lacks (unless --no-delete). Works folder→S3, S3→folder and folder→folder.`
+  static override description =
+    'Plans first (lists both sides), then uploads new and changed files and deletes target objects the source lacks (unless --no-delete), behind the same deletion guard as fetch. Works folder→S3, S3→folder and folder→folder.'
 
   static override examples = [
     '<%= config.bin %> sync --bucket my-bucket',
@@ -31,10 +31,10 @@ objects the source lacks (unless --no-delete). Works folder→S3, S3→folder an
   async run(): Promise<SyncSummary> {
     const {flags} = await this.parse(Sync)
     const to = flags.to ?? (flags.bucket ? bucketLocations(flags.bucket).raw : undefined)
-    if (!to) this.error('sync needs a target: --to LOC, or --bucket NAME (or DATAQUEST_BUCKET) for s3://NAME/raw/', {exit: 1})
+    if (!to) this.fail('sync needs a target: --to LOC, or --bucket NAME (or DATAQUEST_BUCKET) for s3://NAME/raw/')
     const source = this.store(flags.from, flags)
     const target = this.store(to, flags)
-    if (source.location === target.location) this.error(`--from and --to are the same store (${source.location})`, {exit: 1})
+    if (source.location === target.location) this.fail(`--from and --to are the same store (${source.location})`)
     const progress = this.progress()
     try {
       const summary = await progress.step(
@@ -60,7 +60,7 @@ objects the source lacks (unless --no-delete). Works folder→S3, S3→folder an
       return summary
     } catch (error) {
       if (error instanceof SyncError) this.show(error.summary)
-      this.error(error as Error, {exit: 1})
+      this.fail((error as Error).message, error instanceof SyncError ? {summary: error.summary} : {})
     }
   }
 

@@ -1,8 +1,8 @@
 /** Why a contact is required, for messages that ask for one. */
-export const CONTACT_REASON = 'BLS answers 403 Forbidden to robots whose User-Agent carries no contact (an e-mail address or URL)'
+export const CONTACT_REASON = 'BLS answers 403 Forbidden to robots whose User-Agent carries no contact'
 
 export class MissingContactError extends Error {
-  constructor(detail = 'no contact given') {
+  constructor(detail = 'no contact (e-mail address or URL) given') {
     super(`${detail}: ${CONTACT_REASON}`)
     this.name = 'MissingContactError'
   }
