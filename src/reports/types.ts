@@ -13,7 +13,7 @@ export interface PopulationStatsReport {
   result: {
     count: number
     mean: number
-    /** Sample standard deviation (n−1). */
+    /** Sample standard deviation (n−1), as pandas and Spark compute it. */
     stddev: number
     /** Population standard deviation (n). */
     stddevPopulation: number

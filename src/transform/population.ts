@@ -1,4 +1,5 @@
 /** DataUSA population responses, in either shape the API has used, and statistics over them. */
+import type {PopulationStatsReport} from '../reports/types.js'
 
 export class PopulationError extends Error {
   constructor(message: string) {
@@ -7,16 +8,7 @@ export class PopulationError extends Error {
   }
 }
 
-export interface PopulationStats {
-  count: number
-  mean: number
-  /** Sample standard deviation (n−1), as pandas and Spark compute it. */
-  stddev: number
-  /** Population standard deviation (n). */
-  stddevPopulation: number
-  years: number[]
-  missingYears: number[]
-}
+export type PopulationStats = PopulationStatsReport['result']
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
 
