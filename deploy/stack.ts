@@ -1,7 +1,12 @@
+import {readFileSync} from 'node:fs'
+import path from 'node:path'
+
 import {CfnOutput, CfnParameter, Duration, Stack, type StackProps} from 'aws-cdk-lib'
 import type {Construct} from 'constructs'
 
-import {handlerFunction} from './functions.js'
+import {BLS_URL} from '../src/sources/bls.js'
+import {POPULATION_URL} from '../src/sources/population.js'
+import {handlerFunction, PROJECT_ROOT} from './functions.js'
 import {Pipeline} from './pipeline.js'
 import {ReportLog} from './report-log.js'
 import type {DataquestSettings} from './settings.js'
@@ -10,6 +15,9 @@ import {grantStoreAccess, Storage} from './storage.js'
 export type DataquestStackProps = StackProps & DataquestSettings
 
 export const LOGGER_TIMEOUT = Duration.seconds(30)
+
+/** The version in the User-Agent, as the CLI sends it. */
+const VERSION = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as {version: string}).version
 
 /**
  * dataquest in AWS: a daily fetch → transform into S3, and every report written becomes an SQS
@@ -35,7 +43,13 @@ export class DataquestStack extends Stack {
       description: 'dataquest fetch: BLS pr and the population API into the raw bucket',
       timeout: Duration.minutes(10),
       memorySize: 512,
-      environment: {DATAQUEST_RAW: rawLocation, DATAQUEST_CONTACT: contact.valueAsString},
+      environment: {
+        DATAQUEST_RAW: rawLocation,
+        DATAQUEST_CONTACT: contact.valueAsString,
+        DATAQUEST_VERSION: VERSION,
+        DATAQUEST_BLS_URL: BLS_URL,
+        DATAQUEST_POPULATION_URL: POPULATION_URL,
+      },
     })
     grantStoreAccess(storage.raw, fetch, 'read', 'write', 'delete')
 

@@ -11,6 +11,8 @@ import t from 'tap'
 import {createApp} from '../deploy/create-app.js'
 import {TRANSIENT_LAMBDA_ERRORS} from '../deploy/pipeline.js'
 import {CONTEXT, DEFAULT_SETTINGS, settingsFromContext} from '../deploy/settings.js'
+import {BLS_URL} from '../src/sources/bls.js'
+import {POPULATION_URL} from '../src/sources/population.js'
 
 type Resource = {Type: string; Properties: Record<string, unknown>; DependsOn?: string[]; DeletionPolicy?: string}
 type Statement = {Effect: string; Action: string | string[]; Resource: unknown; Principal?: unknown}
@@ -92,7 +94,9 @@ t.test('the contact is a stack parameter, handed to the fetch Lambda', async (t)
   const parameters = template.toJSON().Parameters as Record<string, {Type: string; Default?: string; AllowedPattern?: string}>
   t.equal(parameters.Contact?.Type, 'String')
   t.equal(parameters.Contact?.Default, undefined, 'no default: a deploy must name its contact')
-  t.match(resources[functionId('fetch')]!.Properties.Environment, {Variables: {DATAQUEST_CONTACT: {Ref: 'Contact'}, DATAQUEST_RAW: Object}})
+  t.match(resources[functionId('fetch')]!.Properties.Environment, {
+    Variables: {DATAQUEST_CONTACT: {Ref: 'Contact'}, DATAQUEST_RAW: Object, DATAQUEST_BLS_URL: BLS_URL, DATAQUEST_POPULATION_URL: POPULATION_URL},
+  })
 })
 
 t.test('three Lambdas: nodejs22.x on arm64, bundled ESM, each logging to a log group with retention', async (t) => {

@@ -1,0 +1,22 @@
+import type {AwsOptions} from '../../src/aws/clients.js'
+import {openStore} from '../../src/stores/open.js'
+import type {Store} from '../../src/stores/store.js'
+
+// The stack sets these on each function (deploy/stack.ts); a test sets them around a call.
+export type HandlerEnv = Record<string, string | undefined>
+
+/** Where AWS is: the Lambda runtime sets AWS_REGION; AWS_ENDPOINT_URL points a test at an emulator. */
+export const awsOptions = (env: HandlerEnv): AwsOptions => ({endpoint: env.AWS_ENDPOINT_URL, region: env.AWS_REGION})
+
+/** A variable the stack must have set; a missing one is a deployment error, said plainly. */
+export function requireEnv(env: HandlerEnv, name: string): string {
+  const value = env[name]
+  if (!value) throw new Error(`${name} is not set: the stack sets it on the function (deploy/stack.ts); redeploy, or set it by hand`)
+  return value
+}
+
+/** The store at the location in `name` (s3://bucket/). */
+export const storeFromEnv = (env: HandlerEnv, name: 'DATAQUEST_RAW' | 'DATAQUEST_PROCESSED'): Store => openStore(requireEnv(env, name), awsOptions(env))
+
+/** One structured log line (CloudWatch Logs Insights parses JSON lines). */
+export const logLine = (fields: Record<string, unknown>): void => console.log(JSON.stringify(fields))

@@ -1,0 +1,151 @@
+import {ListObjectsV2Command, PutObjectCommand} from '@aws-sdk/client-s3'
+import {ReceiveMessageCommand} from '@aws-sdk/client-sqs'
+import t from 'tap'
+
+import {handler as fetchHandler} from '../deploy/handlers/fetch.js'
+import {handler as loggerHandler, type SqsEvent} from '../deploy/handlers/logger.js'
+import {handler as transformHandler} from '../deploy/handlers/transform.js'
+import {FetchError} from '../src/fetch/index.js'
+import {MissingContactError} from '../src/http/user-agent.js'
+import {type Emulator, startEmulator} from './helpers/fauxqs.js'
+import {createQueuePair, inspectQueue, s3EventBody, sendBodies, testEventBody} from './helpers/s3-events.js'
+import {startUpstream, type UpstreamServer} from './helpers/upstream.js'
+
+/** Run `fn` with these environment variables (undefined removes one) and console output captured. */
+async function invoke<T>(env: Record<string, string | undefined>, fn: () => Promise<T>): Promise<{result?: T; error?: unknown; out: string[]; err: string[]}> {
+  const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]))
+  const set = (values: Record<string, string | undefined>): void => {
+    for (const [key, value] of Object.entries(values)) {
+      if (value === undefined) delete process.env[key]
+      else process.env[key] = value
+    }
+  }
+  const out: string[] = []
+  const err: string[] = []
+  const {log, error} = console
+  console.log = (...args: unknown[]) => out.push(args.join(' '))
+  console.error = (...args: unknown[]) => err.push(args.join(' '))
+  set(env)
+  try {
+    return {result: await fn(), out, err}
+  } catch (caught) {
+    return {error: caught, out, err}
+  } finally {
+    console.log = log
+    console.error = error
+    set(saved)
+  }
+}
+
+const keysIn = async (emulator: Emulator, bucket: string): Promise<string[]> =>
+  ((await emulator.s3.send(new ListObjectsV2Command({Bucket: bucket}))).Contents ?? []).map((o) => o.Key!).sort()
+
+// A small data file of the real layout: padded tab-separated columns, CRLF, a trailing footnote column.
+const DATA_FILE = [
+  'series_id        \tyear\tperiod\t       value\tfootnote_codes',
+  ...[2013, 2014, 2015, 2016, 2017, 2018].flatMap((year, i) => [
+    `PRS30006032     \t${year}\tQ01\t      ${(i * 1.5).toFixed(1)}\t`,
+    `PRS30006032     \t${year}\tQ02\t      ${(i + 0.25).toFixed(2)}\t`,
+  ]),
+].join('\r\n')
+
+const fetchEnv = (emulator: Emulator, upstream: UpstreamServer, raw: string): Record<string, string> => ({
+  AWS_ENDPOINT_URL: emulator.endpoint,
+  DATAQUEST_RAW: `s3://${raw}/`,
+  DATAQUEST_CONTACT: 'ops@example.com',
+  DATAQUEST_VERSION: '9.9.9',
+  DATAQUEST_BLS_URL: upstream.blsUrl,
+  DATAQUEST_POPULATION_URL: upstream.populationUrl,
+})
+
+t.test('fetch, transform and logger handlers against fauxqs and the local upstream', async (t) => {
+  const emulator = await startEmulator(t)
+  const upstream = await startUpstream(t)
+  upstream.setFile('pr.data.0.Current', DATA_FILE)
+  upstream.setFile('pr.txt', 'about the pr database\r\n')
+  const raw = await emulator.bucket()
+  const processed = await emulator.bucket()
+
+  await t.test('fetch fills the raw bucket and returns its summary', async (t) => {
+    const {result, error, out} = await invoke(fetchEnv(emulator, upstream, raw), fetchHandler)
+    t.equal(error, undefined)
+    t.match(result, {store: `s3://${raw}/`, added: 3, deleted: 0, failed: 0})
+    t.same(await keysIn(emulator, raw), ['bls/pr/pr.data.0.Current', 'bls/pr/pr.txt', 'datausa/population.json'])
+    t.ok(upstream.log.every((r) => r.userAgent === 'dataquest/9.9.9 (+ops@example.com)'), 'the contact from the environment')
+    t.match(JSON.parse(out.at(-1)!), {step: 'fetch', summary: {added: 3}}, 'the summary is logged as one JSON line')
+
+    upstream.resetCounts()
+    upstream.failNext('population', {status: 503, headers: {'Retry-After': '0'}})
+    const again = await invoke(fetchEnv(emulator, upstream, raw), fetchHandler)
+    t.match(again.result, {added: 0, replaced: 0, unchanged: 3})
+    t.match(JSON.parse(again.out[0]!), {step: 'fetch', type: 'retry', reason: /503/}, 'a retry is logged')
+  })
+
+  await t.test('a failed fetch logs what it did, then fails the step', async (t) => {
+    upstream.failNext('listing', {status: 404})
+    const {error, out} = await invoke(fetchEnv(emulator, upstream, raw), fetchHandler)
+    t.type(error, FetchError)
+    t.match(JSON.parse(out.at(-1)!), {step: 'fetch', failed: /404/, summary: {unchanged: 1}})
+    t.same(await keysIn(emulator, raw), ['bls/pr/pr.data.0.Current', 'bls/pr/pr.txt', 'datausa/population.json'], 'nothing lost')
+
+    const noContact = await invoke({...fetchEnv(emulator, upstream, raw), DATAQUEST_CONTACT: undefined}, fetchHandler)
+    t.type(noContact.error, MissingContactError)
+    const noStore = await invoke({...fetchEnv(emulator, upstream, raw), DATAQUEST_RAW: undefined}, fetchHandler)
+    t.match(noStore.error, {message: /^DATAQUEST_RAW is not set: the stack sets it on the function/})
+  })
+
+  await t.test('transform writes the three reports', async (t) => {
+    const env = {AWS_ENDPOINT_URL: emulator.endpoint, DATAQUEST_RAW: `s3://${raw}/`, DATAQUEST_PROCESSED: `s3://${processed}/`}
+    const {result, error, out} = await invoke(env, transformHandler)
+    t.equal(error, undefined)
+    t.match(result, {series: 1, rows: 12, rejected: {count: 0}})
+    t.notOk(result && 'reports' in result, 'the summary only: the reports are in the bucket, not in the execution history')
+    t.same(await keysIn(emulator, processed), ['best_year_by_series.json', 'population_stats.json', 'series_population.json'])
+    t.match(JSON.parse(out.at(-1)!), {step: 'transform', summary: {series: 1}})
+  })
+
+  await t.test('logger: logs the reports, acknowledges the test event, returns only the failed record', async (t) => {
+    // The bodies S3 would send, through a real queue, then shaped as Lambda's SQS event.
+    const queue = await createQueuePair(emulator)
+    await emulator.s3.send(new PutObjectCommand({Bucket: processed, Key: 'notes/readme.txt', Body: 'not a report'}))
+    const [good, missing, test, both] = await sendBodies(emulator, queue.queueUrl, [
+      s3EventBody({bucket: processed, key: 'population_stats.json'}),
+      s3EventBody({bucket: processed, key: 'gone away.json'}),
+      testEventBody(processed),
+      s3EventBody({bucket: processed, key: 'best_year_by_series.json'}, {bucket: processed, key: 'notes/readme.txt'}),
+    ])
+    const {Messages = []} = await emulator.sqs.send(new ReceiveMessageCommand({QueueUrl: queue.queueUrl, MaxNumberOfMessages: 10, AttributeNames: ['All']}))
+    t.equal(Messages.length, 4)
+    const event: SqsEvent = {
+      Records: Messages.map((m) => ({
+        messageId: m.MessageId!,
+        receiptHandle: m.ReceiptHandle!,
+        body: m.Body!,
+        attributes: m.Attributes ?? {},
+        messageAttributes: {},
+        md5OfBody: m.MD5OfBody!,
+        eventSource: 'aws:sqs',
+        eventSourceARN: `arn:aws:sqs:us-east-1:000000000000:${queue.name}`,
+        awsRegion: 'us-east-1',
+      })),
+    }
+
+    const {result, out, err} = await invoke({AWS_ENDPOINT_URL: emulator.endpoint}, () => loggerHandler(event))
+    t.same(result, {batchItemFailures: [{itemIdentifier: missing}]}, 'exactly the record whose object is missing')
+    t.equal(err.length, 1)
+    t.match(JSON.parse(err[0]!), {messageId: missing, status: 'failed', reason: `s3://${processed}/gone away.json: no such object`})
+
+    const lines = out.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>)
+    t.match(lines, [
+      {messageId: good, status: 'report', object: `s3://${processed}/population_stats.json`, report: {report: 'population_stats'}},
+      {messageId: test, status: 'test-event', acknowledged: true},
+      {messageId: both, status: 'skipped', skipped: /notes\/readme\.txt/},
+      {messageId: both, status: 'report', report: {report: 'best_year_by_series'}},
+    ])
+    const tables = out.filter((line) => !line.startsWith('{'))
+    t.equal(tables.length, 2, 'a readable table per report')
+    t.match(tables[0], /mean/)
+    t.match(tables[1], /PRS30006032/)
+    t.equal((await inspectQueue(emulator, queue.name)).inflight.length, 4, 'the handler deletes nothing itself: the event source mapping does')
+  })
+})
