@@ -348,6 +348,53 @@ t.test('the scanner: chunk boundaries anywhere, bounded lines, exact-range guard
   await t.rejects(scanDataFile(failing, {key: 'k', seriesId: 'x', period: 1}), /connection reset/)
 })
 
+t.test('the byte scanner agrees with a plain string reading of the same grammar (random lines)', async (t) => {
+  let seed = 7
+  const random = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n
+  const pick = <T>(items: readonly T[]): T => items[random(items.length)]!
+  const ids = ['PRS1', 'PRS2', ' PRS1', 'PRS1 ', '', 'PRS\u00e92']
+  const years = ['2000', '2001', ' 2001 ', '201', '20011', '2x01', '']
+  const periods = ['Q01', 'Q04', 'Q05', ' Q02', 'Q00', 'Q06', 'q01', 'Q1', '']
+  const values = ['1', '-2.5', '+0.125', '.5', '7.', '-', '.', '1.2345', '12 3', '999999999999.999', '1000000000000', 'abc', ' 3.25 ', '']
+  const lines = Array.from({length: 5000}, () => {
+    const fields = [pick(ids), pick(years), pick(periods), pick(values), pick(['', 'R', ' '])]
+    return fields.slice(0, random(7) === 0 ? random(4) : 5).join('\t')
+  })
+  // The oracle: split on tabs, trim, test each field with a regular expression; sums in BigInt.
+  const expected = new Map<string, bigint>()
+  let accepted = 0
+  let rejected = 0
+  for (const line of lines) {
+    if (line.trim() === '') continue
+    const [id, year, period, value] = line.split('\t').map((field) => field.trim())
+    const valid =
+      id !== undefined && id !== '' && /^\d{4}$/.test(year ?? '') && /^Q0[1-5]$/.test(period ?? '') &&
+      /^[+-]?(\d+(\.\d{0,3})?|\.\d{1,3})$/.test(value ?? '') && Math.abs(Number(value)) < 1e12
+    if (!valid) {
+      rejected++
+      continue
+    }
+    accepted++
+    const [whole, fraction = ''] = value!.replace(/^[+-]/, '').split('.')
+    const scaled = BigInt(`${whole || '0'}${fraction.padEnd(3, '0')}`) * (value!.startsWith('-') ? -1n : 1n)
+    const key = `${id}|${period === 'Q05' ? 'annual' : 'quarterly'}|${year}`
+    expected.set(key, (expected.get(key) ?? 0n) + scaled)
+  }
+  const scanner = new DataFileScanner({key: 'k', seriesId: 'PRS1', period: 1})
+  scanner.push(Buffer.from(`series_id\tyear\tperiod\tvalue\tfootnote_codes\n${lines.join('\n')}\n`))
+  scanner.end()
+  t.ok(accepted > 500 && rejected > 500, `both kinds of line (${accepted} good, ${rejected} bad)`)
+  t.equal(scanner.rows, accepted)
+  t.equal(scanner.rejectedCount, rejected)
+  const actual = new Map<string, bigint>()
+  for (const [id, totals] of scanner.series) {
+    for (const [basis, sums] of [['quarterly', totals.quarterly], ['annual', totals.annual]] as const) {
+      for (const [year, sum] of sums) actual.set(`${id}|${basis}|${year}`, BigInt(sum))
+    }
+  }
+  t.same(actual, expected)
+})
+
 const fixtures = path.resolve(projectRoot, '../shared/fixtures')
 const files = path.join(fixtures, 'bls-pr-2024-06-06/files')
 
