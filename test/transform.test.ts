@@ -357,7 +357,9 @@ t.test('the byte scanner agrees with a plain string reading of the same grammar 
   const periods = ['Q01', 'Q04', 'Q05', ' Q02', 'Q00', 'Q06', 'q01', 'Q1', '']
   const values = ['1', '-2.5', '+0.125', '.5', '7.', '-', '.', '1.2345', '12 3', '999999999999.999', '1000000000000', 'abc', ' 3.25 ', '']
   const lines = Array.from({length: 5000}, () => {
-    const fields = [pick(ids), pick(years), pick(periods), pick(values), pick(['', 'R', ' '])]
+    // Mostly good fields, so that many lines are wholly good.
+    const good = random(3) > 0
+    const fields = [pick(good ? ids.slice(0, 4) : ids), pick(good ? years.slice(0, 3) : years), pick(good ? periods.slice(0, 4) : periods), pick(good ? values.slice(0, 5) : values), pick(['', 'R', ' '])]
     return fields.slice(0, random(7) === 0 ? random(4) : 5).join('\t')
   })
   // The oracle: split on tabs, trim, test each field with a regular expression; sums in BigInt.
@@ -383,7 +385,7 @@ t.test('the byte scanner agrees with a plain string reading of the same grammar 
   const scanner = new DataFileScanner({key: 'k', seriesId: 'PRS1', period: 1})
   scanner.push(Buffer.from(`series_id\tyear\tperiod\tvalue\tfootnote_codes\n${lines.join('\n')}\n`))
   scanner.end()
-  t.ok(accepted > 500 && rejected > 500, `both kinds of line (${accepted} good, ${rejected} bad)`)
+  t.ok(accepted > 1000 && rejected > 1000, `both kinds of line (${accepted} good, ${rejected} bad)`)
   t.equal(scanner.rows, accepted)
   t.equal(scanner.rejectedCount, rejected)
   const actual = new Map<string, bigint>()
