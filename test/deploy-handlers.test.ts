@@ -3,39 +3,14 @@ import {ReceiveMessageCommand} from '@aws-sdk/client-sqs'
 import t from 'tap'
 
 import {handler as fetchHandler} from '../deploy/handlers/fetch.js'
-import {handler as loggerHandler, type SqsEvent} from '../deploy/handlers/logger.js'
+import {handler as loggerHandler} from '../deploy/handlers/logger.js'
 import {handler as transformHandler} from '../deploy/handlers/transform.js'
 import {FetchError} from '../src/fetch/index.js'
 import {MissingContactError} from '../src/http/user-agent.js'
 import {type Emulator, startEmulator} from './helpers/fauxqs.js'
+import {invoke, lambdaSqsEvent} from './helpers/lambda.js'
 import {createQueuePair, inspectQueue, s3EventBody, sendBodies, testEventBody} from './helpers/s3-events.js'
 import {startUpstream, type UpstreamServer} from './helpers/upstream.js'
-
-/** Run `fn` with these environment variables (undefined removes one) and console output captured. */
-async function invoke<T>(env: Record<string, string | undefined>, fn: () => Promise<T>): Promise<{result?: T; error?: unknown; out: string[]; err: string[]}> {
-  const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]))
-  const set = (values: Record<string, string | undefined>): void => {
-    for (const [key, value] of Object.entries(values)) {
-      if (value === undefined) delete process.env[key]
-      else process.env[key] = value
-    }
-  }
-  const out: string[] = []
-  const err: string[] = []
-  const {log, error} = console
-  console.log = (...args: unknown[]) => out.push(args.join(' '))
-  console.error = (...args: unknown[]) => err.push(args.join(' '))
-  set(env)
-  try {
-    return {result: await fn(), out, err}
-  } catch (caught) {
-    return {error: caught, out, err}
-  } finally {
-    console.log = log
-    console.error = error
-    set(saved)
-  }
-}
 
 const keysIn = async (emulator: Emulator, bucket: string): Promise<string[]> =>
   ((await emulator.s3.send(new ListObjectsV2Command({Bucket: bucket}))).Contents ?? []).map((o) => o.Key!).sort()
@@ -116,19 +91,7 @@ t.test('fetch, transform and logger handlers against fauxqs and the local upstre
     ])
     const {Messages = []} = await emulator.sqs.send(new ReceiveMessageCommand({QueueUrl: queue.queueUrl, MaxNumberOfMessages: 10, AttributeNames: ['All']}))
     t.equal(Messages.length, 4)
-    const event: SqsEvent = {
-      Records: Messages.map((m) => ({
-        messageId: m.MessageId!,
-        receiptHandle: m.ReceiptHandle!,
-        body: m.Body!,
-        attributes: m.Attributes ?? {},
-        messageAttributes: {},
-        md5OfBody: m.MD5OfBody!,
-        eventSource: 'aws:sqs',
-        eventSourceARN: `arn:aws:sqs:us-east-1:000000000000:${queue.name}`,
-        awsRegion: 'us-east-1',
-      })),
-    }
+    const event = lambdaSqsEvent(Messages, queue.name)
 
     const {result, out, err} = await invoke({AWS_ENDPOINT_URL: emulator.endpoint}, () => loggerHandler(event))
     t.same(result, {batchItemFailures: [{itemIdentifier: missing}]}, 'exactly the record whose object is missing')

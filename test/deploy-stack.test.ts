@@ -1,7 +1,10 @@
-import {mkdtemp} from 'node:fs/promises'
+import {mkdtemp, stat} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import {pathToFileURL} from 'node:url'
 
+import {PutObjectCommand} from '@aws-sdk/client-s3'
+import {ReceiveMessageCommand} from '@aws-sdk/client-sqs'
 import {App, Stack, Validations} from 'aws-cdk-lib'
 import {Match, Template} from 'aws-cdk-lib/assertions'
 import * as s3 from 'aws-cdk-lib/aws-s3'
@@ -13,6 +16,10 @@ import {TRANSIENT_LAMBDA_ERRORS} from '../deploy/pipeline.js'
 import {CONTEXT, DEFAULT_SETTINGS, settingsFromContext} from '../deploy/settings.js'
 import {BLS_URL} from '../src/sources/bls.js'
 import {POPULATION_URL} from '../src/sources/population.js'
+import {startEmulator} from './helpers/fauxqs.js'
+import {invoke, lambdaSqsEvent} from './helpers/lambda.js'
+import {createQueuePair, s3EventBody, sendBodies} from './helpers/s3-events.js'
+import {populationReport} from './helpers/sample-reports.js'
 
 type Resource = {Type: string; Properties: Record<string, unknown>; DependsOn?: string[]; DeletionPolicy?: string}
 type Statement = {Effect: string; Action: string | string[]; Resource: unknown; Principal?: unknown}
@@ -33,7 +40,8 @@ async function quietly(fn: () => unknown): Promise<string> {
 const outdir = (): Promise<string> => mkdtemp(path.join(os.tmpdir(), 'dataquest-cdk-'))
 
 // One synth for the default settings, shared by every assertion below (bundling is the slow part).
-const {app, stack} = createApp({outdir: await outdir()})
+const assembly = await outdir()
+const {app, stack} = createApp({outdir: assembly})
 app.synth() // runs cdk-nag's AwsSolutions pack; an unacknowledged finding throws here
 const template = Template.fromStack(stack)
 const resources = template.toJSON().Resources as Record<string, Resource>
@@ -112,6 +120,28 @@ t.test('three Lambdas: nodejs22.x on arm64, bundled ESM, each logging to a log g
   t.match(resources[functionId('transform')]!.Properties.Environment, {
     Variables: {DATAQUEST_RAW: {'Fn::Join': ['', ['s3://', {Ref: rawId}, '/']]}, DATAQUEST_PROCESSED: Object},
   })
+})
+
+/** The bundled code of a function, as `cdk deploy` would upload it. */
+const bundleOf = (fnId: string): string =>
+  path.join(assembly, `asset.${(resources[fnId]!.Properties.Code as {S3Key: string}).S3Key.replace(/\.zip$/, '')}`, 'index.mjs')
+
+t.test('the bundles are small, and the bundled logger runs as Lambda would run it', async (t) => {
+  for (const name of ['fetch', 'transform', 'consume']) {
+    const {size} = await stat(bundleOf(functionId(name)))
+    t.ok(size > 50_000 && size < 2_000_000, `${name} bundle: ${size} bytes (library and SDK inside, minified)`)
+  }
+  const emulator = await startEmulator(t)
+  const bucket = await emulator.bucket()
+  await emulator.s3.send(new PutObjectCommand({Bucket: bucket, Key: 'population_stats.json', Body: JSON.stringify(populationReport())}))
+  const queue = await createQueuePair(emulator)
+  const [good, missing] = await sendBodies(emulator, queue.queueUrl, [s3EventBody({bucket, key: 'population_stats.json'}), s3EventBody({bucket, key: 'missing.json'})])
+  const {Messages = []} = await emulator.sqs.send(new ReceiveMessageCommand({QueueUrl: queue.queueUrl, MaxNumberOfMessages: 10}))
+  // The ESM bundle, banner and all, loaded by plain Node (the handler's source is not involved).
+  const bundled = (await import(pathToFileURL(bundleOf(functionId('consume'))).href)) as {handler: (event: unknown) => Promise<unknown>}
+  const {result, out} = await invoke({AWS_ENDPOINT_URL: emulator.endpoint}, () => bundled.handler(lambdaSqsEvent(Messages, queue.name)))
+  t.same(result, {batchItemFailures: [{itemIdentifier: missing}]})
+  t.match(JSON.parse(out[0]!), {messageId: good, status: 'report', report: {report: 'population_stats'}})
 })
 
 t.test('state machine: fetch then transform, retrying only Lambda service errors and throttling, failing visibly', async (t) => {
