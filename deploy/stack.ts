@@ -84,6 +84,8 @@ export class DataquestStack extends Stack {
     new CfnOutput(this, 'StateMachineArn', {value: pipeline.stateMachine.stateMachineArn})
     new CfnOutput(this, 'ReportQueueUrl', {value: reportLog.queue.queueUrl})
     new CfnOutput(this, 'DeadLetterQueueUrl', {value: reportLog.deadLetterQueue.queueUrl})
+    new CfnOutput(this, 'FetchLogGroup', {value: fetch.logGroup.logGroupName})
+    new CfnOutput(this, 'TransformLogGroup', {value: transform.logGroup.logGroupName})
     new CfnOutput(this, 'LoggerLogGroup', {value: logger.logGroup.logGroupName})
   }
 }

@@ -1,4 +1,4 @@
-import {mkdtemp, stat} from 'node:fs/promises'
+import {mkdtemp, readFile, stat} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import {pathToFileURL} from 'node:url'
@@ -12,6 +12,7 @@ import {AwsSolutionsChecks} from 'cdk-nag'
 import t from 'tap'
 
 import {createApp} from '../deploy/create-app.js'
+import {PROJECT_ROOT} from '../deploy/functions.js'
 import {TRANSIENT_LAMBDA_ERRORS} from '../deploy/pipeline.js'
 import {CONTEXT, DEFAULT_SETTINGS, settingsFromContext} from '../deploy/settings.js'
 import {BLS_URL} from '../src/sources/bls.js'
@@ -251,6 +252,14 @@ t.test('least privilege: named actions only, no * resource for S3 or SQS, each r
     [],
     'no managed policies',
   )
+})
+
+t.test('the README names only outputs the stack has', async (t) => {
+  const outputs = Object.keys(template.toJSON().Outputs as Record<string, unknown>)
+  const readme = await readFile(path.join(PROJECT_ROOT, 'README.md'), 'utf8')
+  const named = [...readme.matchAll(/\$\(out (\w+)\)|\(or `(\w+)`\)/g)].map((m) => m[1] ?? m[2])
+  t.ok(named.length >= 5)
+  for (const name of named) t.ok(outputs.includes(name!), `output ${name}`)
 })
 
 t.test('cdk-nag: every acknowledgement is an AwsSolutions finding we expect, with a reason', async (t) => {
