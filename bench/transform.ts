@@ -36,7 +36,9 @@ type Mode = 'transform' | 'papaparse' | 'read' | 'baseline'
 
 interface Measurement {
   mode: Mode
+  /** Inside the child, around the work; `processSeconds` adds Node's and tsx's start-up. */
   seconds: number
+  processSeconds?: number
   cpuSeconds: number
   maxRssMB: number
   rows: number
@@ -124,12 +126,16 @@ async function buildRaw(dir: string, times: number, source: Awaited<ReturnType<t
 }
 
 function child(mode: Mode, dir: string): Promise<Measurement> {
+  const started = performance.now()
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', mode, '--dir', dir], {stdio: ['ignore', 'pipe', 'inherit']})
     let out = ''
     proc.stdout.on('data', (chunk: Buffer) => (out += chunk))
     proc.on('error', reject)
-    proc.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as Measurement) : reject(new Error(`${mode} child exited with ${code}`))))
+    proc.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`${mode} child exited with ${code}`))
+      resolve({...(JSON.parse(out) as Measurement), processSeconds: (performance.now() - started) / 1000})
+    })
   })
 }
 
@@ -161,7 +167,7 @@ async function main(): Promise<void> {
     console.log(`source: ${source.origin}; ${os.cpus().length} CPUs, Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)}; best of ${runs}`)
     const baseline = await best('baseline', work, 1)
     console.log(`node + tsx + modules, idle: ${baseline.maxRssMB.toFixed(0)} MB RSS\n`)
-    const table: string[][] = [['file', 'what', 'rows / bytes', 'seconds', 'CPU s', 'peak RSS']]
+    const table: string[][] = [['file', 'what', 'rows / bytes', 'seconds', 'CPU s', 'process s', 'peak RSS']]
     const transforms = new Map<number, Measurement>()
     for (const times of multiples) {
       const dir = path.join(work, `x${times}`)
@@ -173,7 +179,7 @@ async function main(): Promise<void> {
       if (times === Number(values.papaparse)) measured.push(['papaparse streaming, parse only', await best('papaparse', dir, runs)])
       transforms.set(times, measured[1]![1])
       for (const [name, m] of measured) {
-        table.push([`${times}× (${mb(bytes)})`, name, m.rows.toLocaleString('en-US'), m.seconds.toFixed(2), m.cpuSeconds.toFixed(2), `${m.maxRssMB.toFixed(0)} MB`])
+        table.push([`${times}× (${mb(bytes)})`, name, m.rows.toLocaleString('en-US'), m.seconds.toFixed(2), m.cpuSeconds.toFixed(2), m.processSeconds!.toFixed(2), `${m.maxRssMB.toFixed(0)} MB`])
       }
       await rm(dir, {recursive: true, force: true})
     }

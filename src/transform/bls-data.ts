@@ -90,6 +90,9 @@ export function parseHeader(header: string, key: string): number[] {
 /** Blanks are trimmed from fields: spaces and other controls, but not the tab that separates them. */
 const isBlank = (byte: number): boolean => byte <= SPACE && byte !== TAB
 
+/** Factor that brings a value with 0–3 decimals to thousandths. */
+const SCALE_UP = [1000, 100, 10, 1]
+
 /** What a column holds, by index (the header decides). */
 const OTHER = 0
 const SERIES = 1
@@ -260,7 +263,7 @@ export class DataFileScanner {
           }
         }
         if (digits + decimals === 0 || decimals > DECIMALS) return false
-        value *= 10 ** (DECIMALS - decimals)
+        value *= SCALE_UP[decimals]!
         if (value >= MAX_SCALED_VALUE) return false
         if (negative) value = -value
       } else {
