@@ -15,8 +15,8 @@ export const transformFlags = {
     default: TRANSFORM_DEFAULTS.period,
     options: ['Q01', 'Q02', 'Q03', 'Q04', 'Q05'],
   }),
-  'from-year': Flags.integer({description: 'first year of the population statistics', default: TRANSFORM_DEFAULTS.fromYear}),
-  'to-year': Flags.integer({description: 'last year of the population statistics (inclusive)', default: TRANSFORM_DEFAULTS.toYear}),
+  'from-year': Flags.integer({description: 'first year of the population statistics', default: TRANSFORM_DEFAULTS.fromYear, helpValue: 'YEAR'}),
+  'to-year': Flags.integer({description: 'last year of the population statistics (inclusive)', default: TRANSFORM_DEFAULTS.toYear, helpValue: 'YEAR'}),
   strict: Flags.boolean({description: 'fail on any rejected data row instead of counting and skipping it'}),
 }
 

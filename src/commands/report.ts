@@ -8,9 +8,8 @@ import {loadReports, type Report, REPORT_CHOICES, type ReportChoice, REPORT_NAME
 
 export default class ReportCommand extends BaseCommand {
   static override summary = 'Print the reports from the processed store.'
-  static override description = `Each report opens with a headline (mean and standard deviation; how many series, and the
-share scored on the annual basis; the series and its years). Colour only on a terminal, never
-with NO_COLOR; text from the data is printed without control characters.`
+  static override description =
+    'Each report opens with a headline (mean and standard deviation; how many series, and the share scored on the annual basis; the series and its years). Colour only on a terminal, never with NO_COLOR; text from the data is printed without control characters.'
 
   static override examples = [
     '<%= config.bin %> report',
