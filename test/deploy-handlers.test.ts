@@ -8,36 +8,15 @@ import {handler as transformHandler} from '../deploy/handlers/transform.js'
 import {FetchError} from '../src/fetch/index.js'
 import {MissingContactError} from '../src/http/user-agent.js'
 import {type Emulator, startEmulator} from './helpers/fauxqs.js'
-import {invoke, lambdaSqsEvent} from './helpers/lambda.js'
+import {fetchEnv, invoke, lambdaSqsEvent, serveSmallUpstream} from './helpers/lambda.js'
 import {createQueuePair, inspectQueue, s3EventBody, sendBodies, testEventBody} from './helpers/s3-events.js'
-import {startUpstream, type UpstreamServer} from './helpers/upstream.js'
 
 const keysIn = async (emulator: Emulator, bucket: string): Promise<string[]> =>
   ((await emulator.s3.send(new ListObjectsV2Command({Bucket: bucket}))).Contents ?? []).map((o) => o.Key!).sort()
 
-// A small data file of the real layout: padded tab-separated columns, CRLF, a trailing footnote column.
-const DATA_FILE = [
-  'series_id        \tyear\tperiod\t       value\tfootnote_codes',
-  ...[2013, 2014, 2015, 2016, 2017, 2018].flatMap((year, i) => [
-    `PRS30006032     \t${year}\tQ01\t      ${(i * 1.5).toFixed(1)}\t`,
-    `PRS30006032     \t${year}\tQ02\t      ${(i + 0.25).toFixed(2)}\t`,
-  ]),
-].join('\r\n')
-
-const fetchEnv = (emulator: Emulator, upstream: UpstreamServer, raw: string): Record<string, string> => ({
-  AWS_ENDPOINT_URL: emulator.endpoint,
-  DATAQUEST_RAW: `s3://${raw}/`,
-  DATAQUEST_CONTACT: 'ops@example.com',
-  DATAQUEST_VERSION: '9.9.9',
-  DATAQUEST_BLS_URL: upstream.blsUrl,
-  DATAQUEST_POPULATION_URL: upstream.populationUrl,
-})
-
 t.test('fetch, transform and logger handlers against fauxqs and the local upstream', async (t) => {
   const emulator = await startEmulator(t)
-  const upstream = await startUpstream(t)
-  upstream.setFile('pr.data.0.Current', DATA_FILE)
-  upstream.setFile('pr.txt', 'about the pr database\r\n')
+  const upstream = await serveSmallUpstream(t)
   const raw = await emulator.bucket()
   const processed = await emulator.bucket()
 

@@ -3,7 +3,6 @@ import os from 'node:os'
 import path from 'node:path'
 import {pathToFileURL} from 'node:url'
 
-import {PutObjectCommand} from '@aws-sdk/client-s3'
 import {ReceiveMessageCommand} from '@aws-sdk/client-sqs'
 import {App, Stack, Validations} from 'aws-cdk-lib'
 import {Match, Template} from 'aws-cdk-lib/assertions'
@@ -18,9 +17,8 @@ import {CONTEXT, DEFAULT_SETTINGS, settingsFromContext} from '../deploy/settings
 import {BLS_URL} from '../src/sources/bls.js'
 import {POPULATION_URL} from '../src/sources/population.js'
 import {startEmulator} from './helpers/fauxqs.js'
-import {invoke, lambdaSqsEvent} from './helpers/lambda.js'
+import {fetchEnv, invoke, lambdaSqsEvent, serveSmallUpstream} from './helpers/lambda.js'
 import {createQueuePair, s3EventBody, sendBodies} from './helpers/s3-events.js'
-import {populationReport} from './helpers/sample-reports.js'
 
 type Resource = {Type: string; Properties: Record<string, unknown>; DependsOn?: string[]; DeletionPolicy?: string}
 type Statement = {Effect: string; Action: string | string[]; Resource: unknown; Principal?: unknown}
@@ -127,22 +125,32 @@ t.test('three Lambdas: nodejs22.x on arm64, bundled ESM, each logging to a log g
 const bundleOf = (fnId: string): string =>
   path.join(assembly, `asset.${(resources[fnId]!.Properties.Code as {S3Key: string}).S3Key.replace(/\.zip$/, '')}`, 'index.mjs')
 
-t.test('the bundles are small, and the bundled logger runs as Lambda would run it', async (t) => {
-  for (const name of ['fetch', 'transform', 'consume']) {
-    const {size} = await stat(bundleOf(functionId(name)))
+t.test('the bundles: small, and they run as Lambda runs them (fetch → transform → logger, plain Node, no source)', async (t) => {
+  const bundled = async (name: string): Promise<(event?: unknown) => Promise<unknown>> => {
+    const file = bundleOf(functionId(name))
+    const {size} = await stat(file)
     t.ok(size > 50_000 && size < 2_000_000, `${name} bundle: ${size} bytes (library and SDK inside, minified)`)
+    return ((await import(pathToFileURL(file).href)) as {handler: (event?: unknown) => Promise<unknown>}).handler
   }
   const emulator = await startEmulator(t)
-  const bucket = await emulator.bucket()
-  await emulator.s3.send(new PutObjectCommand({Bucket: bucket, Key: 'population_stats.json', Body: JSON.stringify(populationReport())}))
+  const upstream = await serveSmallUpstream(t)
+  const [raw, processed] = [await emulator.bucket(), await emulator.bucket()]
+
+  const fetched = await invoke(fetchEnv(emulator, upstream, raw), await bundled('fetch'))
+  t.match(fetched.result, {added: 3, failed: 0})
+  const environment = {AWS_ENDPOINT_URL: emulator.endpoint, DATAQUEST_RAW: `s3://${raw}/`, DATAQUEST_PROCESSED: `s3://${processed}/`}
+  const transformed = await invoke(environment, await bundled('transform'))
+  t.match(transformed.result, {series: 1, files: [{}, {}, {}]})
+
   const queue = await createQueuePair(emulator)
-  const [good, missing] = await sendBodies(emulator, queue.queueUrl, [s3EventBody({bucket, key: 'population_stats.json'}), s3EventBody({bucket, key: 'missing.json'})])
+  const [good, missing] = await sendBodies(emulator, queue.queueUrl, [
+    s3EventBody({bucket: processed, key: 'population_stats.json'}),
+    s3EventBody({bucket: processed, key: 'missing.json'}),
+  ])
   const {Messages = []} = await emulator.sqs.send(new ReceiveMessageCommand({QueueUrl: queue.queueUrl, MaxNumberOfMessages: 10}))
-  // The ESM bundle, banner and all, loaded by plain Node (the handler's source is not involved).
-  const bundled = (await import(pathToFileURL(bundleOf(functionId('consume'))).href)) as {handler: (event: unknown) => Promise<unknown>}
-  const {result, out} = await invoke({AWS_ENDPOINT_URL: emulator.endpoint}, () => bundled.handler(lambdaSqsEvent(Messages, queue.name)))
-  t.same(result, {batchItemFailures: [{itemIdentifier: missing}]})
-  t.match(JSON.parse(out[0]!), {messageId: good, status: 'report', report: {report: 'population_stats'}})
+  const logged = await invoke({AWS_ENDPOINT_URL: emulator.endpoint}, async () => (await bundled('consume'))(lambdaSqsEvent(Messages, queue.name)))
+  t.same(logged.result, {batchItemFailures: [{itemIdentifier: missing}]})
+  t.match(JSON.parse(logged.out[0]!), {messageId: good, status: 'report', report: {report: 'population_stats', result: {count: 6}}})
 })
 
 t.test('state machine: fetch then transform, retrying only Lambda service errors and throttling, failing visibly', async (t) => {

@@ -1,6 +1,9 @@
 import type {Message} from '@aws-sdk/client-sqs'
+import type {Test} from 'tap'
 
 import type {SqsEvent} from '../../deploy/handlers/logger.js'
+import type {Emulator} from './fauxqs.js'
+import {startUpstream, type UpstreamServer} from './upstream.js'
 
 export interface Invocation<T> {
   result?: T
@@ -52,4 +55,31 @@ export const lambdaSqsEvent = (messages: Message[], queueName: string): SqsEvent
     eventSourceARN: `arn:aws:sqs:us-east-1:000000000000:${queueName}`,
     awsRegion: 'us-east-1',
   })),
+})
+
+// A small data file of the real layout: padded tab-separated columns, CRLF, a trailing footnote column.
+const DATA_FILE = [
+  'series_id        \tyear\tperiod\t       value\tfootnote_codes',
+  ...[2013, 2014, 2015, 2016, 2017, 2018].flatMap((year, i) => [
+    `PRS30006032     \t${year}\tQ01\t      ${(i * 1.5).toFixed(1)}\t`,
+    `PRS30006032     \t${year}\tQ02\t      ${(i + 0.25).toFixed(2)}\t`,
+  ]),
+].join('\r\n')
+
+/** The local upstream serving two BLS files (a data file of series PRS30006032, 2013–2018) and the population API. */
+export async function serveSmallUpstream(t: Test): Promise<UpstreamServer> {
+  const upstream = await startUpstream(t)
+  upstream.setFile('pr.data.0.Current', DATA_FILE)
+  upstream.setFile('pr.txt', 'about the pr database\r\n')
+  return upstream
+}
+
+/** The fetch function's environment as the stack sets it, pointed at the emulator and the local upstream. */
+export const fetchEnv = (emulator: Emulator, upstream: UpstreamServer, raw: string): Record<string, string> => ({
+  AWS_ENDPOINT_URL: emulator.endpoint,
+  DATAQUEST_RAW: `s3://${raw}/`,
+  DATAQUEST_CONTACT: 'ops@example.com',
+  DATAQUEST_VERSION: '9.9.9',
+  DATAQUEST_BLS_URL: upstream.blsUrl,
+  DATAQUEST_POPULATION_URL: upstream.populationUrl,
 })
