@@ -68,7 +68,13 @@ export class Pipeline extends Construct {
     new scheduler.Schedule(this, 'Schedule', {
       description: 'Starts the dataquest pipeline',
       schedule: scheduler.ScheduleExpression.expression(props.schedule, TimeZone.ETC_UTC),
-      target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {role: scheduleRole, retryAttempts: 3, maxEventAge: Duration.hours(2)}),
+      target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
+        role: scheduleRole,
+        // A JSON object (the steps add their results to it) that tells scheduled runs from manual ones.
+        input: scheduler.ScheduleTargetInput.fromObject({trigger: 'schedule'}),
+        retryAttempts: 3,
+        maxEventAge: Duration.hours(2),
+      }),
     })
 
     // A timeout is a failure too.

@@ -175,8 +175,9 @@ t.test('state machine: fetch then transform, retrying only Lambda service errors
 t.test('schedule: daily at 08:00 UTC, starting the state machine with a role of its own', async (t) => {
   const [, schedule] = onlyOf('AWS::Scheduler::Schedule')
   t.match(schedule.Properties, {ScheduleExpression: 'cron(0 8 * * ? *)', ScheduleExpressionTimezone: 'Etc/UTC', State: 'ENABLED'})
-  const target = schedule.Properties.Target as {Arn: {Ref: string}; RoleArn: {'Fn::GetAtt': string[]}}
+  const target = schedule.Properties.Target as {Arn: {Ref: string}; RoleArn: {'Fn::GetAtt': string[]}; Input: string}
   t.equal(target.Arn.Ref, stateMachineId)
+  t.same(JSON.parse(target.Input), {trigger: 'schedule'}, 'an object the steps can add their results to')
   const role = target.RoleArn['Fn::GetAtt'][0]!
   t.match(resources[role]!.Properties.AssumeRolePolicyDocument, {Statement: [{Principal: {Service: 'scheduler.amazonaws.com'}}]})
   t.same(statementsOfRole(role), [{Action: 'states:StartExecution', Effect: 'Allow', Resource: {Ref: stateMachineId}}])
