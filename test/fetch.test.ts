@@ -59,7 +59,7 @@ t.test('first fetch mirrors every listed file and the population API', async (t)
   t.equal(upstream.requests.total, 5)
   t.ok(upstream.log.every((request) => request.userAgent === `dataquest/9.9.9 (+${CONTACT})`), 'every request names the contact')
   t.ok(upstream.log.filter((request) => request.target.startsWith('file:')).every((request) => request.headers['accept-encoding'] === 'identity'))
-  t.same(events.find((event) => event.type === 'planned'), {type: 'planned', counts: {add: 3, replace: 0, delete: 0, unchanged: 0}})
+  t.same(events.find((event) => event.type === 'planned'), {type: 'planned', counts: {add: 4, replace: 0, delete: 0, unchanged: 0}})
   t.equal(events.filter((event) => event.type === 'file').length, 4)
 
   const stored = await store.stat('bls/pr/pr.txt')

@@ -50,7 +50,7 @@ export default class Fetch extends BaseCommand {
               if (event.type === 'warning') progress.warn(event.message)
               else if (event.type === 'retry') progress.warn(`retrying ${event.url} in ${(event.delayMs / 1000).toFixed(1)}s (${event.reason})`)
               else if (event.type === 'planned') total = Object.values(event.counts).reduce((a, b) => a + b, 0)
-              else step.update(`${++done}/${total + 1} files, ${event.file.key}`)
+              else step.update(`${++done}/${total} files, ${event.file.key}`)
             },
           })
         },

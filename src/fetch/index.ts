@@ -6,7 +6,7 @@ import {md5Hex} from '../stores/md5.js'
 import type {Store} from '../stores/store.js'
 import {DeletionGuardError} from '../sync/deletion-guard.js'
 import {applyFetch, type FileResult, resultOf} from './apply.js'
-import {BLS_PREFIX, type FetchAction, planFetch, planPopulation, POPULATION_KEY} from './plan.js'
+import {BLS_PREFIX, type FetchAction, type FetchPlan, planFetch, planPopulation, POPULATION_KEY} from './plan.js'
 
 export {BLS_URL} from '../sources/bls.js'
 export {POPULATION_URL} from '../sources/population.js'
@@ -92,27 +92,33 @@ export async function fetchUpstream(options: FetchOptions): Promise<FetchSummary
     emit({type: 'file', file})
   }
 
-  if (population.status === 'fulfilled') {
-    const plan = planPopulation(md5Hex(population.value.canonical), storedPopulation)
-    if (!dryRun && plan.action !== 'unchanged') {
-      const written = await store.write(POPULATION_KEY, population.value.canonical, {contentType: 'application/json'})
-      record(resultOf(plan, {bytes: written.size}))
-    } else record(resultOf(plan))
-  } else causes.push(population.reason as Error)
-
+  // Decide for both sources first (pure), then act.
+  const canonical = population.status === 'fulfilled' ? population.value.canonical : undefined
+  const populationPlan = canonical === undefined ? undefined : planPopulation(md5Hex(canonical), storedPopulation)
+  if (population.status === 'rejected') causes.push(population.reason as Error)
+  let blsPlan: FetchPlan | undefined
   if (listing.status === 'fulfilled') {
     for (const message of listing.value.warnings) {
       warnings.push(message)
       emit({type: 'warning', message})
     }
-    const plan = planFetch(listing.value.entries, stored, {force: options.force})
-    const counts = {add: 0, replace: 0, delete: 0, unchanged: 0}
-    for (const file of plan.files) counts[file.action]++
-    emit({type: 'planned', counts})
-    if (plan.refusal) causes.push(new DeletionGuardError(plan.refusal))
-    else if (dryRun) plan.files.forEach((file) => record(resultOf(file)))
-    else await applyFetch(plan, {store, client, onFile: record})
+    blsPlan = planFetch(listing.value.entries, stored, {force: options.force})
+    if (blsPlan.refusal) causes.push(new DeletionGuardError(blsPlan.refusal))
   } else causes.push(listing.reason as Error)
+  const planned = [...(populationPlan ? [populationPlan] : []), ...(blsPlan && !blsPlan.refusal ? blsPlan.files : [])]
+  const counts = {add: 0, replace: 0, delete: 0, unchanged: 0}
+  for (const file of planned) counts[file.action]++
+  emit({type: 'planned', counts})
+
+  if (dryRun) planned.forEach((file) => record(resultOf(file)))
+  else {
+    if (populationPlan?.action === 'unchanged') record(resultOf(populationPlan))
+    else if (populationPlan) {
+      const written = await store.write(POPULATION_KEY, canonical!, {contentType: 'application/json'})
+      record(resultOf(populationPlan, {bytes: written.size}))
+    }
+    if (blsPlan && !blsPlan.refusal) await applyFetch(blsPlan, {store, client, onFile: record})
+  }
 
   files.sort((a, b) => (a.key < b.key ? -1 : 1))
   const failures = files.filter((file) => file.error)
