@@ -163,4 +163,6 @@ t.test('planSync compares MD5s only', async (t) => {
   t.match(planSync([object('a', 'x')], [object('a')]).files, [{action: 'upload', reason: 'MD5 unknown on one side'}])
   t.match(planSync([object('a', 'x')], [object('a', 'x')]).files, [{action: 'unchanged', reason: 'same MD5'}])
   t.notOk(planSync([], [object('a', 'x')], {delete: false}).refusal, 'no guard without deletions')
+  t.same(planSync([], []), {files: []}, 'empty to empty is no error')
+  t.match(planSync([], [object('a', 'x')]).refusal, /the source yields no files/)
 })

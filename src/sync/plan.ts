@@ -44,9 +44,8 @@ export function planSync(source: readonly StoredObject[], target: readonly Store
     files.push({key: extra.key, object: extra, ...(deleting ? {action: 'delete', reason: 'not in the source'} : {action: 'keep', reason: 'not in the source (--no-delete)'})})
   }
   files.sort((a, b) => (a.key < b.key ? -1 : 1))
-  const refusal =
-    deleting && !options.force
-      ? deletionRefusal('the source', {available: source.length, stored: target.length, deleting: files.filter((f) => f.action === 'delete').length})
-      : undefined
+  // Unlike fetch, an empty source is only suspicious when it would empty a target.
+  const deletes = files.filter((f) => f.action === 'delete').length
+  const refusal = deletes > 0 && !options.force ? deletionRefusal('the source', {available: source.length, stored: target.length, deleting: deletes}) : undefined
   return refusal ? {files, refusal} : {files}
 }
