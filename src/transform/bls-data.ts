@@ -9,10 +9,10 @@ import {DECIMALS, MAX_SCALED_VALUE, SCALE} from './decimal.js'
  * (see bench/transform.ts), and memory holds one chunk plus the per-series, per-year sums.
  */
 
-export const REQUIRED_COLUMNS = ['series_id', 'year', 'period', 'value'] as const
+const REQUIRED_COLUMNS = ['series_id', 'year', 'period', 'value'] as const
 
 /** Periods Q01–Q04 are quarters; Q05 is the annual average. */
-export const ANNUAL_PERIOD = 5
+const ANNUAL_PERIOD = 5
 
 /** A line longer than this cannot be a BLS row; refusing it keeps memory bounded on a file without line ends. */
 export const MAX_LINE_BYTES = 1024 * 1024
@@ -76,7 +76,7 @@ export class DataFileError extends Error {
 }
 
 /** Column positions of the required fields, from the header line (fields trimmed). */
-export function parseHeader(header: string, key: string): number[] {
+function parseHeader(header: string, key: string): number[] {
   const names = header.replace(/^\uFEFF/, '').split('\t').map((name) => name.trim())
   const missing = REQUIRED_COLUMNS.filter((column) => !names.includes(column))
   if (missing.length > 0) {

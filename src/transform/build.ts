@@ -11,7 +11,7 @@ import {scaledToNumber} from './decimal.js'
 import type {PopulationStats} from './population.js'
 
 /** The year with the highest sum (exact, scaled integers); ties go to the earliest year. */
-export function bestOf(sums: ReadonlyMap<number, number>): {year: number; sum: number} | undefined {
+function bestOf(sums: ReadonlyMap<number, number>): {year: number; sum: number} | undefined {
   let best: {year: number; sum: number} | undefined
   for (const [year, sum] of sums) {
     if (!best || sum > best.sum || (sum === best.sum && year < best.year)) best = {year, sum}

@@ -13,7 +13,7 @@ export type LookupName = keyof typeof LOOKUP_FILES
 type Row = Record<string, string | undefined>
 
 /** A small tab-separated BLS file as rows keyed by trimmed header names, every field trimmed. */
-export function parseLookup(text: string): Row[] {
+function parseLookup(text: string): Row[] {
   return Papa.parse<Row>(text, {
     delimiter: '\t',
     header: true,
