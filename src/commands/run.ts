@@ -1,0 +1,60 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../cli/base-command.js'
+import {contactHint} from '../cli/contact-hint.js'
+import {locationFlags, upstreamFlags} from '../cli/flags.js'
+import {reportFlags, reportFormat, selectedReports} from '../cli/report-flags.js'
+import {transformFlags, transformParameters} from '../cli/transform-flags.js'
+import {type PipelineResult, planPipeline, StepError} from '../pipeline/index.js'
+import {progressMode, useColor} from '../render/progress.js'
+import {renderReports} from '../render/reports.js'
+import {runTaskList} from '../render/task-list.js'
+
+export default class Run extends BaseCommand {
+  static override summary = 'Fetch, transform and report in one go, with a live task list.'
+  static override description = `Runs fetch (upstream → raw store), transform (raw → processed store) and report (print the
+reports) in one process, on folders by default or on S3 with --bucket. A failing step stops the
+run and is named in the error; the steps before it keep what they wrote.`
+
+  static override examples = [
+    '<%= config.bin %> run --contact you@example.com',
+    '<%= config.bin %> run --contact you@example.com --bucket my-bucket --only best-year --limit 10',
+    '<%= config.bin %> run --json',
+  ]
+
+  static override flags = {
+    ...locationFlags,
+    ...upstreamFlags,
+    force: Flags.boolean({description: 'override the fetch deletion guard (empty listing, or deleting more than half)'}),
+    ...transformFlags,
+    ...reportFlags,
+  }
+
+  async run(): Promise<PipelineResult> {
+    const {flags} = await this.parse(Run)
+    const locations = this.locations(flags)
+    const raw = this.store(locations.raw, flags)
+    const processed = this.store(locations.processed, flags)
+    const result: PipelineResult = {}
+    try {
+      const steps = planPipeline(
+        {
+          raw,
+          processed,
+          fetch: {contact: flags.contact, version: this.config.version, blsUrl: flags['bls-url'], populationUrl: flags['population-url'], force: flags.force},
+          transform: transformParameters(flags),
+          reports: selectedReports(flags.only),
+        },
+        result,
+      )
+      await runTaskList(steps, {mode: progressMode({json: this.jsonEnabled(), isTTY: process.stderr.isTTY}), stream: process.stderr})
+    } catch (error) {
+      const cause = error instanceof StepError ? (error.cause as Error) : (error as Error)
+      this.fail(`${(error as Error).message}${contactHint(cause)}`, {steps: result})
+    }
+    if (!this.jsonEnabled()) {
+      this.log(renderReports(result.reports!, reportFormat(flags.format), {color: useColor(process.stdout, process.env), limit: flags.limit}))
+    }
+    return result
+  }
+}

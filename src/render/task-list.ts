@@ -1,0 +1,61 @@
+import {performance} from 'node:perf_hooks'
+
+import {Listr, ListrLogger, ProcessOutput} from 'listr2'
+
+import type {ProgressMode} from './progress.js'
+import {sanitize} from './table.js'
+
+/** A task of a task list: runs, and returns the line that describes its outcome. */
+export interface Task {
+  title: string
+  run(control: {update(text: string): void; warn(message: string): void}): Promise<string>
+}
+
+export interface TaskListOptions {
+  mode: ProgressMode
+  /** Where the list is drawn (stderr, so stdout keeps only the result). */
+  stream: NodeJS.WriteStream
+}
+
+const seconds = (startedAt: number): string => `${((performance.now() - startedAt) / 1000).toFixed(1)}s`
+
+/**
+ * Run tasks in order with listr2, stopping at the first failure (rethrown as is): on a terminal
+ * the live list (spinners, then each task's outcome and time); elsewhere listr2's simple renderer,
+ * plain lines with no spinner frames; silent with --json. Warnings stay visible in every mode.
+ */
+export async function runTaskList(tasks: readonly Task[], {mode, stream}: TaskListOptions): Promise<void> {
+  const warnings: string[] = []
+  const logger = new ListrLogger({processOutput: new ProcessOutput(stream, stream), useIcons: true})
+  const list = new Listr(
+    tasks.map((task) => ({
+      title: sanitize(task.title),
+      task: async (_context: unknown, wrapper: {title: string; output: string}) => {
+        const startedAt = performance.now()
+        const outcome = await task.run({
+          update: (text) => {
+            wrapper.output = sanitize(text)
+          },
+          warn: (message) => {
+            warnings.push(sanitize(message))
+          },
+        })
+        wrapper.title = sanitize(`${task.title} — ${outcome} (${seconds(startedAt)})`)
+      },
+    })),
+    {
+      renderer: mode === 'live' ? 'default' : mode === 'plain' ? 'simple' : 'silent',
+      // listr2 checks process.stdout for a terminal; the list itself goes to `stream`.
+      rendererOptions: {logger},
+      fallbackRenderer: 'simple',
+      fallbackRendererOptions: {logger},
+      exitOnError: true,
+      registerSignalListeners: false,
+    },
+  )
+  try {
+    await list.run()
+  } finally {
+    for (const warning of warnings) stream.write(`⚠ ${warning}\n`)
+  }
+}

@@ -1,0 +1,160 @@
+import {mkdtemp, readdir} from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import {PassThrough} from 'node:stream'
+
+import t from 'tap'
+
+import Run from '../src/commands/run.js'
+import {runTaskList} from '../src/render/task-list.js'
+import {openStore} from '../src/stores/open.js'
+import {runCommand} from './helpers/cli.js'
+import {startEmulator} from './helpers/fauxqs.js'
+import {serveFiles, startUpstream, type UpstreamServer} from './helpers/upstream.js'
+
+const CONTACT = 'data-team@example.com'
+const tempDir = (): Promise<string> => mkdtemp(path.join(os.tmpdir(), 'dataquest-run-'))
+
+/** Arguments pointing run at the test upstream; the sample data has one series, PRS30006011. */
+const upstreamArgs = (upstream: UpstreamServer): string[] => [
+  '--bls-url',
+  upstream.blsUrl,
+  '--population-url',
+  upstream.populationUrl,
+  '--series',
+  'PRS30006011',
+]
+
+t.test('run into folders: fetch, transform, then the reports, with plain progress lines', async (t) => {
+  const upstream = await startUpstream(t)
+  serveFiles(upstream)
+  upstream.extraLinks.push({href: '../escape'})
+  const root = await tempDir()
+  const argv = ['--raw', path.join(root, 'raw'), '--processed', path.join(root, 'processed'), ...upstreamArgs(upstream)]
+  const result = await runCommand(Run, argv, {DATAQUEST_CONTACT: CONTACT})
+  t.match(result.stderr, /^⚠ .*\.\.\/escape/m, 'fetch warnings are shown')
+  t.equal(result.exitCode, 0, result.stderr)
+  // Not a terminal: one line per step, no spinner frames or cursor movement.
+  t.notOk(result.stderr.includes('\u001b['), 'no escape sequences')
+  t.match(result.stderr, /Fetch upstream into .*raw — 4 added, 0 replaced, 0 deleted, 0 unchanged/)
+  t.match(result.stderr, /Transform into .*processed — 1 series, 0 rejected rows, 3 of 3 reports rewritten/)
+  t.match(result.stderr, /Read the reports from .*processed — 3 reports/)
+  // The reports, in order, on stdout.
+  const order = ['population_stats', 'best_year_by_series', 'series_population'].map((name) => result.stdout.indexOf(name))
+  t.ok(order[0]! >= 0 && order[0]! < order[1]! && order[1]! < order[2]!, 'the three reports, in order')
+  t.match(result.stdout, /2019/)
+  t.same((await readdir(path.join(root, 'processed'))).filter((f) => !f.startsWith('.')).sort(), [
+    'best_year_by_series.json',
+    'population_stats.json',
+    'series_population.json',
+  ])
+
+  t.test('a second run fetches nothing new and rewrites no report', async (t) => {
+    upstream.resetCounts()
+    const again = await runCommand(Run, [...argv, '--json'], {DATAQUEST_CONTACT: CONTACT})
+    t.equal(again.exitCode, 0, again.stderr)
+    t.equal(upstream.requests.total, 2, 'the listing and the population API')
+    const json = JSON.parse(again.stdout)
+    t.equal(json.fetch.unchanged, 4)
+    t.same(json.transform.files.map((f: {status: string}) => f.status), ['unchanged', 'unchanged', 'unchanged'])
+    t.same(json.reports.map((r: {report: string}) => r.report), ['population_stats', 'best_year_by_series', 'series_population'])
+    t.equal(json.reports[1].rows[0].year, 2019)
+    t.notMatch(again.stderr, /Fetch upstream/, 'no task list with --json')
+  })
+
+  t.test('--only and --format reach the report step', async (t) => {
+    const only = await runCommand(Run, [...argv, '--only', 'best-year', '--format', 'csv'], {DATAQUEST_CONTACT: CONTACT})
+    t.equal(only.exitCode, 0, only.stderr)
+    t.match(only.stdout, /^series_id,year,value,basis/m)
+    t.notMatch(only.stdout, /Population/)
+  })
+})
+
+t.test('run without a contact says so before any request', async (t) => {
+  const upstream = await startUpstream(t)
+  serveFiles(upstream)
+  const root = await tempDir()
+  const result = await runCommand(Run, ['--raw', path.join(root, 'raw'), '--processed', path.join(root, 'p'), ...upstreamArgs(upstream)], {
+    DATAQUEST_CONTACT: undefined,
+  })
+  t.equal(result.exitCode, 1)
+  t.match(result.stderr, /BLS answers 403.*--contact you@example.com or the DATAQUEST_CONTACT/)
+  t.equal(upstream.requests.total, 0)
+  t.same(await readdir(root), [], 'nothing written')
+})
+
+t.test('a failing step stops the run, is named, and the steps before it keep their work', async (t) => {
+  const upstream = await startUpstream(t)
+  serveFiles(upstream)
+  const root = await tempDir()
+  const argv = ['--raw', path.join(root, 'raw'), '--processed', path.join(root, 'processed'), ...upstreamArgs(upstream)]
+  const result = await runCommand(Run, [...argv, '--data-file', 'pr.data.9.Missing', '--json'], {DATAQUEST_CONTACT: CONTACT})
+  t.equal(result.exitCode, 1)
+  const json = JSON.parse(result.stdout)
+  t.match(json.error.message, /^transform failed: .*pr\.data\.9\.Missing/)
+  t.equal(json.error.steps.fetch.added, 4, 'the fetch result rides along')
+  t.notOk(json.error.steps.transform)
+  const raw = await openStore(path.join(root, 'raw')).list()
+  t.same(raw.map((o) => o.key), ['bls/pr/pr.data.0.Current', 'bls/pr/pr.series', 'bls/pr/pr.txt', 'datausa/population.json'])
+
+  t.test('a 403 from BLS names the fetch step and gives the contact hint', async (t) => {
+    upstream.failNext('listing', {status: 403, body: 'Forbidden'})
+    const forbidden = await runCommand(Run, argv, {DATAQUEST_CONTACT: CONTACT})
+    t.equal(forbidden.exitCode, 1)
+    t.match(forbidden.stderr, /fetch failed: .*403.*; set one with --contact/)
+  })
+})
+
+t.test('run into S3 with --bucket', async (t) => {
+  const upstream = await startUpstream(t)
+  serveFiles(upstream)
+  const emulator = await startEmulator(t)
+  const bucket = await emulator.bucket()
+  const result = await runCommand(Run, ['--bucket', bucket, '--endpoint', emulator.endpoint, '--json', ...upstreamArgs(upstream)], {
+    DATAQUEST_CONTACT: CONTACT,
+  })
+  t.equal(result.exitCode, 0, result.stderr)
+  const json = JSON.parse(result.stdout)
+  t.equal(json.fetch.store, `s3://${bucket}/raw/`)
+  const processed = await openStore(`s3://${bucket}/processed/`, {endpoint: emulator.endpoint}).list()
+  t.same(processed.map((o) => o.key), ['best_year_by_series.json', 'population_stats.json', 'series_population.json'])
+  const raw = await openStore(`s3://${bucket}/raw/`, {endpoint: emulator.endpoint}).list()
+  t.equal(raw.length, 4)
+})
+
+t.test('the task list on a terminal: live rendering, each outcome kept', async (t) => {
+  const stream = Object.assign(new PassThrough(), {isTTY: true, columns: 100}) as unknown as NodeJS.WriteStream
+  const chunks: string[] = []
+  ;(stream as unknown as PassThrough).on('data', (chunk: Buffer) => chunks.push(chunk.toString()))
+  const wasTTY = process.stdout.isTTY
+  process.stdout.isTTY = true // listr2 decides on process.stdout
+  t.teardown(() => {
+    process.stdout.isTTY = wasTTY
+  })
+  await runTaskList(
+    [
+      {
+        title: 'first',
+        run: async ({update, warn}) => {
+          update('working')
+          warn('careful')
+          return 'done well'
+        },
+      },
+      {title: 'second', run: async () => 'fine'},
+    ],
+    {mode: 'live', stream},
+  )
+  const output = chunks.join('')
+  t.match(output, /first — done well \(\d+\.\ds\)/)
+  t.match(output, /second — fine/)
+  t.match(output, /⚠ careful/)
+
+  await t.rejects(
+    runTaskList([{title: 'broken', run: async () => Promise.reject(new Error('no disk'))}, {title: 'never', run: async () => t.fail('ran') as never}], {
+      mode: 'quiet',
+      stream,
+    }),
+    /no disk/,
+  )
+})
