@@ -23,7 +23,7 @@ import {
 import {FolderStore} from '../src/stores/folder.js'
 import {openStore} from '../src/stores/open.js'
 import {transformStores} from '../src/transform/index.js'
-import {dataFile, DATA_KEY, type DataRow, NATION, POPULATION_KEY, populationCurrent, QUEST_ROWS, questStore, tempDir} from './helpers/bls-files.js'
+import {dataFile, DATA_KEY, type DataRow, NATION, POPULATION_KEY, populationCurrent, QUEST_ROWS, questStore, removeTempDirs, tempDir} from './helpers/bls-files.js'
 import {runCommand} from './helpers/cli.js'
 import {startEmulator} from './helpers/fauxqs.js'
 
@@ -39,6 +39,8 @@ async function computed(): Promise<[PopulationStatsReport, BestYearReport, Serie
   const {reports} = await transformStores({raw, processed: new FolderStore(await tempDir()), fromYear: 2018, toYear: 2021})
   return reports as [PopulationStatsReport, BestYearReport, SeriesPopulationReport]
 }
+
+t.teardown(removeTempDirs)
 
 t.test('parseReport recognises each report and returns a canonical copy', async (t) => {
   for (const report of await computed()) {

@@ -24,9 +24,12 @@ import {
   QUEST_ROWS,
   questStore,
   rawStore,
+  removeTempDirs,
   tempDir,
 } from './helpers/bls-files.js'
 import {projectRoot} from './helpers/cli.js'
+
+t.teardown(removeTempDirs)
 
 const processedStore = async (): Promise<FolderStore> => new FolderStore(await tempDir())
 

@@ -1,11 +1,22 @@
-import {mkdtemp} from 'node:fs/promises'
+import {mkdtemp, rm} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 
 import {FolderStore} from '../../src/stores/folder.js'
 import type {Store} from '../../src/stores/store.js'
 
-export const tempDir = (): Promise<string> => mkdtemp(path.join(os.tmpdir(), 'dataquest-transform-'))
+const created: string[] = []
+
+/** A fresh temporary folder, removed by `removeTempDirs` (register it with `t.teardown`). */
+export async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'dataquest-transform-'))
+  created.push(dir)
+  return dir
+}
+
+export const removeTempDirs = async (): Promise<void> => {
+  await Promise.all(created.splice(0).map((dir) => rm(dir, {recursive: true, force: true})))
+}
 
 export type DataRow = [seriesId: string, year: number | string, period: string, value: number | string]
 
