@@ -1,10 +1,9 @@
-import {Flags} from '@oclif/core'
-
 import {BaseCommand} from '../cli/base-command.js'
 import {bucket, endpoint, processed} from '../cli/flags.js'
+import {reportFlags, reportFormat, selectedReports} from '../cli/report-flags.js'
 import {useColor} from '../render/progress.js'
-import {REPORT_FORMATS, renderReports} from '../render/reports.js'
-import {loadReports, type Report, REPORT_CHOICES, type ReportChoice, REPORT_NAMES} from '../reports/index.js'
+import {renderReports} from '../render/reports.js'
+import {loadReports, type Report} from '../reports/index.js'
 
 export default class ReportCommand extends BaseCommand {
   static override summary = 'Print the reports from the processed store.'
@@ -17,27 +16,18 @@ export default class ReportCommand extends BaseCommand {
     '<%= config.bin %> report --bucket my-bucket --format csv --only series',
   ]
 
-  static override flags = {
-    processed,
-    bucket,
-    endpoint,
-    format: Flags.string({description: 'output format', options: [...REPORT_FORMATS], default: 'table'}),
-    only: Flags.string({description: 'print one report', options: Object.keys(REPORT_CHOICES)}),
-    limit: Flags.integer({description: 'at most N rows of the best-year and series tables', min: 1, helpValue: 'N'}),
-  }
+  static override flags = {processed, bucket, endpoint, ...reportFlags}
 
   async run(): Promise<{reports: Report[]}> {
     const {flags} = await this.parse(ReportCommand)
     const store = this.store(this.locations(flags).processed, flags)
-    const names = flags.only ? [REPORT_CHOICES[flags.only as ReportChoice]] : REPORT_NAMES
     let reports: Report[]
     try {
-      reports = await loadReports(store, names)
+      reports = await loadReports(store, selectedReports(flags.only))
     } catch (error) {
-      this.error((error as Error).message, {exit: 1})
+      this.fail((error as Error).message)
     }
-    const format = flags.format as (typeof REPORT_FORMATS)[number]
-    this.log(renderReports(reports, format, {color: useColor(process.stdout, process.env), limit: flags.limit}))
+    this.log(renderReports(reports, reportFormat(flags.format), {color: useColor(process.stdout, process.env), limit: flags.limit}))
     return {reports}
   }
 }

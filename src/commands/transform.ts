@@ -39,7 +39,7 @@ export default class Transform extends BaseCommand {
       if (!this.jsonEnabled()) this.log(renderTransformSummary(summary, {color: useColor(process.stdout, process.env)}))
       return summary
     } catch (error) {
-      this.error((error as Error).message, {exit: 1})
+      this.fail((error as Error).message)
     }
   }
 }
