@@ -1,12 +1,11 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {bucket, CONTACT_HINT, endpoint, raw, upstreamFlags} from '../cli/flags.js'
+import {contactHint} from '../cli/contact-hint.js'
+import {bucket, endpoint, raw, upstreamFlags} from '../cli/flags.js'
 import {FetchError, type FetchSummary, fetchUpstream} from '../fetch/index.js'
-import {MissingContactError} from '../http/user-agent.js'
 import {useColor} from '../render/progress.js'
 import {fetchRows, formatBytes, renderResult} from '../render/summary.js'
-import {UpstreamForbiddenError} from '../sources/bls.js'
 
 export default class Fetch extends BaseCommand {
   static override summary = 'Mirror the BLS pr directory and the DataUSA population API into the raw store.'
@@ -60,10 +59,7 @@ export default class Fetch extends BaseCommand {
       return summary
     } catch (error) {
       if (error instanceof FetchError && !this.jsonEnabled()) this.show(error.summary)
-      const needsContact =
-        error instanceof MissingContactError || (error instanceof FetchError && error.causes.some((cause) => cause instanceof UpstreamForbiddenError))
-      const message = (error as Error).message + (needsContact ? `; ${CONTACT_HINT}` : '')
-      this.fail(message, error instanceof FetchError ? {summary: error.summary} : {})
+      this.fail((error as Error).message + contactHint(error), error instanceof FetchError ? {summary: error.summary} : {})
     }
   }
 

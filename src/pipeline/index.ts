@@ -22,7 +22,7 @@ export interface PipelineStep {
 export interface PipelineOptions {
   raw: Store
   processed: Store
-  fetch: Omit<FetchOptions, 'store' | 'onProgress'>
+  fetch: Omit<FetchOptions, 'store' | 'onProgress'> & {version: string}
   transform: Omit<TransformOptions, 'raw' | 'processed' | 'onProgress'>
   /** The reports to read back and print, in order. */
   reports: readonly ReportName[]
@@ -51,7 +51,7 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' 
  * Checks the contact before anything runs: fetch cannot succeed without one.
  */
 export function planPipeline(options: PipelineOptions, result: PipelineResult): PipelineStep[] {
-  userAgent(options.fetch.version ?? 'unknown', options.fetch.contact)
+  userAgent(options.fetch.version, options.fetch.contact)
   const step = <T>(id: StepId, title: string, run: (control: StepControl) => Promise<T>, record: (value: T) => string): PipelineStep => ({
     id,
     title,
