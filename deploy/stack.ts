@@ -16,6 +16,9 @@ export type DataquestStackProps = StackProps & DataquestSettings
 
 export const LOGGER_TIMEOUT = Duration.seconds(30)
 
+/** What the User-Agent accepts as a contact (src/http/user-agent.ts), checked by CloudFormation before anything runs. */
+export const CONTACT_PATTERN = '^([^@\\s()]+@[^@\\s()]+|https?://[^\\s()]+)$'
+
 /** The version in the User-Agent, as the CLI sends it. */
 const VERSION = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as {version: string}).version
 
@@ -30,9 +33,9 @@ export class DataquestStack extends Stack {
     // A parameter, so the contact lives in the deployment, not in the source.
     const contact = new CfnParameter(this, 'Contact', {
       type: 'String',
-      description: 'Contact e-mail sent in the User-Agent to BLS, which refuses robots without one',
-      allowedPattern: '^[^@\\s]+@[^@\\s]+$',
-      constraintDescription: 'must be an e-mail address, e.g. you@example.com',
+      description: 'Contact (e-mail address or URL) sent in the User-Agent to BLS, which refuses robots without one',
+      allowedPattern: CONTACT_PATTERN,
+      constraintDescription: 'must be an e-mail address or an http(s) URL, without spaces or parentheses, e.g. you@example.com',
     })
 
     const storage = new Storage(this, 'Storage', props)

@@ -105,6 +105,9 @@ t.test('the contact is a stack parameter, handed to the fetch Lambda', async (t)
   const parameters = template.toJSON().Parameters as Record<string, {Type: string; Default?: string; AllowedPattern?: string}>
   t.equal(parameters.Contact?.Type, 'String')
   t.equal(parameters.Contact?.Default, undefined, 'no default: a deploy must name its contact')
+  const pattern = new RegExp(parameters.Contact!.AllowedPattern!)
+  for (const good of ['you@example.com', 'https://example.com/contact']) t.match(good, pattern, `${good} is a contact`)
+  for (const bad of ['', 'nobody', 'a b@example.com', 'me@example.com (ops)']) t.notMatch(bad, pattern, `${bad} is refused`)
   t.match(resources[functionId('fetch')]!.Properties.Environment, {
     Variables: {DATAQUEST_CONTACT: {Ref: 'Contact'}, DATAQUEST_RAW: Object, DATAQUEST_BLS_URL: BLS_URL, DATAQUEST_POPULATION_URL: POPULATION_URL},
   })
