@@ -9,6 +9,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions'
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks'
 import {Construct} from 'constructs'
 
+import {ALARM_PERIOD, alarmOnAny} from './alarms.js'
 import {acknowledge, arnInFinding} from './nag.js'
 
 export interface PipelineProps {
@@ -81,15 +82,14 @@ export class Pipeline extends Construct {
     const failures = new cloudwatch.MathExpression({
       expression: 'failed + timedOut',
       usingMetrics: {failed: this.stateMachine.metricFailed(), timedOut: this.stateMachine.metricTimedOut()},
-      period: Duration.minutes(5),
+      period: ALARM_PERIOD,
       label: 'failed or timed-out executions',
     })
-    this.failedAlarm = failures.createAlarm(this, 'FailedAlarm', {
-      alarmDescription: 'A dataquest pipeline execution failed or timed out; its execution history names the step and the cause.',
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    })
+    this.failedAlarm = alarmOnAny(
+      this,
+      'FailedAlarm',
+      failures,
+      'A dataquest pipeline execution failed or timed out; its execution history names the step and the cause.',
+    )
   }
 }

@@ -7,6 +7,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3'
 import * as sqs from 'aws-cdk-lib/aws-sqs'
 import {Construct} from 'constructs'
 
+import {ALARM_PERIOD, alarmOnAny} from './alarms.js'
+
 export interface ReportLogProps {
   /** The bucket the reports are written to, and its ARN as a plain string (see Storage.processedArn). */
   processed: s3.Bucket
@@ -54,14 +56,11 @@ export class ReportLog extends Construct {
 
     props.logger.addEventSource(new SqsEventSource(this.queue, {batchSize: 10, reportBatchItemFailures: true}))
 
-    this.deadLetterAlarm = this.deadLetterQueue
-      .metricApproximateNumberOfMessagesVisible({period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM})
-      .createAlarm(this, 'DeadLetterAlarm', {
-        alarmDescription: `A report notification failed ${MAX_RECEIVES} times and sits in the dead-letter queue; the logger's log group says why.`,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      })
+    this.deadLetterAlarm = alarmOnAny(
+      this,
+      'DeadLetterAlarm',
+      this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({period: ALARM_PERIOD, statistic: cloudwatch.Stats.MAXIMUM}),
+      `A report notification failed ${MAX_RECEIVES} times and sits in the dead-letter queue; the logger's log group says why.`,
+    )
   }
 }

@@ -7,6 +7,16 @@ export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.u
 
 let config: Config | undefined
 
+/** Set environment variables (undefined removes one); returns their previous values, to set back. */
+export function setEnv(values: Record<string, string | undefined>): Record<string, string | undefined> {
+  const previous = Object.fromEntries(Object.keys(values).map((key) => [key, process.env[key]]))
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) delete process.env[key]
+    else process.env[key] = value
+  }
+  return previous
+}
+
 export interface CommandResult {
   stdout: string
   stderr: string
@@ -25,11 +35,7 @@ export async function runCommand(
   env: Record<string, string | undefined> = {},
 ): Promise<CommandResult> {
   config ??= await Config.load(projectRoot)
-  const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]))
-  for (const [key, value] of Object.entries(env)) {
-    if (value === undefined) delete process.env[key]
-    else process.env[key] = value
-  }
+  const saved = setEnv(env)
   const out: string[] = []
   const err: string[] = []
   const writeOut = process.stdout.write
@@ -53,10 +59,7 @@ export async function runCommand(
     process.exitCode = savedExitCode
     process.stdout.write = writeOut
     process.stderr.write = writeErr
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key]
-      else process.env[key] = value
-    }
+    setEnv(saved)
   }
   return {stdout: out.join(''), stderr: err.join(''), exitCode, error}
 }

@@ -2,6 +2,7 @@ import type {Message} from '@aws-sdk/client-sqs'
 import type {Test} from 'tap'
 
 import type {SqsEvent} from '../../deploy/handlers/logger.js'
+import {setEnv} from './cli.js'
 import type {Emulator} from './fauxqs.js'
 import {startUpstream, type UpstreamServer} from './upstream.js'
 
@@ -18,19 +19,12 @@ export interface Invocation<T> {
  * (undefined removes one) and its console output captured (Lambda sends it to CloudWatch Logs).
  */
 export async function invoke<T>(env: Record<string, string | undefined>, fn: () => Promise<T>): Promise<Invocation<T>> {
-  const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]))
-  const set = (values: Record<string, string | undefined>): void => {
-    for (const [key, value] of Object.entries(values)) {
-      if (value === undefined) delete process.env[key]
-      else process.env[key] = value
-    }
-  }
   const out: string[] = []
   const err: string[] = []
   const {log, error} = console
   console.log = (...args: unknown[]) => out.push(args.join(' '))
   console.error = (...args: unknown[]) => err.push(args.join(' '))
-  set(env)
+  const saved = setEnv(env)
   try {
     return {result: await fn(), out, err}
   } catch (caught) {
@@ -38,7 +32,7 @@ export async function invoke<T>(env: Record<string, string | undefined>, fn: () 
   } finally {
     console.log = log
     console.error = error
-    set(saved)
+    setEnv(saved)
   }
 }
 
