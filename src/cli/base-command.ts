@@ -32,10 +32,5 @@ export abstract class BaseCommand extends Command {
   protected progress(): Progress {
     return createProgress({mode: progressMode({json: this.jsonEnabled(), isTTY: process.stderr.isTTY}), stream: process.stderr})
   }
-
-  /** Progress and tables go to stderr-free stdout only when --json is off; JSON mode keeps stdout clean. */
-  protected get isJson(): boolean {
-    return this.jsonEnabled()
-  }
 }
 
