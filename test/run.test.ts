@@ -39,6 +39,7 @@ t.test('run into folders: fetch, transform, then the reports, with plain progres
   t.match(result.stderr, /Fetch upstream into .*raw — 4 added, 0 replaced, 0 deleted, 0 unchanged/)
   t.match(result.stderr, /Transform into .*processed — 1 series, 0 rejected rows, 3 of 3 reports rewritten/)
   t.match(result.stderr, /Read the reports from .*processed — 3 reports/)
+  t.notMatch(result.stderr, /› /, 'no live detail lines')
   // The reports, in order, on stdout.
   const order = ['population_stats', 'best_year_by_series', 'series_population'].map((name) => result.stdout.indexOf(name))
   t.ok(order[0]! >= 0 && order[0]! < order[1]! && order[1]! < order[2]!, 'the three reports, in order')

@@ -43,7 +43,7 @@ export class StepError extends Error {
   }
 }
 
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 || word.endsWith('s') ? '' : 's'}`
 
 /**
  * The steps of `dataquest run` — fetch, transform, read the reports back — each filling in

@@ -115,7 +115,7 @@ function seriesView(report: SeriesPopulationReport, limit: number | undefined): 
   const {rows, omitted} = limited(all, limit)
   return {
     title: report.report,
-    headline: `${seriesId} ${period}: ${all.length} years${span}, population known for ${known}`,
+    headline: `${seriesId} ${period}: ${all.length} year${all.length === 1 ? '' : 's'}${span}, population known for ${known}`,
     fields: [
       field('series_id', (row) => row.series_id),
       field('year', (row) => row.year, {align: 'right'}),

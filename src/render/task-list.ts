@@ -33,8 +33,9 @@ export async function runTaskList(tasks: readonly Task[], {mode, stream}: TaskLi
       task: async (_context: unknown, wrapper: {title: string; output: string}) => {
         const startedAt = performance.now()
         const outcome = await task.run({
+          // Live detail only: in plain lines every update would be a line of its own.
           update: (text) => {
-            wrapper.output = sanitize(text)
+            if (mode === 'live') wrapper.output = sanitize(text)
           },
           warn: (message) => {
             warnings.push(sanitize(message))
