@@ -79,18 +79,19 @@ t.test('parsePopulation accepts both API shapes and refuses broken bodies', asyn
   const legacy = parsePopulation(JSON.stringify({data: [{'ID Year': 2013, Year: '2013', Population: 316128839}]}), 'api')
   t.same([legacy.shape, legacy.rows], ['legacy', [{year: 2013, population: 316128839}]])
   t.same(parsePopulation('{"data":[{"Year":"2013","Population":1}]}', 'api').rows, [{year: 2013, population: 1}], 'a year as a string')
+  t.same(parsePopulation('{"data":[{"Year":2020,"Population":null},{"Year":2021}]}', 'api').rows, [{year: 2020, population: null}, {year: 2021, population: null}], 'a year without an estimate is kept, as null')
 
   const broken: [string, RegExp][] = [
-    ['  <html><body>Bad Gateway</body></html>', /population API \(api\) returned an HTML page instead of JSON \("<html><body>Bad Gateway/],
+    ['  <html><body>Bad Gateway</body></html>', /population API \(api\): returned an HTML page instead of JSON \("<html><body>Bad Gateway/],
     ['{"data": [1,', /returned invalid JSON/],
-    ['[]', /without a "data" array/],
-    ['{"data": {}}', /without a "data" array/],
+    ['[]', /population API \(api\): has no "data" array; the stored population.json was left as it was/],
+    ['{"data": {}}', /has no "data" array/],
     ['{"data": []}', /returned an empty "data" array/],
-    ['{"data": [{"Year": 2019}]}', /row 0 without a year and a numeric Population/],
-    ['{"data": [{"Year": 2019.5, "Population": 1}]}', /row 0/],
-    ['{"data": [{"Year": "19", "Population": 1}]}', /row 0/],
-    ['{"data": [{"Year": 2019, "Population": "1"}]}', /row 0/],
-    ['{"data": [7]}', /row 0 without a year.*: 7/],
+    ['{"data": [{"Year": 2019, "Population": -1}]}', /data\[0\] has Population -1, expected a whole number/],
+    ['{"data": [{"Year": 2019.5, "Population": 1}]}', /data\[0\] has no year/],
+    ['{"data": [{"Year": "19", "Population": 1}]}', /data\[0\] has no year/],
+    ['{"data": [{"Year": 2019, "Population": "1"}]}', /data\[0\] has Population "1"/],
+    ['{"data": [7]}', /data\[0\] has no year: 7/],
   ]
   for (const [body, message] of broken) t.throws(() => parsePopulation(body, 'api'), message, body)
   t.throws(() => parsePopulation('{"data": []}', 'api'), PopulationFormatError)

@@ -1,5 +1,6 @@
 /** DataUSA population responses, in either shape the API has used, and statistics over them. */
 import type {PopulationStatsReport} from '../reports/types.js'
+import {populationRows} from '../sources/population-rows.js'
 
 export class PopulationError extends Error {
   constructor(message: string) {
@@ -10,34 +11,16 @@ export class PopulationError extends Error {
 
 export type PopulationStats = PopulationStatsReport['result']
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
-
-/** The year of a row: legacy rows carry `ID Year` (number) and `Year` (string); current rows `Year` (number). */
-function yearOf(row: Record<string, unknown>): number | undefined {
-  const candidate = row['ID Year'] ?? row.Year
-  const year = typeof candidate === 'string' && /^\d{4}$/.test(candidate.trim()) ? Number(candidate) : candidate
-  return typeof year === 'number' && Number.isInteger(year) ? year : undefined
-}
-
 /**
  * Year → population (null where the API gives none) from a parsed response. One row per year is
  * expected: several mean a drilldown other than Nation (State, County…), which is refused.
  */
 export function parsePopulation(json: unknown, key: string): Map<number, number | null> {
-  const data = isRecord(json) ? json.data : undefined
-  if (!Array.isArray(data)) throw new PopulationError(`${key} is not a DataUSA response: it has no "data" array`)
   const byYear = new Map<number, number | null>()
   const rowsPerYear = new Map<number, number>()
-  for (const [index, row] of data.entries()) {
-    const year = isRecord(row) ? yearOf(row) : undefined
-    if (year === undefined) throw new PopulationError(`${key}: data[${index}] has no Year`)
-    const population = (row as Record<string, unknown>).Population
-    const usable = typeof population === 'number' && Number.isSafeInteger(population) && population >= 0
-    if (!usable && population !== null && population !== undefined) {
-      throw new PopulationError(`${key}: data[${index}] has Population ${JSON.stringify(population)}, expected a whole number`)
-    }
+  for (const {year, population} of populationRows(json, (problem) => new PopulationError(`${key}: ${problem}; run \`dataquest fetch\` again`))) {
     rowsPerYear.set(year, (rowsPerYear.get(year) ?? 0) + 1)
-    byYear.set(year, usable ? population : null)
+    byYear.set(year, population)
   }
   const repeated = [...rowsPerYear].find(([, rows]) => rows > 1)
   if (repeated) {

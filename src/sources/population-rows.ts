@@ -1,0 +1,36 @@
+/** The rows of a DataUSA population response, in either shape the API has used. */
+
+export interface PopulationRow {
+  year: number
+  /** null where the API gives no estimate for the year. */
+  population: number | null
+}
+
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/** Legacy rows carry `ID Year` (number) and `Year` (string); current rows `Year` (number). */
+function yearOf(row: Record<string, unknown>): number | undefined {
+  const candidate = row['ID Year'] ?? row.Year
+  const year = typeof candidate === 'string' && /^\d{4}$/.test(candidate.trim()) ? Number(candidate) : candidate
+  return typeof year === 'number' && Number.isInteger(year) ? year : undefined
+}
+
+/**
+ * Every row's year and population from a parsed response; `fail(problem)` makes the error to
+ * throw (its caller knows where the JSON came from). A population must be a whole number or null.
+ */
+export function populationRows(json: unknown, fail: (problem: string) => Error): PopulationRow[] {
+  const data = isRecord(json) ? json.data : undefined
+  if (!Array.isArray(data)) throw fail('has no "data" array')
+  return data.map((row: unknown, index) => {
+    const record = isRecord(row) ? row : {}
+    const year = yearOf(record)
+    if (year === undefined) throw fail(`data[${index}] has no year: ${JSON.stringify(row).slice(0, 120)}`)
+    const population = record.Population ?? null
+    if (population !== null && !(typeof population === 'number' && Number.isSafeInteger(population) && population >= 0)) {
+      throw fail(`data[${index}] has Population ${JSON.stringify(population)}, expected a whole number`)
+    }
+    return {year, population}
+  })
+}
