@@ -21,7 +21,8 @@ import {parseArgs} from 'node:util'
 import Papa from 'papaparse'
 
 import {FolderStore} from '../src/stores/folder.js'
-import {BLS_PREFIX, POPULATION_KEY, TRANSFORM_DEFAULTS, transformStores} from '../src/transform/index.js'
+import {BLS_PREFIX, POPULATION_KEY} from '../src/stores/raw-layout.js'
+import {TRANSFORM_DEFAULTS, transformStores} from '../src/transform/index.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const fixtures = path.resolve(root, '../shared/fixtures')

@@ -6,11 +6,11 @@ import {md5Hex} from '../stores/md5.js'
 import type {Store} from '../stores/store.js'
 import {DeletionGuardError} from '../sync/deletion-guard.js'
 import {applyFetch, type FileResult, resultOf} from './apply.js'
-import {BLS_PREFIX, type FetchAction, type FetchPlan, planFetch, planPopulation, POPULATION_KEY} from './plan.js'
+import {BLS_PREFIX, POPULATION_KEY} from '../stores/raw-layout.js'
+import {type FetchAction, type FetchPlan, planFetch, planPopulation} from './plan.js'
 
 export {BLS_URL} from '../sources/bls.js'
 export {POPULATION_URL} from '../sources/population.js'
-export {BLS_PREFIX, POPULATION_KEY} from './plan.js'
 export type {FileResult} from './apply.js'
 
 export interface FetchOptions {

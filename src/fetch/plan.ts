@@ -1,10 +1,9 @@
 import type {ListingEntry} from '../sources/bls.js'
+import {BLS_PREFIX, POPULATION_KEY} from '../stores/raw-layout.js'
 import type {StoredObject} from '../stores/store.js'
 import {deletionRefusal} from '../sync/deletion-guard.js'
 
 /** Where fetched files live in the raw store. */
-export const BLS_PREFIX = 'bls/pr/'
-export const POPULATION_KEY = 'datausa/population.json'
 
 /** Source metadata kept with each BLS file (folder manifest / S3 object metadata). */
 export const SOURCE_META = {size: 'source-size', date: 'source-date', lastModified: 'last-modified', etag: 'etag'} as const

@@ -3,6 +3,7 @@ import {buffer} from 'node:stream/consumers'
 import type {Report, ReportInput} from '../reports/types.js'
 import {writeReports, type WrittenFile} from '../reports/store.js'
 import {md5Hex} from '../stores/md5.js'
+import {BLS_PREFIX, POPULATION_KEY} from '../stores/raw-layout.js'
 import {NotFoundError, type Store} from '../stores/store.js'
 import {type RejectedRow, scanDataFile} from './bls-data.js'
 import {bestYearReport, bestYearRows, populationStatsReport, seriesPopulationReport} from './build.js'
@@ -13,8 +14,6 @@ export {DataFileError, type RejectedRow} from './bls-data.js'
 export {PopulationError} from './population.js'
 
 /** Where the raw store keeps the BLS files and the population response (see DESIGN.md). */
-export const BLS_PREFIX = 'bls/pr/'
-export const POPULATION_KEY = 'datausa/population.json'
 
 export const TRANSFORM_DEFAULTS = {
   dataFile: 'pr.data.0.Current',
