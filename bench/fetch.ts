@@ -18,7 +18,7 @@ if (!snapshot) {
   process.exit(1)
 }
 const root = await mkdtemp(path.join(os.tmpdir(), 'dataquest-bench-'))
-const options = {store: new FolderStore(root), contact: 'bench@example.com', blsUrl: upstream.blsUrl, populationUrl: upstream.populationUrl}
+const options = {store: new FolderStore(root), contact: 'bench@example.com', version: 'bench', blsUrl: upstream.blsUrl, populationUrl: upstream.populationUrl}
 const rows = []
 for (const run of ['first', 'unchanged second']) {
   upstream.resetCounts()

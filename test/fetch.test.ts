@@ -351,7 +351,7 @@ t.test('the real BLS snapshot, mirrored through the test server, byte for byte',
   const snapshot = (await serveSnapshot(upstream))!
   const root = await tempDir()
   const store = new FolderStore(root)
-  const options = {store, contact: CONTACT, blsUrl: upstream.blsUrl, populationUrl: upstream.populationUrl}
+  const options = {store, contact: CONTACT, version: '9.9.9', blsUrl: upstream.blsUrl, populationUrl: upstream.populationUrl}
   const first = await fetchUpstream(options)
   t.equal(first.added, snapshot.length + 1)
   t.equal(first.requests, snapshot.length + 2)

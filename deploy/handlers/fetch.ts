@@ -13,7 +13,7 @@ export async function handler(): Promise<FetchSummary> {
     const summary = await fetchUpstream({
       store: storeFromEnv(env, 'DATAQUEST_RAW'),
       contact: env.DATAQUEST_CONTACT,
-      version: env.DATAQUEST_VERSION,
+      version: requireEnv(env, 'DATAQUEST_VERSION'),
       blsUrl: requireEnv(env, 'DATAQUEST_BLS_URL'),
       populationUrl: requireEnv(env, 'DATAQUEST_POPULATION_URL'),
       onProgress: (event) => {

@@ -19,7 +19,7 @@ export interface FetchOptions {
   /** E-mail address or URL for the User-Agent; BLS refuses requests without one. */
   contact: string | undefined
   /** dataquest's version, for the User-Agent. */
-  version?: string
+  version: string
   /** The BLS directory (BLS_URL in sources/bls.ts). */
   blsUrl: string
   /** The population API (POPULATION_URL in sources/population.ts). */
@@ -77,7 +77,7 @@ const countOf = (files: readonly {action: FetchAction; error?: string}[], action
 export async function fetchUpstream(options: FetchOptions): Promise<FetchSummary> {
   const {store, dryRun = false} = options
   const emit = options.onProgress ?? (() => {})
-  const client = new HttpClient({...options.http, userAgent: userAgent(options.version ?? 'unknown', options.contact), onRetry: (event) => emit({type: 'retry', ...event})})
+  const client = new HttpClient({...options.http, userAgent: userAgent(options.version, options.contact), onRetry: (event) => emit({type: 'retry', ...event})})
   // The store first: a wrong bucket or folder fails before anything is asked of upstream.
   const [stored, storedPopulation] = await Promise.all([store.list(BLS_PREFIX), store.stat(POPULATION_KEY)])
   const [listing, population] = await Promise.allSettled([

@@ -22,7 +22,7 @@ export interface PipelineStep {
 export interface PipelineOptions {
   raw: Store
   processed: Store
-  fetch: Omit<FetchOptions, 'store' | 'onProgress'> & {version: string}
+  fetch: Omit<FetchOptions, 'store' | 'onProgress'>
   transform: Omit<TransformOptions, 'raw' | 'processed' | 'onProgress'>
   /** The reports to read back and print, in order. */
   reports: readonly ReportName[]
