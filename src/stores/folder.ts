@@ -133,7 +133,10 @@ export class FolderStore implements Store {
       await handle.close()
       throw new NotFoundError(this.location, key)
     }
-    return handle.createReadStream()
+    // 16 KiB chunks, not the default 64 KiB: the larger freed chunks pile up between collections,
+    // so RSS grew ~20 MB from a 15 MB to a 150 MB data file; 16 KiB keeps it flat for ~7% more
+    // time (npm run bench).
+    return handle.createReadStream({highWaterMark: 16 * 1024})
   }
 
   async write(key: string, body: Body, options: WriteOptions = {}): Promise<StoredObject> {
