@@ -127,10 +127,11 @@ t.test('the task list on a terminal: live rendering, each outcome kept', async (
   const stream = Object.assign(new PassThrough(), {isTTY: true, columns: 100}) as unknown as NodeJS.WriteStream
   const chunks: string[] = []
   ;(stream as unknown as PassThrough).on('data', (chunk: Buffer) => chunks.push(chunk.toString()))
-  const wasTTY = process.stdout.isTTY
-  process.stdout.isTTY = true // listr2 decides on process.stdout
+  const {isTTY, columns} = process.stdout
+  // listr2 decides on process.stdout
+  Object.assign(process.stdout, {isTTY: true, columns: 100})
   t.teardown(() => {
-    process.stdout.isTTY = wasTTY
+    Object.assign(process.stdout, {isTTY, columns})
   })
   await runTaskList(
     [
@@ -150,6 +151,13 @@ t.test('the task list on a terminal: live rendering, each outcome kept', async (
   t.match(output, /first — done well \(\d+\.\ds\)/)
   t.match(output, /second — fine/)
   t.match(output, /⚠ careful/)
+
+  // A terminal that reports no width gets plain lines, not a list wrapped to nothing.
+  chunks.length = 0
+  process.stdout.columns = 0
+  await runTaskList([{title: 'narrow', run: async ({update}) => (update('detail'), 'ok')}], {mode: 'live', stream})
+  t.match(chunks.join(''), /narrow — ok/)
+  t.notMatch(chunks.join(''), /detail/, 'no live detail')
 
   await t.rejects(
     runTaskList([{title: 'broken', run: async () => Promise.reject(new Error('no disk'))}, {title: 'never', run: async () => t.fail('ran') as never}], {

@@ -25,6 +25,9 @@ const seconds = (startedAt: number): string => `${((performance.now() - startedA
  * plain lines with no spinner frames; silent with --json. Warnings stay visible in every mode.
  */
 export async function runTaskList(tasks: readonly Task[], {mode, stream}: TaskListOptions): Promise<void> {
+  // listr2 wraps the live list to process.stdout.columns: a terminal that reports no width (0)
+  // would get one character a line, so it gets plain lines instead.
+  const live = mode === 'live' && Boolean(process.stdout.columns)
   const warnings: string[] = []
   const logger = new ListrLogger({processOutput: new ProcessOutput(stream, stream), useIcons: true})
   const list = new Listr(
@@ -35,7 +38,7 @@ export async function runTaskList(tasks: readonly Task[], {mode, stream}: TaskLi
         const outcome = await task.run({
           // Live detail only: in plain lines every update would be a line of its own.
           update: (text) => {
-            if (mode === 'live') wrapper.output = sanitize(text)
+            if (live) wrapper.output = sanitize(text)
           },
           warn: (message) => {
             warnings.push(sanitize(message))
@@ -45,7 +48,7 @@ export async function runTaskList(tasks: readonly Task[], {mode, stream}: TaskLi
       },
     })),
     {
-      renderer: mode === 'live' ? 'default' : mode === 'plain' ? 'simple' : 'silent',
+      renderer: live ? 'default' : mode === 'quiet' ? 'silent' : 'simple',
       // listr2 checks process.stdout for a terminal; the list itself goes to `stream`.
       rendererOptions: {logger},
       fallbackRenderer: 'simple',
