@@ -18,9 +18,10 @@ function sink(isTTY: boolean): PassThrough & {isTTY: boolean; text(): string} {
 }
 
 t.test('progress modes', async (t) => {
-  t.equal(progressMode({json: true, isTTY: true}), 'quiet')
-  t.equal(progressMode({json: false, isTTY: true}), 'live')
-  t.equal(progressMode({json: false, isTTY: undefined}), 'plain')
+  t.equal(progressMode({json: true, stream: {isTTY: true, columns: 80}}), 'quiet')
+  t.equal(progressMode({json: false, stream: {isTTY: true, columns: 80}}), 'live')
+  t.equal(progressMode({json: false, stream: {isTTY: true, columns: 0}}), 'plain', 'a terminal without a width')
+  t.equal(progressMode({json: false, stream: {isTTY: undefined}}), 'plain')
   t.equal(useColor({isTTY: true}, {}), true)
   t.equal(useColor({isTTY: true}, {NO_COLOR: '1'}), false)
   t.equal(useColor({isTTY: true}, {TERM: 'dumb'}), false)

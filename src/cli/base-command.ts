@@ -30,7 +30,7 @@ export abstract class BaseCommand extends Command {
 
   /** Progress on stderr: live on a terminal, plain lines elsewhere, warnings only with --json. */
   protected progress(): Progress {
-    return createProgress({mode: progressMode({json: this.jsonEnabled(), isTTY: process.stderr.isTTY}), stream: process.stderr})
+    return createProgress({mode: progressMode({json: this.jsonEnabled(), stream: process.stderr}), stream: process.stderr})
   }
 }
 

@@ -47,7 +47,7 @@ run and is named in the error; the steps before it keep what they wrote.`
         },
         result,
       )
-      await runTaskList(steps, {mode: progressMode({json: this.jsonEnabled(), isTTY: process.stderr.isTTY}), stream: process.stderr})
+      await runTaskList(steps, {mode: progressMode({json: this.jsonEnabled(), stream: process.stderr}), stream: process.stderr})
     } catch (error) {
       const cause = error instanceof StepError ? (error.cause as Error) : (error as Error)
       this.fail(`${(error as Error).message}${contactHint(cause)}`, {steps: result})

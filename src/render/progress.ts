@@ -13,8 +13,13 @@ import {sanitize} from './table.js'
  */
 export type ProgressMode = 'live' | 'plain' | 'quiet'
 
-/** `live` on a terminal, `plain` elsewhere, `quiet` with --json. */
-export const progressMode = ({json, isTTY}: {json: boolean; isTTY?: boolean}): ProgressMode => (json ? 'quiet' : isTTY ? 'live' : 'plain')
+/**
+ * `live` on a terminal, `plain` elsewhere, `quiet` with --json. A terminal that reports no width
+ * (0 columns, as under `script` or some CI runners) gets plain lines: spinners size their redraw
+ * by the width, and ora's never ends at 0.
+ */
+export const progressMode = ({json, stream}: {json: boolean; stream: {isTTY?: boolean; columns?: number}}): ProgressMode =>
+  json ? 'quiet' : stream.isTTY && Boolean(stream.columns) ? 'live' : 'plain'
 
 /** Colour only on a terminal, never with NO_COLOR (https://no-color.org) or TERM=dumb. */
 export const useColor = (stream: {isTTY?: boolean}, env: Record<string, string | undefined>): boolean =>
