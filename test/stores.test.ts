@@ -92,7 +92,7 @@ t.test('S3 store against fauxqs', async (t) => {
   })
 
   t.test('folder markers are not objects', async (t) => {
-    await emulator.s3.send(new PutObjectCommand({Bucket: bucket, Key: 'marked/dir/', Body: ''}))
+    await emulator.s3.send(new PutObjectCommand({Bucket: bucket, Key: 'marked/dir/', Body: new Uint8Array(), ContentLength: 0}))
     await emulator.s3.send(new PutObjectCommand({Bucket: bucket, Key: 'marked/dir/file', Body: 'x'}))
     t.same((await openStore(`s3://${bucket}/marked/`, {endpoint: emulator.endpoint}).list()).map((o) => o.key), ['dir/file'])
   })
