@@ -8,12 +8,15 @@ export interface DataquestSettings {
   noncurrentVersionDays: number
   /** Delete the buckets and their objects with the stack (default: keep them). */
   destroyData: boolean
+  /** Where alarm notifications are e-mailed (SNS asks the address to confirm); none by default. */
+  alarmEmail?: string
 }
 
 export const CONTEXT = {
   schedule: 'dataquest:schedule',
   noncurrentVersionDays: 'dataquest:noncurrentVersionDays',
   removalPolicy: 'dataquest:removalPolicy',
+  alarmEmail: 'dataquest:alarmEmail',
 } as const
 
 export const DEFAULT_SETTINGS: DataquestSettings = {schedule: 'cron(0 8 * * ? *)', noncurrentVersionDays: 30, destroyData: false}
@@ -42,5 +45,10 @@ export function settingsFromContext(node: Pick<Node, 'tryGetContext'>): Dataques
     throw new Error(`context ${CONTEXT.removalPolicy}=${removal} is unknown: use retain (the default) or destroy`)
   }
 
-  return {schedule, noncurrentVersionDays: Number(days), destroyData: removal === 'destroy'}
+  const alarmEmail = read(CONTEXT.alarmEmail)
+  if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+$/.test(alarmEmail)) {
+    throw new Error(`context ${CONTEXT.alarmEmail}=${alarmEmail} is not an e-mail address: use e.g. ops@example.com`)
+  }
+
+  return {schedule, noncurrentVersionDays: Number(days), destroyData: removal === 'destroy', ...(alarmEmail ? {alarmEmail} : {})}
 }

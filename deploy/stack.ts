@@ -6,6 +6,7 @@ import type {Construct} from 'constructs'
 
 import {BLS_URL} from '../src/sources/bls.js'
 import {POPULATION_URL} from '../src/sources/population.js'
+import {notifyAlarms} from './alarms.js'
 import {handlerFunction, PROJECT_ROOT} from './functions.js'
 import {Pipeline} from './pipeline.js'
 import {ReportLog} from './report-log.js'
@@ -82,6 +83,8 @@ export class DataquestStack extends Stack {
       loggerTimeout: LOGGER_TIMEOUT,
     })
 
+    const alarms = notifyAlarms(this, 'Alarms', [pipeline.failedAlarm, reportLog.deadLetterAlarm], props.alarmEmail)
+
     new CfnOutput(this, 'RawBucketName', {value: storage.raw.bucketName})
     new CfnOutput(this, 'ProcessedBucketName', {value: storage.processed.bucketName})
     new CfnOutput(this, 'StateMachineArn', {value: pipeline.stateMachine.stateMachineArn})
@@ -90,5 +93,6 @@ export class DataquestStack extends Stack {
     new CfnOutput(this, 'FetchLogGroup', {value: fetch.logGroup.logGroupName})
     new CfnOutput(this, 'TransformLogGroup', {value: transform.logGroup.logGroupName})
     new CfnOutput(this, 'LoggerLogGroup', {value: logger.logGroup.logGroupName})
+    new CfnOutput(this, 'AlarmTopicArn', {value: alarms.topicArn})
   }
 }

@@ -240,6 +240,14 @@ t.test('alarms: failed executions and dead letters', async (t) => {
   const metrics = JSON.stringify(failedAlarm?.Metrics)
   for (const name of ['ExecutionsFailed', 'ExecutionsTimedOut', stateMachineId]) t.match(metrics, name)
   t.match(failedAlarm, {Threshold: 1, TreatMissingData: 'notBreaching'})
+
+  // Both notify one TLS-only topic; no subscriber unless an address is given (see the context test).
+  const [topicId] = onlyOf('AWS::SNS::Topic')
+  for (const alarm of alarms) t.same(alarm.AlarmActions, [{Ref: topicId}], `${String(alarm.AlarmDescription)} notifies the topic`)
+  const [, topicPolicy] = onlyOf('AWS::SNS::TopicPolicy')
+  const denials = (topicPolicy.Properties.PolicyDocument as {Statement: (Statement & {Condition?: unknown})[]}).Statement.filter((st) => st.Effect === 'Deny')
+  t.match(JSON.stringify(denials), /"aws:SecureTransport":"false"/, 'the topic refuses plain HTTP')
+  t.equal(ofType('AWS::SNS::Subscription').length, 0)
 })
 
 t.test('least privilege: named actions only, no * resource for S3 or SQS, each role only what its handler does', async (t) => {
@@ -285,7 +293,7 @@ t.test('cdk-nag: every acknowledgement is an AwsSolutions finding we expect, wit
     .flatMap((m) => Object.entries(m.data as Record<string, string>))
   t.ok(acknowledged.length > 0)
   for (const [id, reason] of acknowledged) {
-    t.match(id, /^AwsSolutions::AwsSolutions-(S1|L1|IAM5\[Resource::(\*|<\w+\.Arn>(\/\*|:\*))\])$/, 'only these rules, IAM5 only for named resources')
+    t.match(id, /^AwsSolutions::AwsSolutions-(S1|L1|SNS2|IAM5\[Resource::(\*|<\w+\.Arn>(\/\*|:\*))\])$/, 'only these rules, IAM5 only for named resources')
     t.ok(reason.length > 40, `${id} has a reason`)
   }
 })
@@ -298,13 +306,14 @@ t.test('cdk-nag stops the synth on an unacknowledged finding', async (t) => {
   t.match(report, /AwsSolutions-S1/, 'the report names the rule')
 })
 
-t.test('context: removal policy, noncurrent-version days and schedule', async (t) => {
+t.test('context: removal policy, noncurrent-version days, schedule and alarm e-mail', async (t) => {
   const {app, stack} = createApp({
     outdir: await outdir(),
     context: {
       [CONTEXT.removalPolicy]: 'destroy',
       [CONTEXT.noncurrentVersionDays]: '7',
       [CONTEXT.schedule]: 'rate(12 hours)',
+      [CONTEXT.alarmEmail]: 'ops@example.com',
       'aws:cdk:bundling-stacks': [], // the bundles were checked above; this synth is about the buckets
     },
   })
@@ -316,6 +325,7 @@ t.test('context: removal policy, noncurrent-version days and schedule', async (t
     LifecycleConfiguration: {Rules: Match.arrayWith([Match.objectLike({NoncurrentVersionExpiration: {NoncurrentDays: 7}})])},
   })
   destroying.hasResourceProperties('AWS::Scheduler::Schedule', {ScheduleExpression: 'rate(12 hours)'})
+  destroying.hasResourceProperties('AWS::SNS::Subscription', {Protocol: 'email', Endpoint: 'ops@example.com'})
 
   const context = (values: Record<string, unknown>) => ({tryGetContext: (key: string) => values[key]})
   t.same(settingsFromContext(context({})), DEFAULT_SETTINGS)
@@ -323,4 +333,5 @@ t.test('context: removal policy, noncurrent-version days and schedule', async (t
   t.throws(() => settingsFromContext(context({[CONTEXT.schedule]: '0 8 * * *'})), /dataquest:schedule=0 8 \* \* \* is not a schedule expression/)
   t.throws(() => settingsFromContext(context({[CONTEXT.noncurrentVersionDays]: '-1'})), /not a whole number of days/)
   t.throws(() => settingsFromContext(context({[CONTEXT.removalPolicy]: 'delete'})), /use retain \(the default\) or destroy/)
+  t.throws(() => settingsFromContext(context({[CONTEXT.alarmEmail]: 'ops at example'})), /dataquest:alarmEmail=ops at example is not an e-mail address/)
 })
