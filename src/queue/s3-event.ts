@@ -1,3 +1,5 @@
+import {isRecord} from '../util/is-record.js'
+
 /** An object named by an S3 event record; the key is decoded (as S3 stores it, not as the event spells it). */
 export interface S3ObjectRef {
   bucket: string
@@ -21,7 +23,6 @@ export type S3EventMessage =
   | {kind: 'records'; created: S3EventRecord[]; other: string[]}
   | {kind: 'invalid'; reason: string}
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
 
 const nonEmptyString = (value: unknown): value is string => typeof value === 'string' && value !== ''
 
@@ -33,12 +34,12 @@ export function decodeEventKey(key: string): string {
 /** One record: created (with its object), another event type (its name), or the reason it cannot be read. */
 function readRecord(record: unknown, index: number): {created: S3EventRecord} | {other: string} | {invalid: string} {
   const where = `Records[${index}]`
-  if (!isObject(record)) return {invalid: `${where} is not an object`}
+  if (!isRecord(record)) return {invalid: `${where} is not an object`}
   const {eventName, s3} = record
   if (!nonEmptyString(eventName)) return {invalid: `${where} has no eventName`}
   if (!eventName.startsWith('ObjectCreated:')) return {other: eventName}
-  const bucket = isObject(s3) && isObject(s3.bucket) ? s3.bucket.name : undefined
-  const key = isObject(s3) && isObject(s3.object) ? s3.object.key : undefined
+  const bucket = isRecord(s3) && isRecord(s3.bucket) ? s3.bucket.name : undefined
+  const key = isRecord(s3) && isRecord(s3.object) ? s3.object.key : undefined
   if (!nonEmptyString(bucket) || !nonEmptyString(key)) return {invalid: `${where} (${eventName}) has no s3.bucket.name or s3.object.key`}
   try {
     return {created: {eventName, bucket, key: decodeEventKey(key)}}
@@ -55,7 +56,7 @@ export function parseS3EventMessage(body: string): S3EventMessage {
   } catch {
     return {kind: 'invalid', reason: 'the body is not JSON'}
   }
-  if (!isObject(event)) return {kind: 'invalid', reason: 'the body is not a JSON object'}
+  if (!isRecord(event)) return {kind: 'invalid', reason: 'the body is not a JSON object'}
   if (event.Event === 's3:TestEvent') return {kind: 'test'}
   if (!Array.isArray(event.Records) || event.Records.length === 0) {
     return {kind: 'invalid', reason: 'the body is not an S3 event notification (no Records)'}

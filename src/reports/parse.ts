@@ -9,6 +9,7 @@ import {
   type SeriesPopulationReport,
   type SeriesPopulationRow,
 } from './types.js'
+import {isRecord} from '../util/is-record.js'
 
 export class ReportFormatError extends Error {
   constructor(message: string) {
@@ -31,7 +32,7 @@ class Reader {
   }
 
   object(value: unknown, path: string): Json {
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : this.fail(path, 'an object')
+    return isRecord(value) ? (value as Json) : this.fail(path, 'an object')
   }
 
   array(value: unknown, path: string): unknown[] {

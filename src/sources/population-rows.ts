@@ -1,4 +1,5 @@
 /** The rows of a DataUSA population response, in either shape the API has used. */
+import {isRecord} from '../util/is-record.js'
 
 export interface PopulationRow {
   year: number
@@ -6,8 +7,6 @@ export interface PopulationRow {
   population: number | null
 }
 
-export const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /** Legacy rows carry `ID Year` (number) and `Year` (string); current rows `Year` (number). */
 function yearOf(row: Record<string, unknown>): number | undefined {

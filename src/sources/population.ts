@@ -1,5 +1,6 @@
 import type {HttpClient} from '../http/client.js'
-import {isRecord, type PopulationRow, populationRows} from './population-rows.js'
+import {isRecord} from '../util/is-record.js'
+import {type PopulationRow, populationRows} from './population-rows.js'
 
 /** DataUSA: US population by year (ACS 1-year estimates). */
 export const POPULATION_URL =
