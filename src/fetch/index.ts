@@ -5,8 +5,9 @@ import {readPopulation} from '../sources/population.js'
 import {md5Hex} from '../stores/md5.js'
 import type {Store} from '../stores/store.js'
 import {DeletionGuardError} from '../sync/deletion-guard.js'
-import {applyFetch, type FileResult, resultOf} from './apply.js'
 import {BLS_PREFIX, POPULATION_KEY} from '../stores/raw-layout.js'
+import {byKey, bytesOf, countActions, succeeded} from '../util/outcomes.js'
+import {applyFetch, type FileResult, resultOf} from './apply.js'
 import {type FetchAction, type FetchPlan, planFetch, planPopulation} from './plan.js'
 
 export {BLS_URL} from '../sources/bls.js'
@@ -66,9 +67,6 @@ export class FetchError extends Error {
   }
 }
 
-const countOf = (files: readonly {action: FetchAction; error?: string}[], action: FetchAction): number =>
-  files.filter((file) => file.action === action && !file.error).length
-
 /**
  * Mirror the BLS `pr` directory into `bls/pr/` and the population API into
  * `datausa/population.json` of the raw store, incrementally. Throws MissingContactError before any
@@ -106,9 +104,7 @@ export async function fetchUpstream(options: FetchOptions): Promise<FetchSummary
     if (blsPlan.refusal) causes.push(new DeletionGuardError(blsPlan.refusal))
   } else causes.push(listing.reason as Error)
   const planned = [...(populationPlan ? [populationPlan] : []), ...(blsPlan && !blsPlan.refusal ? blsPlan.files : [])]
-  const counts = {add: 0, replace: 0, delete: 0, unchanged: 0}
-  for (const file of planned) counts[file.action]++
-  emit({type: 'planned', counts})
+  emit({type: 'planned', counts: countActions<FetchAction>(planned, ['add', 'replace', 'delete', 'unchanged'])})
 
   if (dryRun) planned.forEach((file) => record(resultOf(file)))
   else {
@@ -120,18 +116,18 @@ export async function fetchUpstream(options: FetchOptions): Promise<FetchSummary
     if (blsPlan && !blsPlan.refusal) await applyFetch(blsPlan, {store, client, onFile: record})
   }
 
-  files.sort((a, b) => (a.key < b.key ? -1 : 1))
+  files.sort(byKey)
   const failures = files.filter((file) => file.error)
   causes.push(...failures.map((file) => new Error(file.error)))
   const summary: FetchSummary = {
     store: store.location,
     dryRun,
-    added: countOf(files, 'add'),
-    replaced: countOf(files, 'replace'),
-    deleted: countOf(files, 'delete'),
-    unchanged: countOf(files, 'unchanged'),
+    added: succeeded(files, 'add'),
+    replaced: succeeded(files, 'replace'),
+    deleted: succeeded(files, 'delete'),
+    unchanged: succeeded(files, 'unchanged'),
     failed: failures.length,
-    bytes: files.reduce((sum, file) => sum + (file.bytes ?? 0), 0),
+    bytes: bytesOf(files),
     downloaded: client.bytesReceived,
     requests: client.requests,
     files,

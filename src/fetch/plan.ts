@@ -2,8 +2,7 @@ import type {ListingEntry} from '../sources/bls.js'
 import {BLS_PREFIX, POPULATION_KEY} from '../stores/raw-layout.js'
 import type {StoredObject} from '../stores/store.js'
 import {deletionRefusal} from '../sync/deletion-guard.js'
-
-/** Where fetched files live in the raw store. */
+import {byKey} from '../util/outcomes.js'
 
 /** Source metadata kept with each BLS file (folder manifest / S3 object metadata). */
 export const SOURCE_META = {size: 'source-size', date: 'source-date', lastModified: 'last-modified', etag: 'etag'} as const
@@ -54,7 +53,7 @@ export function planFetch(listing: readonly ListingEntry[], stored: readonly Sto
     return stale ? {key, action: 'replace', reason: stale, entry, stored: current} : {key, action: 'unchanged', reason: 'listing size and date match', entry, stored: current}
   })
   for (const gone of storedByKey.values()) files.push({key: gone.key, action: 'delete', reason: 'gone from the listing', stored: gone})
-  files.sort((a, b) => (a.key < b.key ? -1 : 1))
+  files.sort(byKey)
   const refusal = options.force
     ? undefined
     : deletionRefusal('the BLS listing', {available: listing.length, stored: stored.length, deleting: files.filter((f) => f.action === 'delete').length})

@@ -1,6 +1,7 @@
 import {MD5_METADATA_KEY} from '../stores/s3.js'
 import type {Store} from '../stores/store.js'
 import {mapLimit} from '../util/concurrency.js'
+import {bytesOf, countActions, succeeded} from '../util/outcomes.js'
 import {DeletionGuardError} from './deletion-guard.js'
 import {type PlannedCopy, planSync, type SyncAction, type SyncPlanOptions} from './plan.js'
 
@@ -76,26 +77,23 @@ export async function syncStores(options: SyncOptions): Promise<SyncSummary> {
   const [sourceObjects, targetObjects] = await Promise.all([source.list(), target.list()])
   const plan = planSync(sourceObjects, targetObjects, options)
   if (plan.refusal) throw new DeletionGuardError(plan.refusal)
-  const counts = {upload: 0, delete: 0, unchanged: 0, keep: 0}
-  for (const file of plan.files) counts[file.action]++
-  emit({type: 'planned', counts})
+  emit({type: 'planned', counts: countActions<SyncAction>(plan.files, ['upload', 'delete', 'unchanged', 'keep'])})
   const files = await mapLimit(plan.files, options.concurrency ?? 4, async (file) => {
     const result = dryRun ? {key: file.key, action: file.action, reason: file.reason} : await applyOne(file, options)
     emit({type: 'file', file: result})
     return result
   })
-  const done = (action: SyncAction): number => files.filter((file) => file.action === action && !file.error).length
   const errors = files.flatMap((file) => (file.error ? [file.error] : []))
   const summary: SyncSummary = {
     from: source.location,
     to: target.location,
     dryRun,
-    uploaded: done('upload'),
-    deleted: done('delete'),
-    unchanged: done('unchanged'),
-    kept: done('keep'),
+    uploaded: succeeded(files, 'upload'),
+    deleted: succeeded(files, 'delete'),
+    unchanged: succeeded(files, 'unchanged'),
+    kept: succeeded(files, 'keep'),
     failed: errors.length,
-    bytes: files.reduce((sum, file) => sum + (file.bytes ?? 0), 0),
+    bytes: bytesOf(files),
     files,
     errors,
   }

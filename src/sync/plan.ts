@@ -1,4 +1,5 @@
 import type {StoredObject} from '../stores/store.js'
+import {byKey} from '../util/outcomes.js'
 import {deletionRefusal} from './deletion-guard.js'
 
 export type SyncAction = 'upload' | 'delete' | 'unchanged' | 'keep'
@@ -43,7 +44,7 @@ export function planSync(source: readonly StoredObject[], target: readonly Store
   for (const extra of targetByKey.values()) {
     files.push({key: extra.key, object: extra, ...(deleting ? {action: 'delete', reason: 'not in the source'} : {action: 'keep', reason: 'not in the source (--no-delete)'})})
   }
-  files.sort((a, b) => (a.key < b.key ? -1 : 1))
+  files.sort(byKey)
   // Unlike fetch, an empty source is only suspicious when it would empty a target.
   const deletes = files.filter((f) => f.action === 'delete').length
   const refusal = deletes > 0 && !options.force ? deletionRefusal('the source', {available: source.length, stored: target.length, deleting: deletes}) : undefined
