@@ -66,7 +66,7 @@ export function renderResult(
   return [...(listed.length > 0 ? [renderFiles(listed, options), ''] : []), renderSummary(title, rows, options)].join('\n')
 }
 
-/** The closing table rows of a fetch (also shown by `run`). */
+/** The closing table rows of a fetch. */
 export const fetchRows = (s: {added: number; replaced: number; deleted: number; unchanged: number; failed: number; bytes: number; requests: number}): SummaryRow[] => [
   ['added', s.added],
   ['replaced', s.replaced],

@@ -2,7 +2,7 @@ import type {TransformSummary} from '../transform/index.js'
 import {formatBytes, renderResult, type RenderOptions, type SummaryRow} from './summary.js'
 import {renderTable} from './table.js'
 
-/** The closing table rows of a transform (also shown by `run`). */
+/** The closing table rows of a transform. */
 export const transformRows = (s: TransformSummary): SummaryRow[] => [
   ['data file', s.dataFile],
   ['bytes read', formatBytes(s.bytes)],
