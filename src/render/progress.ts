@@ -46,8 +46,10 @@ export interface ProgressOptions {
   stream: NodeJS.WritableStream
 }
 
-const seconds = (startedAt: number): string => `${((performance.now() - startedAt) / 1000).toFixed(1)}s`
-const joined = (title: string, detail: string | undefined): string => sanitize(detail ? `${title} — ${detail}` : title)
+/** Time since `startedAt` (performance.now()), as `1.2s`. */
+export const elapsed = (startedAt: number): string => `${((performance.now() - startedAt) / 1000).toFixed(1)}s`
+/** `title — detail`, cleaned of control characters; the title alone without a detail. */
+export const joined = (title: string, detail: string | undefined): string => sanitize(detail ? `${title} — ${detail}` : title)
 
 export function createProgress({mode, stream}: ProgressOptions): Progress {
   const write = (line: string): void => {
@@ -70,7 +72,7 @@ export function createProgress({mode, stream}: ProgressOptions): Progress {
             if (spinner) spinner.text = joined(title, text)
           },
         })
-        finish('succeed', `${joined(title, describe?.(result))} (${seconds(startedAt)})`)
+        finish('succeed', `${joined(title, describe?.(result))} (${elapsed(startedAt)})`)
         return result
       } catch (error) {
         finish('fail', joined(title, (error as Error).message))

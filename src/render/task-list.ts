@@ -2,7 +2,7 @@ import {performance} from 'node:perf_hooks'
 
 import {Listr, ListrLogger, ProcessOutput} from 'listr2'
 
-import type {ProgressMode} from './progress.js'
+import {elapsed, joined, type ProgressMode} from './progress.js'
 import {sanitize} from './table.js'
 
 /** A task of a task list: runs, and returns the line that describes its outcome. */
@@ -16,8 +16,6 @@ export interface TaskListOptions {
   /** Where the list is drawn (stderr, so stdout keeps only the result). */
   stream: NodeJS.WriteStream
 }
-
-const seconds = (startedAt: number): string => `${((performance.now() - startedAt) / 1000).toFixed(1)}s`
 
 /**
  * Run tasks in order with listr2, stopping at the first failure (rethrown as is): on a terminal
@@ -44,7 +42,7 @@ export async function runTaskList(tasks: readonly Task[], {mode, stream}: TaskLi
             warnings.push(sanitize(message))
           },
         })
-        wrapper.title = sanitize(`${task.title} — ${outcome} (${seconds(startedAt)})`)
+        wrapper.title = `${joined(task.title, outcome)} (${elapsed(startedAt)})`
       },
     })),
     {
