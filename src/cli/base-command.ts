@@ -3,8 +3,10 @@ import {Command, Errors} from '@oclif/core'
 import type {AwsOptions} from '../aws/clients.js'
 import {type Locations, resolveLocations} from '../config/locations.js'
 import {createProgress, type Progress, progressMode} from '../render/progress.js'
+import {sanitize} from '../render/table.js'
 import {openStore} from '../stores/open.js'
-import type {Store} from '../stores/store.js'
+import type {Store, WriteLock} from '../stores/store.js'
+import {exitOnInterrupt, interruptedLine} from './interrupt.js'
 
 /** Shared plumbing for dataquest commands: JSON output, store locations, AWS options. */
 export abstract class BaseCommand extends Command {
@@ -20,7 +22,38 @@ export abstract class BaseCommand extends Command {
   }
 
   protected store(location: string, flags: {endpoint?: string}): Store {
-    return openStore(location, this.awsOptions(flags))
+    return openStore(location, {...this.awsOptions(flags), onWarning: (message) => process.stderr.write(`⚠ ${sanitize(message)}\n`)})
+  }
+
+  // Writers and interrupts (see README "One writer at a time" and "Interrupted"): a command locks
+  // the stores it writes; SIGINT/SIGTERM undo the work in hand, say what was kept, exit 130/143.
+  private writeLocks: {location: string; lock: WriteLock}[] = []
+  private stopWatching: (() => void) | undefined
+
+  override async init(): Promise<void> {
+    await super.init()
+    this.stopWatching = exitOnInterrupt((signal) =>
+      interruptedLine(this.id ?? 'dataquest', signal, this.writeLocks.map(({location, lock}) => ({location, changes: lock.changes}))),
+    )
+  }
+
+  /** Become the only writer of these stores (those that can lock), or exit 1 naming the one that is. */
+  protected async lockForWriting(...stores: Store[]): Promise<void> {
+    for (const store of stores) {
+      if (!store.lockForWriting || this.writeLocks.some(({location}) => location === store.location)) continue
+      try {
+        this.writeLocks.push({location: store.location, lock: await store.lockForWriting(this.id ?? 'dataquest')})
+      } catch (error) {
+        this.fail((error as Error).message)
+      }
+    }
+  }
+
+  override async finally(error: Error | undefined): Promise<void> {
+    this.stopWatching?.()
+    for (const {lock} of this.writeLocks) lock.release()
+    this.writeLocks = []
+    await super.finally(error)
   }
 
   /** Exit 1 with a one-line error (no stack); `details` ride along in the --json error object. */

@@ -1,6 +1,6 @@
 import {describeError, MAX_CONCURRENT_REQUESTS, type HttpClient, type HttpResponse} from '../http/client.js'
 import {blsGet, type ListingEntry} from '../sources/bls.js'
-import {SizeMismatchError, type Store} from '../stores/store.js'
+import {type Store, StoreStateError} from '../stores/store.js'
 import {mapLimit} from '../util/concurrency.js'
 import {type FetchAction, type FetchPlan, type PlannedFile, SOURCE_META} from './plan.js'
 
@@ -73,7 +73,7 @@ async function applyOne(file: PlannedFile, context: ApplyContext): Promise<FileR
     }
     return await download(file, context)
   } catch (error) {
-    const message = error instanceof SizeMismatchError ? error.message : `${file.key}: ${describeError(error)}; the previous copy was kept`
+    const message = error instanceof StoreStateError ? error.message : `${file.key}: ${describeError(error)}; the previous copy was kept`
     return resultOf(file, {error: message})
   }
 }

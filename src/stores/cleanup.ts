@@ -12,9 +12,14 @@ export function onInterrupt(cleanup: Cleanup): () => void {
   }
 }
 
-/** Run every registered cleanup once, best effort (a failing one does not stop the others). */
+/**
+ * Run every registered cleanup once, best effort (a failing one does not stop the others), until
+ * none is left: work still in flight while an asynchronous cleanup runs may register more.
+ */
 export async function runInterruptCleanups(): Promise<void> {
-  const cleanups = [...pending]
-  pending.clear()
-  await Promise.allSettled(cleanups.map(async (cleanup) => cleanup()))
+  while (pending.size > 0) {
+    const cleanups = [...pending]
+    pending.clear()
+    await Promise.allSettled(cleanups.map(async (cleanup) => cleanup()))
+  }
 }

@@ -1,15 +1,30 @@
-import {createReadStream} from 'node:fs'
+import {createReadStream, readdirSync, rmSync, statSync} from 'node:fs'
 import {mkdir, open, readdir, readFile, rename, rm, stat} from 'node:fs/promises'
 import path from 'node:path'
 import {Readable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 import {createHash, randomBytes} from 'node:crypto'
 
+import {isRecord} from '../util/is-record.js'
+import {onInterrupt} from './cleanup.js'
+import {acquireLock} from './lock.js'
 import {HashingStream} from './md5.js'
-import {assertSafeKey, type Body, NotFoundError, SizeMismatchError, type Store, type StoredObject, type WriteOptions} from './store.js'
+import {
+  assertSafeKey,
+  type Body,
+  NotFoundError,
+  SizeMismatchError,
+  type Store,
+  type StoredObject,
+  UnrecordedWriteError,
+  type WriteLock,
+  type WriteOptions,
+} from './store.js'
 
 /** Where a folder store keeps what the file system cannot: each file's MD5 and metadata. */
 export const MANIFEST_NAME = '.dataquest-manifest.json'
+/** The writer's lock (see lock.ts); a damaged manifest is set aside as `<MANIFEST_NAME>.damaged-<time>`. */
+export const LOCK_NAME = '.dataquest-lock'
 
 interface ManifestEntry {
   size: number
@@ -20,15 +35,22 @@ interface ManifestEntry {
 
 type Manifest = Record<string, ManifestEntry>
 
-const isTempName = (name: string): boolean => name.startsWith('.') && name.endsWith('.tmp')
+/** Not objects: our bookkeeping (manifest, lock, what was set aside) and any dot-named temp file. */
+const isHidden = (name: string): boolean => name.startsWith('.dataquest-') || (name.startsWith('.') && name.endsWith('.tmp'))
+
+/** Exactly the names writeAtomically gives its temp files: only these are ever swept. */
+const TEMP_NAME = /^\..+\.[0-9a-f]{12}\.tmp$/
+const tempName = (target: string): string => path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`)
 
 /** Write a file atomically: a temp file in the same folder, then rename. */
 async function writeAtomically(target: string, body: Readable, expectedSize?: number, key = path.basename(target)): Promise<{md5: string; size: number}> {
   await mkdir(path.dirname(target), {recursive: true})
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`)
+  const temp = tempName(target)
+  // Registered before the file exists, removed by name: an interrupt at any point leaves nothing.
+  const unregister = onInterrupt(() => rmSync(temp, {force: true}))
   const hashing = new HashingStream()
-  const handle = await open(temp, 'w')
   try {
+    const handle = await open(temp, 'w')
     await pipeline(body, hashing, handle.createWriteStream())
     if (expectedSize !== undefined && hashing.bytes !== expectedSize) {
       throw new SizeMismatchError(key, expectedSize, hashing.bytes)
@@ -38,20 +60,73 @@ async function writeAtomically(target: string, body: Readable, expectedSize?: nu
   } catch (error) {
     await rm(temp, {force: true})
     throw error
+  } finally {
+    unregister()
   }
 }
+
+/** Remove every temp file of ours under `root` (synchronous: it also runs from the interrupt handler). */
+function sweepTemps(root: string): {files: number; bytes: number} {
+  const swept = {files: 0, bytes: 0}
+  for (const entry of readdirSync(root, {recursive: true, withFileTypes: true})) {
+    if (!entry.isFile() || !TEMP_NAME.test(entry.name)) continue
+    const file = path.join(entry.parentPath, entry.name)
+    swept.bytes += statSync(file).size
+    rmSync(file, {force: true})
+    swept.files++
+  }
+  return swept
+}
+
+/** Why `value` is not a manifest, or undefined when it is one. */
+function manifestProblem(value: unknown): string | undefined {
+  if (!isRecord(value)) return `it holds ${value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`}, not an object`
+  for (const [key, entry] of Object.entries(value)) {
+    const valid =
+      isRecord(entry) &&
+      typeof entry.size === 'number' &&
+      typeof entry.mtimeMs === 'number' &&
+      typeof entry.md5 === 'string' &&
+      isRecord(entry.metadata) &&
+      Object.values(entry.metadata).every((v) => typeof v === 'string')
+    if (!valid) return `its entry for ${JSON.stringify(key)} is not {size, mtimeMs, md5, metadata}`
+  }
+  return undefined
+}
+
+async function md5OfFile(file: string): Promise<string> {
+  const hash = createHash('md5')
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer)
+  return hash.digest('hex')
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
+const megabytes = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`
 
 export const toReadable = (body: Body): Readable =>
   body instanceof Readable ? body : Readable.from([typeof body === 'string' ? Buffer.from(body) : body])
 
+export interface FolderStoreOptions {
+  /** Something the caller should know that does not stop the work (a rebuilt manifest, swept leftovers, a stale lock). */
+  onWarning?: (message: string) => void
+}
+
 export class FolderStore implements Store {
   readonly location: string
-  private manifest: Manifest | undefined
+  private manifest: Promise<Manifest> | undefined
   /** Serialises manifest updates: writes run concurrently but the manifest is one file. */
   private manifestLock: Promise<unknown> = Promise.resolve()
+  /** Where a damaged manifest goes before the rebuilt one replaces it. */
+  private damagedAside: string | undefined
+  /** Holding the lock: a damaged manifest is repaired on sight, not only worked around. */
+  private writer = false
+  /** Writes and deletes completed (for the interrupt message). */
+  private changes = 0
+  private readonly warn: (message: string) => void
 
-  constructor(readonly root: string) {
+  constructor(readonly root: string, options: FolderStoreOptions = {}) {
     this.location = root
+    this.warn = options.onWarning ?? (() => {})
   }
 
   private filePath(key: string): string {
@@ -59,25 +134,80 @@ export class FolderStore implements Store {
     return path.join(this.root, ...key.split('/'))
   }
 
-  private async loadManifest(): Promise<Manifest> {
-    if (!this.manifest) {
-      try {
-        this.manifest = JSON.parse(await readFile(path.join(this.root, MANIFEST_NAME), 'utf8')) as Manifest
-      } catch (error) {
-        // A missing or unreadable manifest only costs re-hashing and re-fetching; it is rebuilt on the next write.
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && !(error instanceof SyntaxError)) throw error
-        this.manifest = {}
-      }
-    }
+  private get manifestFile(): string {
+    return path.join(this.root, MANIFEST_NAME)
+  }
+
+  /** The manifest, read once (concurrent callers share the read). */
+  private loadManifest(): Promise<Manifest> {
+    this.manifest ??= this.readManifest().catch((error: unknown) => {
+      this.manifest = undefined
+      throw error
+    })
     return this.manifest
+  }
+
+  private async readManifest(): Promise<Manifest> {
+    let text: string
+    try {
+      text = await readFile(this.manifestFile, 'utf8')
+    } catch (error) {
+      // None yet: a new store, or one written by hand (its files are hashed when listed).
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {}
+      throw error
+    }
+    let problem: string | undefined
+    try {
+      const parsed: unknown = JSON.parse(text)
+      problem = manifestProblem(parsed)
+      if (problem === undefined) return parsed as Manifest
+    } catch (error) {
+      problem = `not JSON: ${(error as Error).message}`
+    }
+    // Damaged (a crash of another tool, an edit by hand): all it held but the metadata can be had
+    // again by hashing the files. It is set aside for a human to look at, never trusted.
+    const manifest = await this.rebuild()
+    const aside = `${MANIFEST_NAME}.damaged-${new Date().toISOString().replaceAll(':', '')}`
+    this.damagedAside = aside
+    const what = `${this.manifestFile} is damaged (${problem})`
+    const files = plural(Object.keys(manifest).length, 'file')
+    if (this.writer) {
+      await this.saveManifest(manifest)
+      this.warn(`${what}: set it aside as ${aside} and rebuilt it from the ${files} here (hashed); the metadata kept with them is lost`)
+    } else {
+      this.warn(`${what}: ignored it, the ${files} here are hashed instead (their kept metadata is lost); the next command that writes this store rebuilds it`)
+    }
+    return manifest
+  }
+
+  /** A manifest of the files as they are: hashed, without metadata. */
+  private async rebuild(): Promise<Manifest> {
+    const keys = await this.keys()
+    const entries = await Promise.all(
+      keys.map(async (key): Promise<[string, ManifestEntry]> => {
+        const file = this.filePath(key)
+        const {size, mtimeMs} = await stat(file)
+        return [key, {size, mtimeMs, md5: await md5OfFile(file), metadata: {}}]
+      }),
+    )
+    return Object.fromEntries(entries)
+  }
+
+  /** Write the manifest in key order, first setting a damaged one aside. */
+  private async saveManifest(manifest: Manifest): Promise<void> {
+    if (this.damagedAside) {
+      await rename(this.manifestFile, path.join(this.root, this.damagedAside))
+      this.damagedAside = undefined
+    }
+    const sorted = Object.fromEntries(Object.entries(manifest).sort(([a], [b]) => (a < b ? -1 : 1)))
+    await writeAtomically(this.manifestFile, toReadable(JSON.stringify(sorted, null, 1) + '\n'))
   }
 
   private updateManifest(change: (manifest: Manifest) => void): Promise<void> {
     const next = this.manifestLock.then(async () => {
       const manifest = await this.loadManifest()
       change(manifest)
-      const sorted = Object.fromEntries(Object.entries(manifest).sort(([a], [b]) => (a < b ? -1 : 1)))
-      await writeAtomically(path.join(this.root, MANIFEST_NAME), toReadable(JSON.stringify(sorted, null, 1) + '\n'))
+      await this.saveManifest(manifest)
     })
     this.manifestLock = next.catch(() => {})
     return next
@@ -97,12 +227,11 @@ export class FolderStore implements Store {
       return {key, size: info.size, md5: entry.md5, metadata: {...entry.metadata}}
     }
     // Changed behind our back (or never written by us): hash it, and trust none of its old metadata.
-    const hash = createHash('md5')
-    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer)
-    return {key, size: info.size, md5: hash.digest('hex'), metadata: {}}
+    return {key, size: info.size, md5: await md5OfFile(file), metadata: {}}
   }
 
-  async list(prefix = ''): Promise<StoredObject[]> {
+  /** Every object's key, sorted: the files under the root but our bookkeeping. */
+  private async keys(prefix = ''): Promise<string[]> {
     let entries
     try {
       entries = await readdir(this.root, {recursive: true, withFileTypes: true})
@@ -110,11 +239,15 @@ export class FolderStore implements Store {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
       throw error
     }
-    const keys = entries
-      .filter((entry) => entry.isFile() && entry.name !== MANIFEST_NAME && !isTempName(entry.name))
+    return entries
+      .filter((entry) => entry.isFile() && !isHidden(entry.name))
       .map((entry) => path.relative(this.root, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'))
       .filter((key) => key.startsWith(prefix))
       .sort()
+  }
+
+  async list(prefix = ''): Promise<StoredObject[]> {
+    const keys = await this.keys(prefix)
     const objects = await Promise.all(keys.map((key) => this.describe(key, this.filePath(key))))
     return objects.filter((object): object is StoredObject => object !== undefined)
   }
@@ -142,18 +275,70 @@ export class FolderStore implements Store {
   async write(key: string, body: Body, options: WriteOptions = {}): Promise<StoredObject> {
     const file = this.filePath(key)
     const {md5, size} = await writeAtomically(file, toReadable(body), options.expectedSize, key)
-    const {mtimeMs} = await stat(file)
+    // From here the new copy is in place: a failure must not be reported as "previous copy kept".
+    this.changes++
     const metadata = {...options.metadata}
-    await this.updateManifest((manifest) => {
-      manifest[key] = {size, mtimeMs, md5, metadata}
-    })
+    try {
+      const {mtimeMs} = await stat(file)
+      await this.updateManifest((manifest) => {
+        manifest[key] = {size, mtimeMs, md5, metadata}
+      })
+    } catch (error) {
+      throw new UnrecordedWriteError(key, error as Error)
+    }
     return {key, size, md5, metadata}
   }
 
   async delete(key: string): Promise<void> {
     await rm(this.filePath(key), {force: true})
+    this.changes++
     await this.updateManifest((manifest) => {
       delete manifest[key]
     })
+  }
+
+  /**
+   * Take the store's lock (`.dataquest-lock` in its root), then sweep the temp files a killed
+   * writer left (ours by name, and no live writer can own them once we hold the lock) and repair a
+   * damaged manifest. An interrupt sweeps again and releases.
+   */
+  async lockForWriting(command: string): Promise<WriteLock> {
+    await mkdir(this.root, {recursive: true})
+    const lock = acquireLock(path.join(this.root, LOCK_NAME), {location: this.location, command, onWarning: this.warn})
+    const unregister = onInterrupt(() => {
+      try {
+        // Catches a temp file whose creation was already under way when its own cleanup ran.
+        sweepTemps(this.root)
+      } finally {
+        lock.release()
+      }
+    })
+    const release = (): void => {
+      unregister()
+      lock.release()
+    }
+    try {
+      const swept = sweepTemps(this.root)
+      if (swept.files > 0) {
+        this.warn(`${this.location}: removed ${plural(swept.files, 'temp file')} (${megabytes(swept.bytes)}) left by an interrupted writer`)
+      }
+      this.writer = true
+      this.manifest = undefined
+      await this.loadManifest()
+    } catch (error) {
+      release()
+      throw error
+    }
+    const changesBefore = this.changes
+    const changes = (): number => this.changes - changesBefore
+    return {
+      get changes() {
+        return changes()
+      },
+      release: () => {
+        this.writer = false
+        release()
+      },
+    }
   }
 }

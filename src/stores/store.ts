@@ -36,7 +36,23 @@ export interface Store {
   read(key: string): Promise<Readable>
   write(key: string, body: Body, options?: WriteOptions): Promise<StoredObject>
   delete(key: string): Promise<void>
+  /**
+   * Become the store's only writer until `release` (stores that can lock: folders). Sweeps what a
+   * killed writer left behind, and throws StoreLockedError while another live process writes.
+   * `command` names this writer to the others.
+   */
+  lockForWriting?(command: string): Promise<WriteLock>
 }
+
+/** This process's hold on a store (see Store.lockForWriting). */
+export interface WriteLock {
+  /** Writes and deletes completed through the store since the lock was taken. */
+  readonly changes: number
+  release(): void
+}
+
+/** A store error whose message already says what the store holds now (nothing for the caller to add). */
+export class StoreStateError extends Error {}
 
 export class NotFoundError extends Error {
   constructor(readonly location: string, readonly key: string) {
@@ -45,10 +61,18 @@ export class NotFoundError extends Error {
   }
 }
 
-export class SizeMismatchError extends Error {
+export class SizeMismatchError extends StoreStateError {
   constructor(readonly key: string, readonly expected: number, readonly actual: number) {
     super(`${key}: received ${actual} bytes, expected ${expected}; the previous copy was kept`)
     this.name = 'SizeMismatchError'
+  }
+}
+
+/** The new content is in place, but the store failed to record its bookkeeping (folder manifest). */
+export class UnrecordedWriteError extends StoreStateError {
+  constructor(readonly key: string, cause: Error) {
+    super(`${key}: the new copy was written, but recording it failed (${cause.message}); it is hashed again when next read`, {cause})
+    this.name = 'UnrecordedWriteError'
   }
 }
 

@@ -1,5 +1,5 @@
 import {MD5_METADATA_KEY} from '../stores/s3.js'
-import type {Store} from '../stores/store.js'
+import {type Store, StoreStateError} from '../stores/store.js'
 import {mapLimit} from '../util/concurrency.js'
 import {bytesOf, countActions, succeeded} from '../util/outcomes.js'
 import {DeletionGuardError} from './deletion-guard.js'
@@ -63,7 +63,9 @@ async function applyOne(file: PlannedCopy, {source, target}: SyncOptions): Promi
     const written = await target.write(key, await source.read(key), {expectedSize: file.object.size, metadata})
     return {key, action, reason, bytes: written.size}
   } catch (error) {
-    return {key, action, reason, error: `${key}: ${(error as Error).message}; the target's previous copy was kept`}
+    // A store error that says what the target holds is passed on as is; any other left it as it was.
+    const message = error instanceof StoreStateError ? error.message : `${key}: ${(error as Error).message}; the target's previous copy was kept`
+    return {key, action, reason, error: message}
   }
 }
 
