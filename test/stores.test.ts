@@ -129,7 +129,7 @@ t.test('errors other than "not found" are not swallowed', async (t) => {
   t.same((await folder.list()).map((o) => o.key), ['dir/inner', 'file'], 'temp files are not objects')
   const brokenRoot = await tempDir()
   await mkdir(path.join(brokenRoot, MANIFEST_NAME))
-  await t.rejects(new FolderStore(brokenRoot).write('k', 'v'), {code: 'EISDIR'}, 'an unreadable manifest is an error')
+  await t.rejects(new FolderStore(brokenRoot).stat('k'), {code: 'EISDIR'}, 'an unreadable manifest is an error')
   t.equal(openStore('s3://bucket/raw').location, 's3://bucket/raw/', 'no endpoint: AWS itself')
 
   // Nothing listens on port 1: the SDK's connection error must surface, not read as "absent".

@@ -25,24 +25,23 @@ export abstract class BaseCommand extends Command {
     return openStore(location, {...this.awsOptions(flags), onWarning: (message) => process.stderr.write(`⚠ ${sanitize(message)}\n`)})
   }
 
-  // Writers and interrupts (see README "One writer at a time" and "Interrupted"): a command locks
-  // the stores it writes; SIGINT/SIGTERM undo the work in hand, say what was kept, exit 130/143.
+  // Writers and interrupts (README: "One writer at a time", "Interrupted"): a command locks the
+  // stores it writes; SIGINT/SIGTERM then undo the work in hand, say what was kept, exit 130/143.
   private writeLocks: {location: string; lock: WriteLock}[] = []
   private stopWatching: (() => void) | undefined
 
-  override async init(): Promise<void> {
-    await super.init()
-    this.stopWatching = exitOnInterrupt((signal) =>
-      interruptedLine(this.id ?? 'dataquest', signal, this.writeLocks.map(({location, lock}) => ({location, changes: lock.changes}))),
+  /**
+   * Become the writer of these stores: lock those that can lock (or exit 1 naming the process that
+   * holds one), and from now on handle SIGINT/SIGTERM. Commands that only read never call it.
+   */
+  protected async beginWriting(...stores: Store[]): Promise<void> {
+    this.stopWatching ??= exitOnInterrupt((signal) =>
+      interruptedLine(`${this.id}`, signal, this.writeLocks.map(({location, lock}) => ({location, changes: lock.changes}))),
     )
-  }
-
-  /** Become the only writer of these stores (those that can lock), or exit 1 naming the one that is. */
-  protected async lockForWriting(...stores: Store[]): Promise<void> {
     for (const store of stores) {
       if (!store.lockForWriting || this.writeLocks.some(({location}) => location === store.location)) continue
       try {
-        this.writeLocks.push({location: store.location, lock: await store.lockForWriting(this.id ?? 'dataquest')})
+        this.writeLocks.push({location: store.location, lock: await store.lockForWriting(`${this.id}`)})
       } catch (error) {
         this.fail((error as Error).message)
       }

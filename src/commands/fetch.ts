@@ -30,7 +30,7 @@ export default class Fetch extends BaseCommand {
   async run(): Promise<FetchSummary> {
     const {flags} = await this.parse(Fetch)
     const store = this.store(this.locations(flags).raw, flags)
-    if (!flags['dry-run']) await this.lockForWriting(store)
+    if (!flags['dry-run']) await this.beginWriting(store)
     const progress = this.progress()
     try {
       const summary = await progress.step(

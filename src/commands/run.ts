@@ -35,7 +35,7 @@ run and is named in the error; the steps before it keep what they wrote.`
     const locations = this.locations(flags)
     const raw = this.store(locations.raw, flags)
     const processed = this.store(locations.processed, flags)
-    await this.lockForWriting(raw, processed)
+    await this.beginWriting(raw, processed)
     const result: PipelineResult = {}
     try {
       const steps = planPipeline(

@@ -35,7 +35,7 @@ export default class Sync extends BaseCommand {
     const source = this.store(flags.from, flags)
     const target = this.store(to, flags)
     if (source.location === target.location) this.fail(`--from and --to are the same store (${source.location})`)
-    if (!flags['dry-run']) await this.lockForWriting(target)
+    if (!flags['dry-run']) await this.beginWriting(target)
     const progress = this.progress()
     try {
       const summary = await progress.step(

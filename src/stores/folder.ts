@@ -175,7 +175,7 @@ export class FolderStore implements Store {
       await this.saveManifest(manifest)
       this.warn(`${what}: set it aside as ${aside} and rebuilt it from the ${files} here (hashed); the metadata kept with them is lost`)
     } else {
-      this.warn(`${what}: ignored it, the ${files} here are hashed instead (their kept metadata is lost); the next command that writes this store rebuilds it`)
+      this.warn(`${what}: ignored it, hashing the ${files} here instead (their kept metadata is lost); the next command that writes this store rebuilds it`)
     }
     return manifest
   }

@@ -98,6 +98,11 @@ export interface UpstreamServer {
    * Applies to every request until `truncate.delete(name)`.
    */
   truncate: Map<string, {declaredLength: boolean}>
+  /**
+   * Stall file `name`: announce its full length, send the first half of the body, then send
+   * nothing more until the server closes (a download in progress, to interrupt).
+   */
+  stall: Set<string>
   /** When false, no 304s: conditional headers are ignored. */
   conditional: boolean
   /** When false, any User-Agent is accepted. */
@@ -227,6 +232,10 @@ export async function startUpstream(t?: Test): Promise<UpstreamServer> {
     }
     const truncation = server.truncate.get(name)
     const headers: Record<string, string | number> = {'Content-Type': 'text/plain', ...(server.validators ? {'Last-Modified': lastModified, ETag: etag} : {})}
+    if (server.stall.has(name)) {
+      response.writeHead(200, {...headers, 'Content-Length': file.body.length}).write(file.body.subarray(0, Math.floor(file.body.length / 2)))
+      return 200
+    }
     if (!truncation) {
       response.writeHead(200, {...headers, 'Content-Length': file.body.length}).end(file.body)
       return 200
@@ -309,6 +318,7 @@ export async function startUpstream(t?: Test): Promise<UpstreamServer> {
       canned.set(target, [...(canned.get(target) ?? []), {response, count}])
     },
     truncate: new Map(),
+    stall: new Set(),
     conditional: true,
     requireContact: true,
     latencyMs: 0,
