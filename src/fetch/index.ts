@@ -114,6 +114,7 @@ export async function fetchUpstream(options: FetchOptions): Promise<FetchSummary
       record(resultOf(populationPlan, {bytes: written.size}))
     }
     if (blsPlan && !blsPlan.refusal) await applyFetch(blsPlan, {store, client, onFile: record})
+    await store.flush?.()
   }
 
   files.sort(byKey)

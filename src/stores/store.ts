@@ -36,6 +36,8 @@ export interface Store {
   read(key: string): Promise<Readable>
   write(key: string, body: Body, options?: WriteOptions): Promise<StoredObject>
   delete(key: string): Promise<void>
+  /** Save bookkeeping kept in memory (S3: the manifest object) once a batch of writes is done. */
+  flush?(): Promise<void>
 }
 
 export class NotFoundError extends Error {
