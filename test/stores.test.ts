@@ -4,7 +4,7 @@ import path from 'node:path'
 import {Readable} from 'node:stream'
 import {buffer, text} from 'node:stream/consumers'
 
-import {HeadObjectCommand, PutObjectCommand} from '@aws-sdk/client-s3'
+import {DeleteBucketCommand, DeleteObjectCommand, HeadObjectCommand, PutObjectCommand} from '@aws-sdk/client-s3'
 import t, {type Test} from 'tap'
 
 import {FolderStore, MANIFEST_NAME} from '../src/stores/folder.js'
@@ -101,7 +101,7 @@ t.test('S3 store against fauxqs', async (t) => {
 
   t.test('a streamed upload that fails, ends short or runs long aborts, and the previous object stays', async (t) => {
     const store = new S3Store(emulator.s3, `s3://${bucket}/abort/`, {partSize: 5 * MiB})
-    const previous = Buffer.alloc(6 * MiB, 'p')
+    const previous = Buffer.alloc(10 * MiB, 'p') // two whole parts, no short last one
     await store.write('big.bin', previous)
     const counts = countRequests(emulator.s3)
     const body = Buffer.alloc(12 * MiB, 'n')
@@ -121,6 +121,7 @@ t.test('S3 store against fauxqs', async (t) => {
 
   t.test('an interrupt aborts the multipart upload in flight', async (t) => {
     const store = new S3Store(emulator.s3, `s3://${bucket}/interrupt/`, {partSize: 5 * MiB})
+    await store.write('small', 'written before')
     const counts = countRequests(emulator.s3)
     let release = (): void => {}
     const stalled = Readable.from(
@@ -134,8 +135,11 @@ t.test('S3 store against fauxqs', async (t) => {
     while (!counts.get('UploadPartCommand')) await new Promise((resolve) => setTimeout(resolve, 5))
     await runInterruptCleanups()
     t.equal(counts.get('AbortMultipartUploadCommand'), 1, 'the signal handler aborted it')
+    t.same((await new S3Store(emulator.s3, `s3://${bucket}/interrupt/`).list())[0], {key: 'small', size: 14, md5: md5Hex('written before'), metadata: {}})
+    t.equal(counts.get('HeadObjectCommand'), undefined, '…and saved the manifest of what was written')
     release()
     await t.rejects(writing, {name: 'NoSuchUpload'}, 'the write fails: its upload is gone')
+    t.equal(counts.get('AbortMultipartUploadCommand'), 2, 'aborted again on the failure (S3 answers that it is gone)')
     t.equal(await store.stat('big.bin'), undefined, 'nothing was created')
   })
 
@@ -187,6 +191,21 @@ t.test('S3 store against fauxqs', async (t) => {
     })
   })
 
+  t.test('a manifest that could not be saved is saved by the next flush', async (t) => {
+    const name = await emulator.bucket()
+    const store = new S3Store(emulator.s3, `s3://${name}/`)
+    await store.write('a', 'a', {metadata: {k: 'v'}})
+    await emulator.s3.send(new DeleteObjectCommand({Bucket: name, Key: 'a'}))
+    await emulator.s3.send(new DeleteBucketCommand({Bucket: name}))
+    await t.rejects(store.flush(), {name: 'NoSuchBucket'})
+    await emulator.bucket(name)
+    await emulator.s3.send(new PutObjectCommand({Bucket: name, Key: 'a', Body: 'a', Metadata: {k: 'v'}}))
+    await store.flush()
+    const counts = countRequests(emulator.s3)
+    t.same(await new S3Store(emulator.s3, `s3://${name}/`).list(), [{key: 'a', size: 1, md5: md5Hex('a'), metadata: {k: 'v'}}])
+    t.equal(counts.get('HeadObjectCommand'), undefined)
+  })
+
   t.test('an unreadable manifest is an empty cache', async (t) => {
     const location = `s3://${bucket}/damaged/`
     await new S3Store(emulator.s3, location).write('a', 'a')
@@ -234,6 +253,7 @@ t.test('errors other than "not found" are not swallowed', async (t) => {
   const unreachable = openStore('s3://bucket/', {endpoint: 'http://127.0.0.1:1', region: 'eu-west-1'})
   await t.rejects(unreachable.stat('k'), /ECONNREFUSED/)
   await t.rejects(unreachable.read('k'), /ECONNREFUSED/)
+  await t.rejects(unreachable.list(), /ECONNREFUSED/)
 })
 
 t.test('Limiter runs at most `limit` tasks at once, in order of arrival', async (t) => {

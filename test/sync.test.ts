@@ -9,6 +9,7 @@ import {GetObjectCommand, HeadObjectCommand, PutObjectCommand} from '@aws-sdk/cl
 import t from 'tap'
 
 import Sync from '../src/commands/sync.js'
+import {fetchUpstream} from '../src/fetch/index.js'
 import {FolderStore, MANIFEST_NAME} from '../src/stores/folder.js'
 import {md5Hex} from '../src/stores/md5.js'
 import {openStore} from '../src/stores/open.js'
@@ -18,6 +19,7 @@ import {DeletionGuardError, SyncError, type SyncEvent, syncStores} from '../src/
 import {planSync} from '../src/sync/plan.js'
 import {mapLimit} from '../src/util/concurrency.js'
 import {runCommand} from './helpers/cli.js'
+import {serveFiles, startUpstream} from './helpers/upstream.js'
 import {countRequests, startEmulator} from './helpers/fauxqs.js'
 
 const tempDir = (): Promise<string> => mkdtemp(path.join(os.tmpdir(), 'dataquest-sync-'))
@@ -223,6 +225,23 @@ t.test('a failing copy keeps the target copy and names the file', async (t) => {
   const none = await runCommand(Sync, ['--from', source.root], {DATAQUEST_BUCKET: undefined})
   t.equal(none.exitCode, 1)
   t.match(none.stderr, /sync needs a target: --to LOC, or --bucket NAME/)
+})
+
+t.test('fetch into S3: true content types, and the population carries its source', async (t) => {
+  const emulator = await startEmulator(t)
+  const bucket = await emulator.bucket()
+  const upstream = await startUpstream(t)
+  serveFiles(upstream)
+  const store = new S3Store(emulator.s3, `s3://${bucket}/raw/`)
+  await fetchUpstream({store, contact: 'me@example.com', version: 'test', blsUrl: upstream.blsUrl, populationUrl: upstream.populationUrl})
+  const head = (key: string) => emulator.s3.send(new HeadObjectCommand({Bucket: bucket, Key: `raw/${key}`}))
+  t.equal((await head('bls/pr/pr.series')).ContentType, 'text/plain')
+  const population = await head('datausa/population.json')
+  t.equal(population.ContentType, 'application/json')
+  t.same(population.Metadata, {'source-url': upstream.populationUrl})
+  const counts = countRequests(emulator.s3)
+  await fetchUpstream({store: new S3Store(emulator.s3, `s3://${bucket}/raw/`), contact: 'me@example.com', version: 'test', blsUrl: upstream.blsUrl, populationUrl: upstream.populationUrl})
+  t.same(Object.fromEntries(counts), {ListObjectsV2Command: 1, GetObjectCommand: 1, HeadObjectCommand: 1}, 'an unchanged fetch: the listing, the manifest, the population HEAD')
 })
 
 t.test('planSync compares MD5s only', async (t) => {

@@ -194,9 +194,11 @@ export class S3Store implements Store {
       const entry = manifest.get(key)
       if (entry?.etag === etag && entry.size === size) return this.describe(key, etag, size, entry, entry.metadata)
       const head = await this.head(key)
+      /* c8 ignore next -- an object deleted between LIST and HEAD: no test can interleave the two */
+      if (!head) return undefined
       // Learnt once: the next flush saves it, and the next listing needs no HEAD for it.
-      if (head) this.learn(manifest, key, head.entry)
-      return head?.object
+      this.learn(manifest, key, head.entry)
+      return head.object
     })
     return objects.filter((object): object is StoredObject => object !== undefined)
   }
@@ -215,7 +217,7 @@ export class S3Store implements Store {
     }
     const etag = unquote(head.ETag)
     const size = head.ContentLength!
-    const {[LEGACY_MD5_METADATA_KEY]: _untrusted, ...metadata} = head.Metadata ?? {}
+    const {[LEGACY_MD5_METADATA_KEY]: _untrusted, ...metadata} = head.Metadata!
     // A multipart ETag is no MD5: only a manifest entry for this very ETag knows it.
     const known = plainMd5(etag) ? undefined : (await this.loadManifest()).get(key)
     const object = this.describe(key, etag, size, known, metadata)
@@ -246,6 +248,9 @@ export class S3Store implements Store {
     const inFlight = new Set<Promise<void>>()
     const parts: {PartNumber: number; ETag: string}[] = []
     let failure: unknown
+    const rethrow = (): void => {
+      if (failure !== undefined) throw failure
+    }
     let partNumber = 0
     let uploadId: string | undefined
     let unregister = (): void => {}
@@ -271,10 +276,12 @@ export class S3Store implements Store {
       inFlight.add(sending)
       // Back-pressure: read no further while PARTS_IN_FLIGHT parts are on their way.
       if (inFlight.size >= PARTS_IN_FLIGHT) await Promise.race(inFlight)
-      if (failure) throw failure
+      rethrow()
     }
     try {
-      for await (const chunk of toReadable(body) as AsyncIterable<Buffer>) {
+      for await (const data of toReadable(body) as AsyncIterable<Uint8Array | string>) {
+        // Readable.from([bytes]) yields the Uint8Array itself, and a stream with an encoding yields strings.
+        const chunk = Buffer.isBuffer(data) ? data : Buffer.from(data)
         hash.update(chunk)
         size += chunk.length
         for (let offset = 0; offset < chunk.length; ) {
@@ -297,7 +304,7 @@ export class S3Store implements Store {
       } else {
         if (filled > 0) await sendPart(part.subarray(0, filled))
         await Promise.all(inFlight)
-        if (failure) throw failure
+        rethrow()
         parts.sort((a, b) => a.PartNumber - b.PartNumber)
         const done = await this.client.send(new CompleteMultipartUploadCommand({...target, UploadId: uploadId, MultipartUpload: {Parts: parts}}))
         etag = unquote(done.ETag)
@@ -305,7 +312,8 @@ export class S3Store implements Store {
       await this.remember(key, {etag, size, ...(plainMd5(etag) ? {} : {md5}), metadata})
       return {key, size, md5, metadata}
     } catch (error) {
-      if (uploadId !== undefined) await abort()
+      // The original error says more; an abort that fails too leaves parts for the bucket's lifecycle rule.
+      if (uploadId !== undefined) await abort().catch(() => {})
       throw error
     } finally {
       unregister()
