@@ -2,20 +2,26 @@ import {mkdir, mkdtemp, readFile, readdir, writeFile} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import {Readable} from 'node:stream'
-import {text} from 'node:stream/consumers'
+import {buffer, text} from 'node:stream/consumers'
 
-import {HeadObjectCommand, PutObjectCommand} from '@aws-sdk/client-s3'
+import {DeleteBucketCommand, DeleteObjectCommand, HeadObjectCommand, PutObjectCommand} from '@aws-sdk/client-s3'
 import t, {type Test} from 'tap'
 
 import {FolderStore, MANIFEST_NAME} from '../src/stores/folder.js'
 import {md5Hex} from '../src/stores/md5.js'
 import {openStore} from '../src/stores/open.js'
-import {MD5_METADATA_KEY, parseS3Location, S3Store} from '../src/stores/s3.js'
+import {runInterruptCleanups} from '../src/stores/cleanup.js'
+import {LEGACY_MD5_METADATA_KEY, parseS3Location, S3Store} from '../src/stores/s3.js'
 import {assertSafeKey, NotFoundError, SizeMismatchError, type Store} from '../src/stores/store.js'
 import {Limiter, mapLimit} from '../src/util/concurrency.js'
-import {startEmulator} from './helpers/fauxqs.js'
+import {countRequests, startEmulator} from './helpers/fauxqs.js'
 
 const tempDir = (): Promise<string> => mkdtemp(path.join(os.tmpdir(), 'dataquest-test-'))
+const MiB = 1024 * 1024
+
+function* chunks(body: Buffer, size: number): Generator<Buffer> {
+  for (let offset = 0; offset < body.length; offset += size) yield body.subarray(offset, offset + size)
+}
 
 /** The behaviour every store must share, run against each implementation. */
 async function contract(t: Test, store: Store): Promise<void> {
@@ -78,17 +84,135 @@ t.test('S3 store against fauxqs', async (t) => {
   const bucket = await emulator.bucket()
   await contract(t, openStore(`s3://${bucket}/raw`, {endpoint: emulator.endpoint}))
 
-  t.test('multipart uploads keep their MD5 in metadata', async (t) => {
-    const store = new S3Store(emulator.s3, `s3://${bucket}/big/`, {multipartThreshold: 1024, partSize: 5 * 1024 * 1024})
-    const body = Buffer.alloc(6 * 1024 * 1024 + 7, 'x')
-    const written = await store.write('big.bin', body)
+  t.test('multipart uploads stream, and their MD5 lives in the manifest', async (t) => {
+    const store = new S3Store(emulator.s3, `s3://${bucket}/big/`, {partSize: 5 * MiB})
+    const body = Buffer.alloc(11 * MiB + 7, 'x')
+    // In 64 KiB chunks, as a download arrives: the parts are cut from the stream as they fill.
+    const written = await store.write('big.bin', Readable.from(chunks(body, 64 * 1024)), {metadata: {'source-size': String(body.length)}})
     t.equal(written.md5, md5Hex(body))
-    const [listed] = await store.list()
-    t.equal(listed?.md5, md5Hex(body))
-    t.equal(listed?.metadata[MD5_METADATA_KEY], md5Hex(body))
-    t.equal(listed?.size, body.length)
     const head = await emulator.s3.send(new HeadObjectCommand({Bucket: bucket, Key: 'big/big.bin'}))
-    t.match(head.ETag, /-2"?$/, 'really a two-part upload: its ETag is not an MD5')
+    t.match(head.ETag, /-3"?$/, 'really a three-part upload: its ETag is not an MD5')
+    t.equal(head.Metadata?.[LEGACY_MD5_METADATA_KEY], undefined, 'no MD5 claim in the metadata')
+    await store.flush()
+    const [listed] = await new S3Store(emulator.s3, `s3://${bucket}/big/`).list()
+    t.same(listed, {key: 'big.bin', size: body.length, md5: md5Hex(body), metadata: {'source-size': String(body.length)}})
+    t.equal((await new S3Store(emulator.s3, `s3://${bucket}/big/`).stat('big.bin'))?.md5, md5Hex(body), 'stat reads it from the manifest too')
+  })
+
+  t.test('a streamed upload that fails, ends short or runs long aborts, and the previous object stays', async (t) => {
+    const store = new S3Store(emulator.s3, `s3://${bucket}/abort/`, {partSize: 5 * MiB})
+    const previous = Buffer.alloc(10 * MiB, 'p') // two whole parts, no short last one
+    await store.write('big.bin', previous)
+    const counts = countRequests(emulator.s3)
+    const body = Buffer.alloc(12 * MiB, 'n')
+    await t.rejects(store.write('big.bin', body, {expectedSize: body.length + 1}), SizeMismatchError)
+    await t.rejects(store.write('big.bin', body, {expectedSize: body.length - 1}), SizeMismatchError)
+    const failing = Readable.from(
+      (async function* () {
+        yield* chunks(body.subarray(0, 11 * MiB), MiB)
+        throw new Error('connection reset')
+      })(),
+    )
+    await t.rejects(store.write('big.bin', failing), /connection reset/)
+    t.equal(counts.get('CompleteMultipartUploadCommand'), undefined, 'no upload completed')
+    t.equal(counts.get('AbortMultipartUploadCommand'), 3, 'each was aborted')
+    t.ok((await buffer(await store.read('big.bin'))).equals(previous), 'the previous object is intact')
+  })
+
+  t.test('an interrupt aborts the multipart upload in flight', async (t) => {
+    const store = new S3Store(emulator.s3, `s3://${bucket}/interrupt/`, {partSize: 5 * MiB})
+    await store.write('small', 'written before')
+    const counts = countRequests(emulator.s3)
+    let release = (): void => {}
+    const stalled = Readable.from(
+      (async function* () {
+        yield Buffer.alloc(5 * MiB + 1, 'i')
+        await new Promise<void>((resolve) => (release = resolve))
+        yield Buffer.from('late')
+      })(),
+    )
+    const writing = store.write('big.bin', stalled)
+    while (!counts.get('UploadPartCommand')) await new Promise((resolve) => setTimeout(resolve, 5))
+    await runInterruptCleanups()
+    t.equal(counts.get('AbortMultipartUploadCommand'), 1, 'the signal handler aborted it')
+    t.same((await new S3Store(emulator.s3, `s3://${bucket}/interrupt/`).list())[0], {key: 'small', size: 14, md5: md5Hex('written before'), metadata: {}})
+    t.equal(counts.get('HeadObjectCommand'), undefined, '…and saved the manifest of what was written')
+    release()
+    await t.rejects(writing, {name: 'NoSuchUpload'}, 'the write fails: its upload is gone')
+    t.equal(counts.get('AbortMultipartUploadCommand'), 2, 'aborted again on the failure (S3 answers that it is gone)')
+    t.equal(await store.stat('big.bin'), undefined, 'nothing was created')
+  })
+
+  t.test('S3 objects carry their true content type', async (t) => {
+    const store = new S3Store(emulator.s3, `s3://${bucket}/types/`)
+    await store.write('bls/pr/pr.series', 'series_id\r\n')
+    await store.write('datausa/population.json', '{}')
+    await store.write('other.bin', 'x')
+    await store.write('given.txt', 'x', {contentType: 'text/csv'})
+    const type = async (key: string) => (await emulator.s3.send(new HeadObjectCommand({Bucket: bucket, Key: `types/${key}`}))).ContentType
+    t.equal(await type('bls/pr/pr.series'), 'text/plain')
+    t.equal(await type('datausa/population.json'), 'application/json')
+    t.equal(await type('other.bin'), 'application/octet-stream')
+    t.equal(await type('given.txt'), 'text/csv')
+  })
+
+  t.test('a listing costs LIST pages and one manifest GET, no HEAD per object', async (t) => {
+    const location = `s3://${bucket}/listed/`
+    const writer = new S3Store(emulator.s3, location, {partSize: 5 * MiB})
+    await mapLimit(Array.from({length: 1005}, (_, i) => i), 16, (i) => writer.write(`k${String(i).padStart(4, '0')}`, String(i), {metadata: {n: String(i)}}))
+    const big = Buffer.alloc(5 * MiB + 1, 'b')
+    await writer.write('zz-big', big)
+    await writer.flush()
+    const counts = countRequests(emulator.s3)
+    const listed = await new S3Store(emulator.s3, location).list()
+    t.equal(listed.length, 1006)
+    t.same(listed[1004], {key: 'k1004', size: 4, md5: md5Hex('1004'), metadata: {n: '1004'}})
+    t.equal(listed[1005]?.md5, md5Hex(big))
+    t.same(Object.fromEntries(counts), {ListObjectsV2Command: 2, GetObjectCommand: 1}, '2 pages of LIST and the manifest')
+
+    t.test('objects changed behind its back are noticed, multipart ones included', async (t) => {
+      // Another client re-uploads both with the same metadata, and the old MD5 claimed in it.
+      const claim = {n: '7', [LEGACY_MD5_METADATA_KEY]: md5Hex('7')}
+      await emulator.s3.send(new PutObjectCommand({Bucket: bucket, Key: 'listed/k0007', Body: 'seven', Metadata: claim}))
+      const other = Buffer.alloc(5 * MiB + 1, 'o')
+      // A writer whose manifest update is lost (it never flushes), as under a concurrent writer.
+      await new S3Store(emulator.s3, location, {partSize: 5 * MiB}).write('zz-big', other, {metadata: {[LEGACY_MD5_METADATA_KEY]: md5Hex(big)}})
+      counts.clear()
+      const reader = new S3Store(emulator.s3, location)
+      const again = await reader.list()
+      t.same(again[7], {key: 'k0007', size: 5, md5: md5Hex('seven'), metadata: {n: '7'}}, 'the new content, its claim dropped')
+      t.same(again[1005], {key: 'zz-big', size: other.length, metadata: {}}, 'a multipart object with another ETag: MD5 unknown, not the claimed one')
+      t.equal(counts.get('HeadObjectCommand'), 2, 'a HEAD for the two changed objects only')
+      await reader.flush()
+      counts.clear()
+      const third = await new S3Store(emulator.s3, location).list()
+      t.same(third[7]?.md5, md5Hex('seven'))
+      t.same(Object.fromEntries(counts), {ListObjectsV2Command: 2, GetObjectCommand: 1}, 'what a listing learnt is saved: no HEAD next time')
+    })
+  })
+
+  t.test('a manifest that could not be saved is saved by the next flush', async (t) => {
+    const name = await emulator.bucket()
+    const store = new S3Store(emulator.s3, `s3://${name}/`)
+    await store.write('a', 'a', {metadata: {k: 'v'}})
+    await emulator.s3.send(new DeleteObjectCommand({Bucket: name, Key: 'a'}))
+    await emulator.s3.send(new DeleteBucketCommand({Bucket: name}))
+    await t.rejects(store.flush(), {name: 'NoSuchBucket'})
+    await emulator.bucket(name)
+    await emulator.s3.send(new PutObjectCommand({Bucket: name, Key: 'a', Body: 'a', Metadata: {k: 'v'}}))
+    await store.flush()
+    const counts = countRequests(emulator.s3)
+    t.same(await new S3Store(emulator.s3, `s3://${name}/`).list(), [{key: 'a', size: 1, md5: md5Hex('a'), metadata: {k: 'v'}}])
+    t.equal(counts.get('HeadObjectCommand'), undefined)
+  })
+
+  t.test('an unreadable manifest is an empty cache', async (t) => {
+    const location = `s3://${bucket}/damaged/`
+    await new S3Store(emulator.s3, location).write('a', 'a')
+    for (const body of ['{not json', '"str"', '{"objects": {"a": {"etag": 1}}}']) {
+      await emulator.s3.send(new PutObjectCommand({Bucket: bucket, Key: `damaged/${MANIFEST_NAME}`, Body: body}))
+      t.same(await new S3Store(emulator.s3, location).list(), [{key: 'a', size: 1, md5: md5Hex('a'), metadata: {}}], body)
+    }
   })
 
   t.test('folder markers are not objects', async (t) => {
@@ -97,13 +221,6 @@ t.test('S3 store against fauxqs', async (t) => {
     t.same((await openStore(`s3://${bucket}/marked/`, {endpoint: emulator.endpoint}).list()).map((o) => o.key), ['dir/file'])
   })
 
-  t.test('listing paginates', async (t) => {
-    const store = new S3Store(emulator.s3, `s3://${bucket}/many/`)
-    await mapLimit(Array.from({length: 1005}, (_, i) => i), 16, (i) => store.write(`k${String(i).padStart(4, '0')}`, String(i)))
-    const listed = await store.list()
-    t.equal(listed.length, 1005)
-    t.equal(listed[1004]?.key, 'k1004')
-  })
 })
 
 t.test('S3 locations', async (t) => {
@@ -136,6 +253,7 @@ t.test('errors other than "not found" are not swallowed', async (t) => {
   const unreachable = openStore('s3://bucket/', {endpoint: 'http://127.0.0.1:1', region: 'eu-west-1'})
   await t.rejects(unreachable.stat('k'), /ECONNREFUSED/)
   await t.rejects(unreachable.read('k'), /ECONNREFUSED/)
+  await t.rejects(unreachable.list(), /ECONNREFUSED/)
 })
 
 t.test('Limiter runs at most `limit` tasks at once, in order of arrival', async (t) => {

@@ -1,22 +1,29 @@
-import {mkdir, mkdtemp, readFile, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, readdir, readFile, stat, utimes, writeFile} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import type {Readable} from 'node:stream'
 import {buffer} from 'node:stream/consumers'
+
+import {GetObjectCommand, HeadObjectCommand, PutObjectCommand} from '@aws-sdk/client-s3'
 
 import t from 'tap'
 
 import Sync from '../src/commands/sync.js'
-import {FolderStore} from '../src/stores/folder.js'
+import {fetchUpstream} from '../src/fetch/index.js'
+import {FolderStore, MANIFEST_NAME} from '../src/stores/folder.js'
 import {md5Hex} from '../src/stores/md5.js'
 import {openStore} from '../src/stores/open.js'
-import {MD5_METADATA_KEY, S3Store} from '../src/stores/s3.js'
+import {LEGACY_MD5_METADATA_KEY, S3Store} from '../src/stores/s3.js'
 import type {Store} from '../src/stores/store.js'
 import {DeletionGuardError, SyncError, type SyncEvent, syncStores} from '../src/sync/index.js'
 import {planSync} from '../src/sync/plan.js'
+import {mapLimit} from '../src/util/concurrency.js'
 import {runCommand} from './helpers/cli.js'
-import {startEmulator} from './helpers/fauxqs.js'
+import {serveFiles, startUpstream} from './helpers/upstream.js'
+import {countRequests, startEmulator} from './helpers/fauxqs.js'
 
 const tempDir = (): Promise<string> => mkdtemp(path.join(os.tmpdir(), 'dataquest-sync-'))
+const MiB = 1024 * 1024
 const content = async (store: Store, key: string): Promise<string> => (await buffer(await store.read(key))).toString()
 
 /** A folder store holding a few files, one with source metadata. */
@@ -78,23 +85,85 @@ t.test('folder → S3 twice: the second run uploads nothing; metadata travels', 
   })
 })
 
-t.test('a multipart object is compared by the MD5 in its metadata', async (t) => {
+t.test('a multipart object is compared by the MD5 in the manifest', async (t) => {
   const emulator = await startEmulator(t)
   const bucket = await emulator.bucket()
   const source = new FolderStore(await tempDir())
-  const body = Buffer.alloc(5 * 1024 * 1024 + 3, 'a')
-  await source.write('big.bin', body)
-  const target = new S3Store(emulator.s3, `s3://${bucket}/raw/`, {multipartThreshold: 1024 * 1024})
+  const body = Buffer.alloc(5 * MiB + 3, 'a')
+  await source.write('big.bin', body, {metadata: {'source-size': String(body.length)}})
+  const target = new S3Store(emulator.s3, `s3://${bucket}/raw/`, {partSize: 5 * MiB})
   t.match(await syncStores({source, target}), {uploaded: 1, bytes: body.length})
-  const stored = await target.stat('big.bin')
-  t.equal(stored?.metadata[MD5_METADATA_KEY], md5Hex(body))
-  t.match(await syncStores({source, target}), {uploaded: 0, unchanged: 1}, 'not uploaded again')
+  t.equal((await new S3Store(emulator.s3, `s3://${bucket}/raw/`).stat('big.bin'))?.md5, md5Hex(body), 'the manifest was saved')
+  t.match(await syncStores({source, target: new S3Store(emulator.s3, `s3://${bucket}/raw/`)}), {uploaded: 0, unchanged: 1}, 'not uploaded again')
 
-  // S3 → folder: the multipart MD5 is the store's bookkeeping and does not travel as metadata.
   const back = new FolderStore(await tempDir())
   t.match(await syncStores({source: target, target: back}), {uploaded: 1})
-  t.same((await back.stat('big.bin'))?.metadata, {})
+  t.same((await back.stat('big.bin'))?.metadata, {'source-size': String(body.length)})
   t.ok((await readFile(path.join(back.root, 'big.bin'))).equals(body))
+
+  t.test('re-uploaded behind its back with the same metadata and MD5 claim: not "unchanged", the new bytes copied', async (t) => {
+    const other = Buffer.alloc(5 * MiB + 3, 'b')
+    const metadata = {'source-size': String(body.length), [LEGACY_MD5_METADATA_KEY]: md5Hex(body)}
+    await new S3Store(emulator.s3, `s3://${bucket}/raw/`, {partSize: 5 * MiB}).write('big.bin', other, {metadata}) // no flush: the manifest still vouches for the old ETag
+    const summary = await syncStores({source: new S3Store(emulator.s3, `s3://${bucket}/raw/`), target: back})
+    t.match(summary.files, [{key: 'big.bin', action: 'upload', reason: 'MD5 unknown on one side'}])
+    t.ok((await readFile(path.join(back.root, 'big.bin'))).equals(other))
+    t.same((await back.stat('big.bin'))?.metadata, {'source-size': String(body.length)}, 'the untrusted claim does not travel')
+  })
+})
+
+t.test('verify what you read: bytes that differ from the MD5 the store vouched for are refused, naming the key', async (t) => {
+  const emulator = await startEmulator(t)
+  const bucket = await emulator.bucket()
+  const s3 = new S3Store(emulator.s3, `s3://${bucket}/raw/`, {partSize: 5 * MiB})
+  await syncStores({source: await sourceFolder(), target: s3})
+  const big = Buffer.alloc(5 * MiB + 1, 'g')
+  await s3.write('big.bin', big)
+  await s3.flush()
+  const folder = new FolderStore(await tempDir())
+  await syncStores({source: s3, target: folder})
+
+  // A damaged manifest that vouches for other bytes than the multipart object holds.
+  const manifestKey = `raw/${MANIFEST_NAME}`
+  const manifest = JSON.parse(String(await buffer((await emulator.s3.send(new GetObjectCommand({Bucket: bucket, Key: manifestKey}))).Body as Readable)))
+  manifest.objects['big.bin'].md5 = md5Hex('other bytes')
+  await emulator.s3.send(new PutObjectCommand({Bucket: bucket, Key: manifestKey, Body: JSON.stringify(manifest)}))
+  await folder.delete('big.bin')
+  await folder.write('big.bin', 'previous')
+  const refused = (await syncStores({source: new S3Store(emulator.s3, `s3://${bucket}/raw/`), target: folder}).catch((caught: unknown) => caught)) as SyncError
+  t.type(refused, SyncError)
+  t.match(refused.message, `big.bin: the bytes read have MD5 ${md5Hex(big)}, but the store recorded ${md5Hex('other bytes')}`)
+  t.equal(await content(folder, 'big.bin'), 'previous', 'the target copy was kept')
+  await folder.delete('big.bin')
+
+  // A folder file changed in place, keeping its size and mtime: the manifest still vouches for the old MD5.
+  const file = path.join(folder.root, 'bls/pr/pr.series')
+  const {mtime} = await stat(file)
+  await writeFile(file, 'SERIES_ID\r\n')
+  await utimes(file, mtime, mtime)
+  const target = new FolderStore(await tempDir())
+  await target.write('bls/pr/pr.series', 'kept\r\n')
+  const error = (await syncStores({source: folder, target}).catch((caught: unknown) => caught)) as SyncError
+  t.type(error, SyncError)
+  t.match(error.message, /^bls\/pr\/pr\.series: the bytes read have MD5 [0-9a-f]{32}, but the store recorded [0-9a-f]{32} .*previous copy was kept$/)
+  t.match(error.summary, {uploaded: 2, failed: 1})
+  t.equal(await content(target, 'bls/pr/pr.series'), 'kept\r\n', 'nothing written')
+  t.notOk((await readdir(path.join(target.root, 'bls/pr'))).some((name) => name.endsWith('.tmp')), 'no temp file left')
+})
+
+t.test('an unchanged folder → S3 sync costs LIST pages and the manifest, no HEAD per object', async (t) => {
+  const emulator = await startEmulator(t)
+  const bucket = await emulator.bucket()
+  const source = new FolderStore(await tempDir())
+  await mapLimit(Array.from({length: 1001}, (_, i) => i), 16, (i) => source.write(`bls/xx/f${i}`, `file ${i}\n`, {metadata: {'source-size': String(i)}}))
+  const target = (): S3Store => new S3Store(emulator.s3, `s3://${bucket}/raw/`)
+  t.match(await syncStores({source, target: target()}), {uploaded: 1001})
+  const counts = countRequests(emulator.s3)
+  t.match(await syncStores({source, target: target()}), {uploaded: 0, unchanged: 1001})
+  t.same(Object.fromEntries(counts), {ListObjectsV2Command: 2, GetObjectCommand: 1})
+  t.same((await target().stat('bls/xx/f7'))?.metadata, {'source-size': '7'})
+  const type = await emulator.s3.send(new HeadObjectCommand({Bucket: bucket, Key: 'raw/bls/xx/f7'}))
+  t.equal(type.ContentType, 'text/plain', 'BLS files are text')
 })
 
 t.test('S3 → folder and folder → folder', async (t) => {
@@ -156,6 +225,23 @@ t.test('a failing copy keeps the target copy and names the file', async (t) => {
   const none = await runCommand(Sync, ['--from', source.root], {DATAQUEST_BUCKET: undefined})
   t.equal(none.exitCode, 1)
   t.match(none.stderr, /sync needs a target: --to LOC, or --bucket NAME/)
+})
+
+t.test('fetch into S3: true content types, and the population carries its source', async (t) => {
+  const emulator = await startEmulator(t)
+  const bucket = await emulator.bucket()
+  const upstream = await startUpstream(t)
+  serveFiles(upstream)
+  const store = new S3Store(emulator.s3, `s3://${bucket}/raw/`)
+  await fetchUpstream({store, contact: 'me@example.com', version: 'test', blsUrl: upstream.blsUrl, populationUrl: upstream.populationUrl})
+  const head = (key: string) => emulator.s3.send(new HeadObjectCommand({Bucket: bucket, Key: `raw/${key}`}))
+  t.equal((await head('bls/pr/pr.series')).ContentType, 'text/plain')
+  const population = await head('datausa/population.json')
+  t.equal(population.ContentType, 'application/json')
+  t.same(population.Metadata, {'source-url': upstream.populationUrl})
+  const counts = countRequests(emulator.s3)
+  await fetchUpstream({store: new S3Store(emulator.s3, `s3://${bucket}/raw/`), contact: 'me@example.com', version: 'test', blsUrl: upstream.blsUrl, populationUrl: upstream.populationUrl})
+  t.same(Object.fromEntries(counts), {ListObjectsV2Command: 1, GetObjectCommand: 1, HeadObjectCommand: 1}, 'an unchanged fetch: the listing, the manifest, the population HEAD')
 })
 
 t.test('planSync compares MD5s only', async (t) => {

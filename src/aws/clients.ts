@@ -16,6 +16,8 @@ export function createS3Client(options: AwsOptions = {}): S3Client {
     endpoint: options.endpoint,
     forcePathStyle: options.endpoint !== undefined,
     region: regionFor(options),
+    // Every PUT and part carries its Content-MD5 (S3Store), which S3 checks; a CRC32 on top only costs CPU.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
   })
 }
 

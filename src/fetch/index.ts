@@ -8,7 +8,7 @@ import {DeletionGuardError} from '../sync/deletion-guard.js'
 import {BLS_PREFIX, POPULATION_KEY} from '../stores/raw-layout.js'
 import {byKey, bytesOf, countActions, succeeded} from '../util/outcomes.js'
 import {applyFetch, type FileResult, resultOf} from './apply.js'
-import {type FetchAction, type FetchPlan, planFetch, planPopulation} from './plan.js'
+import {type FetchAction, type FetchPlan, planFetch, planPopulation, SOURCE_META} from './plan.js'
 
 export {BLS_URL} from '../sources/bls.js'
 export {POPULATION_URL} from '../sources/population.js'
@@ -110,10 +110,13 @@ export async function fetchUpstream(options: FetchOptions): Promise<FetchSummary
   else {
     if (populationPlan?.action === 'unchanged') record(resultOf(populationPlan))
     else if (populationPlan) {
-      const written = await store.write(POPULATION_KEY, canonical!, {contentType: 'application/json'})
+      // Where it came from, as each BLS file records its listing entry.
+      const metadata = {[SOURCE_META.url]: options.populationUrl}
+      const written = await store.write(POPULATION_KEY, canonical!, {contentType: 'application/json', metadata})
       record(resultOf(populationPlan, {bytes: written.size}))
     }
     if (blsPlan && !blsPlan.refusal) await applyFetch(blsPlan, {store, client, onFile: record})
+    await store.flush?.()
   }
 
   files.sort(byKey)

@@ -5,7 +5,7 @@ import {deletionRefusal} from '../sync/deletion-guard.js'
 import {byKey} from '../util/outcomes.js'
 
 /** Source metadata kept with each BLS file (folder manifest / S3 object metadata). */
-export const SOURCE_META = {size: 'source-size', date: 'source-date', lastModified: 'last-modified', etag: 'etag'} as const
+export const SOURCE_META = {size: 'source-size', date: 'source-date', lastModified: 'last-modified', etag: 'etag', url: 'source-url'} as const
 
 export type FetchAction = 'add' | 'replace' | 'delete' | 'unchanged'
 

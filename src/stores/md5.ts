@@ -21,3 +21,23 @@ export class HashingStream extends Transform {
     return this.hash.digest('hex')
   }
 }
+
+/** The bytes read from a store are not those it vouched for. */
+export class ChecksumMismatchError extends Error {
+  constructor(readonly key: string, readonly expected: string, readonly actual: string) {
+    super(`${key}: the bytes read have MD5 ${actual}, but the store recorded ${expected} (changed while being read, or corrupt)`)
+    this.name = 'ChecksumMismatchError'
+  }
+}
+
+/** A pass-through stream that fails at its end, before the reader sees it end, unless the bytes' MD5 is `expected`. */
+export class VerifyingStream extends HashingStream {
+  constructor(private readonly key: string, private readonly expected: string) {
+    super()
+  }
+
+  override _flush(callback: TransformCallback): void {
+    const actual = this.digest()
+    callback(actual === this.expected ? null : new ChecksumMismatchError(this.key, this.expected, actual))
+  }
+}

@@ -1,3 +1,7 @@
 /** Where the raw store keeps each source (DESIGN.md, "Raw store layout"). */
 export const BLS_PREFIX = 'bls/pr/'
 export const POPULATION_KEY = 'datausa/population.json'
+
+/** The true type of a stored file: BLS files are plain text, the population and reports JSON. */
+export const contentTypeFor = (key: string): string | undefined =>
+  key.endsWith('.json') ? 'application/json' : key.startsWith('bls/') ? 'text/plain' : undefined

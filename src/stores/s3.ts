@@ -1,36 +1,41 @@
-import {createReadStream} from 'node:fs'
-import {mkdtemp, open, rm} from 'node:fs/promises'
-import os from 'node:os'
-import path from 'node:path'
+import {createHash} from 'node:crypto'
 import type {Readable} from 'node:stream'
-import {pipeline} from 'node:stream/promises'
+import {text} from 'node:stream/consumers'
 
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3'
-import {Upload} from '@aws-sdk/lib-storage'
 
+import {isRecord} from '../util/is-record.js'
 import {mapLimit} from '../util/concurrency.js'
-import {toReadable} from './folder.js'
-import {HashingStream} from './md5.js'
+import {onInterrupt} from './cleanup.js'
+import {MANIFEST_NAME, toReadable} from './folder.js'
+import {contentTypeFor} from './raw-layout.js'
 import {assertSafeKey, type Body, NotFoundError, SizeMismatchError, type Store, type StoredObject, type WriteOptions} from './store.js'
 
-/** Metadata key holding the MD5 of a multipart object, whose ETag is not an MD5. */
-export const MD5_METADATA_KEY = 'content-md5'
+/**
+ * Metadata key in which earlier versions kept a multipart object's MD5. It is a claim anyone can
+ * copy onto other content, so it is never trusted (nor passed on); the manifest holds MD5s now.
+ */
+export const LEGACY_MD5_METADATA_KEY = 'content-md5'
 
 export interface S3StoreOptions {
-  /** Bodies of at least this many bytes go up as multipart uploads. */
-  multipartThreshold?: number
-  /** Part size for multipart uploads (S3's minimum is 5 MiB). */
+  /** Bodies of at least this many bytes go up as multipart uploads in parts of this size (S3's minimum is 5 MiB). */
   partSize?: number
 }
 
 const MiB = 1024 * 1024
+/** Parts in flight at once per upload: memory is about (this + 1) × partSize. */
+const PARTS_IN_FLIGHT = 4
 
 export interface S3Location {
   bucket: string
@@ -48,23 +53,54 @@ export function parseS3Location(location: string): S3Location {
 // HEAD answers 404 as NotFound (no body to name it), GET as NoSuchKey.
 const isNotFound = (error: unknown): boolean => ['NoSuchKey', 'NotFound'].includes((error as Error).name)
 
-/** The MD5 an object's listing reveals: its ETag unless multipart (`<hash>-<parts>`), else our metadata. */
-const md5Of = (etag: string | undefined, metadata: Record<string, string>): string | undefined => {
-  const plain = String(etag).replaceAll('"', '')
-  return /^[0-9a-f]{32}$/.test(plain) ? plain : metadata[MD5_METADATA_KEY]
+/** What the manifest remembers of an object, trusted only while LIST shows the same ETag and size. */
+interface ManifestEntry {
+  etag: string
+  size: number
+  /** Only for multipart objects, whose ETag is not an MD5; a plain ETag is the MD5. */
+  md5?: string
+  metadata: Record<string, string>
 }
 
+const plainMd5 = (etag: string): string | undefined => (/^[0-9a-f]{32}$/.test(etag) ? etag : undefined)
+const unquote = (etag: string | undefined): string => String(etag).replaceAll('"', '')
+const base64 = (hex: string): string => Buffer.from(hex, 'hex').toString('base64')
+
+const isEntry = (value: unknown): value is ManifestEntry =>
+  isRecord(value) && typeof value.etag === 'string' && typeof value.size === 'number' && isRecord(value.metadata)
+
+/** A manifest body as entries; anything unreadable is an empty cache (it only costs HEADs). */
+function parseManifest(body: string): Map<string, ManifestEntry> {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(body)
+  } catch {
+    return new Map()
+  }
+  const objects = isRecord(parsed) && isRecord(parsed.objects) ? parsed.objects : {}
+  return new Map(Object.entries(objects).filter((pair): pair is [string, ManifestEntry] => isEntry(pair[1])))
+}
+
+/**
+ * An S3 prefix as a store. Listing costs one LIST per 1,000 objects plus one GET of a manifest
+ * object (`<prefix>.dataquest-manifest.json`) that remembers each object's metadata and, for
+ * multipart objects, its MD5. The manifest is a cache: an entry counts only while LIST shows the
+ * object with the ETag and size recorded, so an object changed behind its back (by anyone, or a
+ * concurrent writer's lost manifest update) costs a HEAD, never a wrong answer.
+ */
 export class S3Store implements Store {
   readonly location: string
   private readonly bucket: string
   private readonly prefix: string
-  private readonly multipartThreshold: number
   private readonly partSize: number
+  private manifest: Promise<Map<string, ManifestEntry>> | undefined
+  private dirty = false
+  private saving: Promise<void> = Promise.resolve()
+  private unregisterSave: (() => void) | undefined
 
   constructor(private readonly client: S3Client, location: string, options: S3StoreOptions = {}) {
     ;({bucket: this.bucket, prefix: this.prefix} = parseS3Location(location))
     this.location = `s3://${this.bucket}/${this.prefix}`
-    this.multipartThreshold = options.multipartThreshold ?? 16 * MiB
     this.partSize = Math.max(options.partSize ?? 8 * MiB, 5 * MiB)
   }
 
@@ -73,34 +109,119 @@ export class S3Store implements Store {
     return this.prefix + key
   }
 
-  async list(prefix = ''): Promise<StoredObject[]> {
-    const listed: {key: string}[] = []
-    let token: string | undefined
-    do {
-      const page = await this.client.send(
-        new ListObjectsV2Command({Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken: token}),
-      )
-      for (const object of page.Contents ?? []) {
-        if (object.Key?.endsWith('/')) continue // folder markers made by consoles
-        listed.push({key: object.Key!.slice(this.prefix.length)})
+  private loadManifest(): Promise<Map<string, ManifestEntry>> {
+    this.manifest ??= (async () => {
+      try {
+        const object = await this.client.send(new GetObjectCommand({Bucket: this.bucket, Key: this.prefix + MANIFEST_NAME}))
+        return parseManifest(await text(object.Body as Readable))
+      } catch (error) {
+        if (isNotFound(error)) return new Map<string, ManifestEntry>()
+        throw error
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined
-    } while (token)
-    // Listings carry no user metadata; a HEAD per object fetches it (S3 requests, not upstream ones).
-    const objects = await mapLimit(listed, 8, async ({key}) => this.stat(key))
-    // S3 lists keys in order, and mapLimit keeps it.
+    })()
+    return this.manifest
+  }
+
+  /** Record what is now known of `key` (undefined: gone), for the next `flush`. */
+  private learn(manifest: Map<string, ManifestEntry>, key: string, entry: ManifestEntry | undefined): void {
+    if (entry) manifest.set(key, entry)
+    else manifest.delete(key)
+    this.dirty = true
+  }
+
+  /** After a write or delete: record it, and save the manifest even if the batch is interrupted. */
+  private async remember(key: string, entry: ManifestEntry | undefined): Promise<void> {
+    this.learn(await this.loadManifest(), key, entry)
+    this.unregisterSave ??= onInterrupt(() => this.flush())
+  }
+
+  /** Save the manifest if anything changed since it was read. Call once a batch of writes is done. */
+  flush(): Promise<void> {
+    const saved = this.saving.then(async () => {
+      if (!this.dirty) return
+      this.unregisterSave?.()
+      this.unregisterSave = undefined
+      this.dirty = false
+      const manifest = await this.loadManifest()
+      const objects = Object.fromEntries([...manifest].sort(([a], [b]) => (a < b ? -1 : 1)))
+      const body = `${JSON.stringify({version: 1, objects})}\n`
+      await this.client
+        .send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: this.prefix + MANIFEST_NAME,
+            Body: body,
+            ContentMD5: createHash('md5').update(body).digest('base64'),
+            ContentType: 'application/json',
+          }),
+        )
+        .catch((error: unknown) => {
+          this.dirty = true
+          throw error
+        })
+    })
+    this.saving = saved.catch(() => {})
+    return saved
+  }
+
+  /** The object as a store describes it: MD5 from a plain ETag, else from a manifest entry that still matches. */
+  private describe(key: string, etag: string, size: number, entry: ManifestEntry | undefined, metadata: Record<string, string>): StoredObject {
+    const current = entry?.etag === etag && entry.size === size ? entry : undefined
+    const md5 = plainMd5(etag) ?? current?.md5
+    return {key, size, ...(md5 ? {md5} : {}), metadata: {...metadata}}
+  }
+
+  async list(prefix = ''): Promise<StoredObject[]> {
+    const listing = async (): Promise<{key: string; etag: string; size: number}[]> => {
+      const listed = []
+      let token: string | undefined
+      do {
+        const page = await this.client.send(
+          new ListObjectsV2Command({Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken: token}),
+        )
+        for (const object of page.Contents ?? []) {
+          const key = object.Key!.slice(this.prefix.length)
+          if (key.endsWith('/') || key === MANIFEST_NAME) continue // folder markers made by consoles; our manifest
+          listed.push({key, etag: unquote(object.ETag), size: object.Size!})
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined
+      } while (token)
+      return listed
+    }
+    const [listed, manifest] = await Promise.all([listing(), this.loadManifest()])
+    // S3 lists keys in order, and mapLimit keeps it. Only objects the manifest cannot vouch for cost a HEAD.
+    const objects = await mapLimit(listed, 16, async ({key, etag, size}) => {
+      const entry = manifest.get(key)
+      if (entry?.etag === etag && entry.size === size) return this.describe(key, etag, size, entry, entry.metadata)
+      const head = await this.head(key)
+      /* c8 ignore next -- an object deleted between LIST and HEAD: no test can interleave the two */
+      if (!head) return undefined
+      // Learnt once: the next flush saves it, and the next listing needs no HEAD for it.
+      this.learn(manifest, key, head.entry)
+      return head.object
+    })
     return objects.filter((object): object is StoredObject => object !== undefined)
   }
 
   async stat(key: string): Promise<StoredObject | undefined> {
+    return (await this.head(key))?.object
+  }
+
+  private async head(key: string): Promise<{object: StoredObject; entry: ManifestEntry} | undefined> {
+    let head
     try {
-      const head = await this.client.send(new HeadObjectCommand({Bucket: this.bucket, Key: this.objectKey(key)}))
-      const metadata = {...head.Metadata}
-      return {key, size: head.ContentLength!, md5: md5Of(head.ETag, metadata), metadata}
+      head = await this.client.send(new HeadObjectCommand({Bucket: this.bucket, Key: this.objectKey(key)}))
     } catch (error) {
       if (isNotFound(error)) return undefined
       throw error
     }
+    const etag = unquote(head.ETag)
+    const size = head.ContentLength!
+    const {[LEGACY_MD5_METADATA_KEY]: _untrusted, ...metadata} = head.Metadata!
+    // A multipart ETag is no MD5: only a manifest entry for this very ETag knows it.
+    const known = plainMd5(etag) ? undefined : (await this.loadManifest()).get(key)
+    const object = this.describe(key, etag, size, known, metadata)
+    return {object, entry: {etag, size, ...(object.md5 && !plainMd5(etag) ? {md5: object.md5} : {}), metadata}}
   }
 
   async read(key: string): Promise<Readable> {
@@ -113,50 +234,94 @@ export class S3Store implements Store {
     }
   }
 
+  /**
+   * Stream `body` up while hashing it: a body shorter than one part is one PutObject with its
+   * Content-MD5; a longer one a multipart upload whose parts (each with its Content-MD5) go up as
+   * they fill, at most PARTS_IN_FLIGHT at once. A body that fails, or ends at another length than
+   * `expectedSize`, aborts the upload before it completes, so the previous object stays.
+   */
   async write(key: string, body: Body, options: WriteOptions = {}): Promise<StoredObject> {
-    const objectKey = this.objectKey(key)
-    // Spool to disk first: the MD5 (for Content-MD5) and the length must be known before the
-    // upload starts, and a short body must be caught before it replaces the previous object.
-    const folder = await mkdtemp(path.join(os.tmpdir(), 'dataquest-'))
-    const spool = path.join(folder, 'body')
+    const target = {Bucket: this.bucket, Key: this.objectKey(key)}
+    const metadata = {...options.metadata}
+    const described = {...target, ContentType: options.contentType ?? contentTypeFor(key), Metadata: metadata}
+    const hash = createHash('md5')
+    const inFlight = new Set<Promise<void>>()
+    const parts: {PartNumber: number; ETag: string}[] = []
+    let failure: unknown
+    const rethrow = (): void => {
+      if (failure !== undefined) throw failure
+    }
+    let partNumber = 0
+    let uploadId: string | undefined
+    let unregister = (): void => {}
+    let part = Buffer.allocUnsafe(this.partSize)
+    let filled = 0
+    let size = 0
+
+    const abort = async (): Promise<void> => {
+      await Promise.all(inFlight) // parts still arriving after an abort would be kept (and billed)
+      await this.client.send(new AbortMultipartUploadCommand({...target, UploadId: uploadId}))
+    }
+    const sendPart = async (data: Buffer): Promise<void> => {
+      if (uploadId === undefined) {
+        uploadId = (await this.client.send(new CreateMultipartUploadCommand(described))).UploadId!
+        unregister = onInterrupt(abort)
+      }
+      const PartNumber = ++partNumber
+      const ContentMD5 = createHash('md5').update(data).digest('base64')
+      const sending = this.client
+        .send(new UploadPartCommand({...target, UploadId: uploadId, PartNumber, Body: data, ContentMD5}))
+        .then((sent) => void parts.push({PartNumber, ETag: sent.ETag!}), (error: unknown) => void (failure ??= error))
+        .finally(() => inFlight.delete(sending))
+      inFlight.add(sending)
+      // Back-pressure: read no further while PARTS_IN_FLIGHT parts are on their way.
+      if (inFlight.size >= PARTS_IN_FLIGHT) await Promise.race(inFlight)
+      rethrow()
+    }
     try {
-      const hashing = new HashingStream()
-      const handle = await open(spool, 'w')
-      await pipeline(toReadable(body), hashing, handle.createWriteStream())
-      const size = hashing.bytes
-      const md5 = hashing.digest()
-      if (options.expectedSize !== undefined && size !== options.expectedSize) {
-        throw new SizeMismatchError(key, options.expectedSize, size)
+      for await (const data of toReadable(body) as AsyncIterable<Uint8Array | string>) {
+        // Readable.from([bytes]) yields the Uint8Array itself, and a stream with an encoding yields strings.
+        const chunk = Buffer.isBuffer(data) ? data : Buffer.from(data)
+        hash.update(chunk)
+        size += chunk.length
+        for (let offset = 0; offset < chunk.length; ) {
+          const copied = chunk.copy(part, filled, offset)
+          offset += copied
+          filled += copied
+          if (filled === this.partSize) {
+            await sendPart(part)
+            part = Buffer.allocUnsafe(this.partSize)
+            filled = 0
+          }
+        }
       }
-      const metadata = {...options.metadata}
-      if (size >= this.multipartThreshold) {
-        metadata[MD5_METADATA_KEY] = md5
-        await new Upload({
-          client: this.client,
-          partSize: this.partSize,
-          queueSize: 4,
-          params: {Bucket: this.bucket, Key: objectKey, Body: createReadStream(spool), ContentType: options.contentType, Metadata: metadata},
-        }).done()
+      if (options.expectedSize !== undefined && size !== options.expectedSize) throw new SizeMismatchError(key, options.expectedSize, size)
+      const md5 = hash.digest('hex')
+      let etag: string
+      if (uploadId === undefined) {
+        const sent = await this.client.send(new PutObjectCommand({...described, Body: part.subarray(0, filled), ContentLength: filled, ContentMD5: base64(md5)}))
+        etag = unquote(sent.ETag)
       } else {
-        await this.client.send(
-          new PutObjectCommand({
-            Bucket: this.bucket,
-            Key: objectKey,
-            Body: createReadStream(spool),
-            ContentLength: size,
-            ContentMD5: Buffer.from(md5, 'hex').toString('base64'),
-            ContentType: options.contentType,
-            Metadata: metadata,
-          }),
-        )
+        if (filled > 0) await sendPart(part.subarray(0, filled))
+        await Promise.all(inFlight)
+        rethrow()
+        parts.sort((a, b) => a.PartNumber - b.PartNumber)
+        const done = await this.client.send(new CompleteMultipartUploadCommand({...target, UploadId: uploadId, MultipartUpload: {Parts: parts}}))
+        etag = unquote(done.ETag)
       }
+      await this.remember(key, {etag, size, ...(plainMd5(etag) ? {} : {md5}), metadata})
       return {key, size, md5, metadata}
+    } catch (error) {
+      // The original error says more; an abort that fails too leaves parts for the bucket's lifecycle rule.
+      if (uploadId !== undefined) await abort().catch(() => {})
+      throw error
     } finally {
-      await rm(folder, {recursive: true, force: true})
+      unregister()
     }
   }
 
   async delete(key: string): Promise<void> {
     await this.client.send(new DeleteObjectCommand({Bucket: this.bucket, Key: this.objectKey(key)}))
+    await this.remember(key, undefined)
   }
 }

@@ -42,6 +42,8 @@ export interface Store {
    * `command` names this writer to the others.
    */
   lockForWriting?(command: string): Promise<WriteLock>
+  /** Save bookkeeping kept in memory (S3: the manifest object) once a batch of writes is done. */
+  flush?(): Promise<void>
 }
 
 /** This process's hold on a store (see Store.lockForWriting). */

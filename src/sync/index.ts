@@ -1,4 +1,6 @@
-import {MD5_METADATA_KEY} from '../stores/s3.js'
+import {pipeline} from 'node:stream'
+
+import {ChecksumMismatchError, VerifyingStream} from '../stores/md5.js'
 import {type Store, StoreStateError} from '../stores/store.js'
 import {mapLimit} from '../util/concurrency.js'
 import {bytesOf, countActions, succeeded} from '../util/outcomes.js'
@@ -12,10 +14,13 @@ export interface SyncOptions extends SyncPlanOptions {
   target: Store
   /** Plan only: list both sides, change nothing. */
   dryRun?: boolean
-  /** Transfers in flight at once. */
+  /** Transfers in flight at once (default SYNC_CONCURRENCY). */
   concurrency?: number
   onProgress?: (event: SyncEvent) => void
 }
+
+/** As `aws s3 sync` (its max_concurrent_requests default): S3 latency, not bandwidth, bounds small files. */
+export const SYNC_CONCURRENCY = 10
 
 export interface CopyResult {
   key: string
@@ -57,15 +62,18 @@ async function applyOne(file: PlannedCopy, {source, target}: SyncOptions): Promi
   try {
     if (action === 'delete') await target.delete(key)
     if (action !== 'upload') return {key, action, reason}
-    // Source metadata travels (so a fetch against the target stays incremental); the MD5 key is the
-    // store's own bookkeeping, which the target sets again when it needs it.
-    const {[MD5_METADATA_KEY]: _md5, ...metadata} = file.object.metadata
-    const written = await target.write(key, await source.read(key), {expectedSize: file.object.size, metadata})
+    // Source metadata travels, so a fetch against the target stays incremental.
+    const {size, md5, metadata} = file.object
+    const read = await source.read(key)
+    // Bytes that differ from the MD5 the plan compared fail the write before it completes.
+    const body = md5 ? pipeline(read, new VerifyingStream(key, md5), () => {}) : read
+    const written = await target.write(key, body, {expectedSize: size, metadata})
     return {key, action, reason, bytes: written.size}
   } catch (error) {
     // A store error that says what the target holds is passed on as is; any other left it as it was.
-    const message = error instanceof StoreStateError ? error.message : `${key}: ${(error as Error).message}; the target's previous copy was kept`
-    return {key, action, reason, error: message}
+    if (error instanceof StoreStateError) return {key, action, reason, error: error.message}
+    const message = error instanceof ChecksumMismatchError ? error.message : `${key}: ${(error as Error).message}`
+    return {key, action, reason, error: `${message}; the target's previous copy was kept`}
   }
 }
 
@@ -80,11 +88,12 @@ export async function syncStores(options: SyncOptions): Promise<SyncSummary> {
   const plan = planSync(sourceObjects, targetObjects, options)
   if (plan.refusal) throw new DeletionGuardError(plan.refusal)
   emit({type: 'planned', counts: countActions<SyncAction>(plan.files, ['upload', 'delete', 'unchanged', 'keep'])})
-  const files = await mapLimit(plan.files, options.concurrency ?? 4, async (file) => {
+  const files = await mapLimit(plan.files, options.concurrency ?? SYNC_CONCURRENCY, async (file) => {
     const result = dryRun ? {key: file.key, action: file.action, reason: file.reason} : await applyOne(file, options)
     emit({type: 'file', file: result})
     return result
   })
+  if (!dryRun) await target.flush?.()
   const errors = files.flatMap((file) => (file.error ? [file.error] : []))
   const summary: SyncSummary = {
     from: source.location,

@@ -19,6 +19,25 @@ export interface Emulator {
 
 let counter = 0
 
+/**
+ * Count the S3 commands `client` sends from now on, by name (retries included: the middleware sits
+ * after the retry step), so tests can assert what a listing or a sync costs.
+ */
+export function countRequests(client: S3Client): Map<string, number> {
+  const counts = new Map<string, number>()
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      counts.set(context.commandName!, (counts.get(context.commandName!) ?? 0) + 1)
+      return next(args)
+    },
+    {step: 'finalizeRequest', name: `count-${++counter}`},
+  )
+  return counts
+}
+
+/** All requests in `counts`. */
+export const total = (counts: Map<string, number>): number => [...counts.values()].reduce((a, b) => a + b, 0)
+
 /** Start fauxqs (S3 + SQS) on a free loopback port for the duration of test `t`. */
 export async function startEmulator(t: Test): Promise<Emulator> {
   // buildApp rather than startFauxqs: the latter binds 0.0.0.0, and tests stay on loopback.
