@@ -1,11 +1,10 @@
-import {Duration} from 'aws-cdk-lib'
+import {Aws, Duration} from 'aws-cdk-lib'
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch'
 import {SnsAction} from 'aws-cdk-lib/aws-cloudwatch-actions'
+import * as iam from 'aws-cdk-lib/aws-iam'
 import * as sns from 'aws-cdk-lib/aws-sns'
 import {EmailSubscription} from 'aws-cdk-lib/aws-sns-subscriptions'
 import type {Construct} from 'constructs'
-
-import {acknowledge} from './nag.js'
 
 export const ALARM_PERIOD = Duration.minutes(5)
 
@@ -22,15 +21,41 @@ export function alarmOnAny(scope: Construct, id: string, metric: cloudwatch.IMet
 }
 
 /**
+ * An alarm that goes off when `metric` (a count) stayed below 1 in every hour of the last `hours`.
+ * No data is trouble here: a schedule that stopped firing emits nothing at all.
+ */
+export function alarmOnNone(scope: Construct, id: string, metric: cloudwatch.Metric, hours: number, description: string): cloudwatch.Alarm {
+  return new cloudwatch.Alarm(scope, id, {
+    metric: metric.with({period: Duration.hours(1), statistic: cloudwatch.Stats.SUM}),
+    alarmDescription: description,
+    threshold: 1,
+    evaluationPeriods: hours,
+    datapointsToAlarm: hours,
+    comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+  })
+}
+
+/**
  * Send `alarms` to an SNS topic (TLS only), and from there to `email` when one is given, so an
  * alarm reaches someone rather than only turning red in the console.
  */
 export function notifyAlarms(scope: Construct, id: string, alarms: readonly cloudwatch.Alarm[], email?: string): sns.Topic {
   const topic = new sns.Topic(scope, id, {displayName: 'dataquest alarms', enforceSSL: true})
-  acknowledge(
-    topic,
-    'SNS2',
-    'alarm notifications carry no data; CloudWatch cannot publish to a topic encrypted with the AWS-managed key, and a customer-managed key would cost more than the rest of the stack',
+  // A topic policy replaces SNS's default one, so CloudWatch must be allowed explicitly: only for
+  // these alarms, from this account. (The topic is unencrypted: a KMS key would need a key policy
+  // for CloudWatch too, and the notifications carry no data.)
+  topic.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'CloudWatchAlarmsPublish',
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+      conditions: {
+        StringEquals: {'aws:SourceAccount': Aws.ACCOUNT_ID},
+        ArnLike: {'aws:SourceArn': alarms.map((alarm) => alarm.alarmArn)},
+      },
+    }),
   )
   if (email) topic.addSubscription(new EmailSubscription(email))
   for (const alarm of alarms) alarm.addAlarmAction(new SnsAction(topic))

@@ -1,7 +1,7 @@
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {Duration, RemovalPolicy} from 'aws-cdk-lib'
+import {Duration, RemovalPolicy, type Size} from 'aws-cdk-lib'
 import * as iam from 'aws-cdk-lib/aws-iam'
 import * as lambda from 'aws-cdk-lib/aws-lambda'
 import {NodejsFunction, OutputFormat} from 'aws-cdk-lib/aws-lambda-nodejs'
@@ -18,6 +18,8 @@ export interface HandlerFunctionProps {
   description: string
   timeout: Duration
   memorySize: number
+  /** /tmp size; Lambda's default (512 MiB) unless given. */
+  ephemeralStorage?: Size
   environment?: Record<string, string>
 }
 
@@ -26,8 +28,8 @@ const REQUIRE_BANNER = "import {createRequire as __createRequire} from 'node:mod
 
 /**
  * A Lambda function bundled by the local esbuild (no Docker) from deploy/handlers/<handler>.ts,
- * with its own log group (retention set) and a role that may write only to that log group.
- * Everything else it may touch is granted by the caller.
+ * with its own log group (retention set, JSON log lines), X-Ray tracing, and a role that may write
+ * only to that log group and to X-Ray. Everything else it may touch is granted by the caller.
  */
 export function handlerFunction(scope: Construct, id: string, props: HandlerFunctionProps): NodejsFunction {
   const logGroup = new logs.LogGroup(scope, `${id}Logs`, {retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY})
@@ -41,19 +43,23 @@ export function handlerFunction(scope: Construct, id: string, props: HandlerFunc
     handler: 'handler',
     projectRoot: PROJECT_ROOT,
     depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-    runtime: lambda.Runtime.NODEJS_22_X,
+    runtime: lambda.Runtime.NODEJS_24_X,
     architecture: lambda.Architecture.ARM_64,
     description: props.description,
     timeout: props.timeout,
     memorySize: props.memorySize,
-    environment: props.environment,
+    ephemeralStorageSize: props.ephemeralStorage,
+    // Stack traces point into the TypeScript sources through the bundled source maps.
+    environment: {...props.environment, NODE_OPTIONS: '--enable-source-maps'},
     logGroup,
-    loggingFormat: lambda.LoggingFormat.TEXT,
+    // Each console call becomes one JSON event with timestamp, level and requestId (handlers/environment.ts).
+    loggingFormat: lambda.LoggingFormat.JSON,
+    tracing: lambda.Tracing.ACTIVE,
     role,
     bundling: {
       forceDockerBundling: false,
       format: OutputFormat.ESM,
-      target: 'node22',
+      target: 'node24',
       mainFields: ['module', 'main'],
       banner: REQUIRE_BANNER,
       // The SDK version the code was tested with, not whatever the runtime ships.
@@ -63,6 +69,6 @@ export function handlerFunction(scope: Construct, id: string, props: HandlerFunc
       sourcesContent: false,
     },
   })
-  acknowledge(fn, 'L1', 'nodejs22.x is the runtime this deployment targets and CI tests (with 20 and 24); moving to a newer one is a one-line change here.')
+  acknowledge(role, 'IAM5[Resource::*]', 'X-Ray PutTraceSegments and PutTelemetryRecords, which have no resource-level permissions.')
   return fn
 }

@@ -18,7 +18,9 @@ export interface ReportLogProps {
   loggerTimeout: Duration
 }
 
-export const MAX_RECEIVES = 3
+// Lambda's poller counts a receive even when the function was throttled; fewer than 5 can
+// dead-letter a healthy message during a burst (AWS's advice for SQS event sources).
+export const MAX_RECEIVES = 5
 
 /** Processed bucket → (ObjectCreated *.json) → SQS → logger Lambda, with a dead-letter queue and its alarm. */
 export class ReportLog extends Construct {

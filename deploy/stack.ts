@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {CfnOutput, CfnParameter, Duration, Stack, type StackProps} from 'aws-cdk-lib'
+import {CfnOutput, CfnParameter, Duration, Size, Stack, type StackProps} from 'aws-cdk-lib'
 import type {Construct} from 'constructs'
 
 import {BLS_URL} from '../src/sources/bls.js'
@@ -16,6 +16,14 @@ import {grantStoreAccess, Storage} from './storage.js'
 export type DataquestStackProps = StackProps & DataquestSettings
 
 export const LOGGER_TIMEOUT = Duration.seconds(30)
+
+/**
+ * One survey per invocation, streamed into S3 (MD5 and size computed on the way, a few multipart
+ * parts in memory, nothing spooled to /tmp): a 2 GB file needs ~2 GB ÷ the download rate, 100–400 s
+ * at 5–20 MB/s, well inside the 15-minute maximum; 1 GB of memory is 4× the 250 MB peak RSS target
+ * and buys ~0.6 vCPU for TLS and MD5; /tmp stays at Lambda's default, as nothing is written there.
+ */
+export const FETCH_SIZE = {timeout: Duration.minutes(15), memorySize: 1024, ephemeralStorage: Size.mebibytes(512)}
 
 /** What the User-Agent accepts as a contact (src/http/user-agent.ts), checked by CloudFormation before anything runs. */
 export const CONTACT_PATTERN = '^([^@\\s()]+@[^@\\s()]+|https?://[^\\s()]+)$'
@@ -44,13 +52,14 @@ export class DataquestStack extends Stack {
 
     const fetch = handlerFunction(this, 'Fetch', {
       handler: 'fetch',
-      description: 'dataquest fetch: BLS pr and the population API into the raw bucket',
-      timeout: Duration.minutes(10),
-      memorySize: 512,
+      description: 'dataquest fetch: a BLS survey, or the population API, into the raw bucket',
+      ...FETCH_SIZE,
       environment: {
         DATAQUEST_RAW: rawLocation,
         DATAQUEST_CONTACT: contact.valueAsString,
         DATAQUEST_VERSION: VERSION,
+        DATAQUEST_SURVEY: props.surveys,
+        DATAQUEST_BLS_ROOT: props.blsRoot,
         DATAQUEST_BLS_URL: BLS_URL,
         DATAQUEST_POPULATION_URL: POPULATION_URL,
       },
@@ -71,11 +80,12 @@ export class DataquestStack extends Stack {
       handler: 'logger',
       description: 'dataquest consume (logger): logs each report written to the processed bucket',
       timeout: LOGGER_TIMEOUT,
-      memorySize: 256,
+      // Room to parse a report of a few hundred thousand rows (tens of MB of JSON).
+      memorySize: 1024,
     })
     grantStoreAccess(storage.processed, logger, 'read')
 
-    const pipeline = new Pipeline(this, 'Pipeline', {fetch, transform, schedule: props.schedule})
+    const pipeline = new Pipeline(this, 'Pipeline', {fetch, transform, schedule: props.schedule, heartbeatHours: props.heartbeatHours})
     const reportLog = new ReportLog(this, 'ReportLog', {
       processed: storage.processed,
       processedArn: storage.processedArn,
@@ -83,9 +93,15 @@ export class DataquestStack extends Stack {
       loggerTimeout: LOGGER_TIMEOUT,
     })
 
-    const alarms = notifyAlarms(this, 'Alarms', [pipeline.failedAlarm, reportLog.deadLetterAlarm], props.alarmEmail)
+    const alarms = notifyAlarms(
+      this,
+      'Alarms',
+      [pipeline.failedAlarm, pipeline.heartbeatAlarm, pipeline.scheduleDeadLetterAlarm, reportLog.deadLetterAlarm],
+      props.alarmEmail,
+    )
 
     new CfnOutput(this, 'RawBucketName', {value: storage.raw.bucketName})
+    new CfnOutput(this, 'RawLocation', {value: rawLocation, description: 'The raw store as dataquest names it: the DATAQUEST_RAW repository variable of sync.yml'})
     new CfnOutput(this, 'ProcessedBucketName', {value: storage.processed.bucketName})
     new CfnOutput(this, 'StateMachineArn', {value: pipeline.stateMachine.stateMachineArn})
     new CfnOutput(this, 'ReportQueueUrl', {value: reportLog.queue.queueUrl})

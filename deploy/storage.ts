@@ -32,6 +32,13 @@ export function grantStoreAccess(bucket: s3.IBucket, grantee: iam.IGrantable, ..
   )
 }
 
+/**
+ * 12 hex digits unique to this stack instance: the last group of the UUID in `AWS::StackId`
+ * (`arn:…:stack/<name>/<uuid>`), new with every create, the same across updates.
+ */
+export const stackInstanceId = (scope: IConstruct): string =>
+  Fn.select(4, Fn.split('-', Fn.select(2, Fn.split('/', Stack.of(scope).stackId))))
+
 /** The raw store (upstream mirror, versioned) and the processed store (the reports). */
 export class Storage extends Construct {
   readonly raw: s3.Bucket
@@ -64,8 +71,9 @@ export class Storage extends Construct {
       ],
     })
 
-    // Stack names may hold capitals; bucket names may not. Account and region keep it globally unique.
-    const processedName = Fn.join('-', [Stack.of(this).stackName.toLowerCase().slice(0, 20), 'processed', Aws.ACCOUNT_ID, Aws.REGION])
+    // Stack names may hold capitals; bucket names may not. The stack instance's id makes the name
+    // unique, so a kept bucket does not block a deploy after `cdk destroy` (≤ 20+10+12+13 = 55 chars).
+    const processedName = Fn.join('-', [Stack.of(this).stackName.toLowerCase().slice(0, 20), 'processed', Aws.ACCOUNT_ID, stackInstanceId(this)])
     this.processed = new s3.Bucket(this, 'Processed', {...common, bucketName: processedName, lifecycleRules: [abortUploads]})
     this.processedArn = Fn.join('', ['arn:', Aws.PARTITION, ':s3:::', processedName])
 

@@ -3,8 +3,9 @@ import {ReceiveMessageCommand} from '@aws-sdk/client-sqs'
 import t from 'tap'
 
 import {handler as fetchHandler} from '../deploy/handlers/fetch.js'
-import {handler as loggerHandler} from '../deploy/handlers/logger.js'
+import {handler as loggerHandler, reportFields, TABLE_ROWS} from '../deploy/handlers/logger.js'
 import {handler as transformHandler} from '../deploy/handlers/transform.js'
+import {LOGGER_TIMEOUT} from '../deploy/stack.js'
 import {FetchError} from '../src/fetch/index.js'
 import {MissingContactError} from '../src/http/user-agent.js'
 import {type Emulator, startEmulator} from './helpers/fauxqs.js'
@@ -72,22 +73,46 @@ t.test('fetch, transform and logger handlers against fauxqs and the local upstre
     t.equal(Messages.length, 4)
     const event = lambdaSqsEvent(Messages, queue.name)
 
-    const {result, out, err} = await invoke({AWS_ENDPOINT_URL: emulator.endpoint}, () => loggerHandler(event))
+    const {result, events} = await invoke({AWS_ENDPOINT_URL: emulator.endpoint}, () => loggerHandler(event))
     t.same(result, {batchItemFailures: [{itemIdentifier: missing}]}, 'exactly the record whose object is missing')
-    t.equal(err.length, 1)
-    t.match(JSON.parse(err[0]!), {messageId: missing, status: 'failed', reason: `s3://${processed}/gone away.json: no such object`})
-
-    const lines = out.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>)
-    t.match(lines, [
-      {messageId: good, status: 'report', object: `s3://${processed}/population_stats.json`, report: {report: 'population_stats'}},
-      {messageId: test, status: 'test-event', acknowledged: true},
-      {messageId: both, status: 'skipped', skipped: /notes\/readme\.txt/},
-      {messageId: both, status: 'report', report: {report: 'best_year_by_series'}},
+    t.ok(events.every((e) => typeof e.message === 'object'), 'every event is structured (JSON log format), no plain text lines')
+    t.match(events, [
+      {level: 'INFO', message: {messageId: good, status: 'report', object: `s3://${processed}/population_stats.json`, report: 'population_stats', result: {count: 6}, table: /mean/}},
+      {level: 'ERROR', message: {messageId: missing, status: 'failed', reason: `s3://${processed}/gone away.json: no such object`}},
+      {level: 'INFO', message: {messageId: test, status: 'test-event', acknowledged: true}},
+      {level: 'WARN', message: {messageId: both, status: 'skipped', skipped: /notes\/readme\.txt/}},
+      {level: 'INFO', message: {messageId: both, status: 'report', report: 'best_year_by_series', rows: 1, inputs: [{key: 'bls/pr/pr.data.0.Current'}, {}], table: /PRS30006032/}},
     ])
-    const tables = out.filter((line) => !line.startsWith('{'))
-    t.equal(tables.length, 2, 'a readable table per report')
-    t.match(tables[0], /mean/)
-    t.match(tables[1], /PRS30006032/)
+    t.equal(events.length, 5, 'one event per report, the table inside it')
     t.equal((await inspectQueue(emulator, queue.name)).inflight.length, 4, 'the handler deletes nothing itself: the event source mapping does')
+  })
+
+  await t.test('logger: a report of 200,000 rows is one bounded event, logged in bounded time', async (t) => {
+    const rows = Array.from({length: 200_000}, (_, i) => ({series_id: `PRS${String(i).padStart(8, '0')}`, year: 2000 + (i % 25), period: 'Q01', value: i / 10, population: null}))
+    const report = {report: 'series_population', parameters: {seriesId: 'PRS00000000', period: 'Q01'}, inputs: [{key: 'bls/pr/pr.data.0.Current', md5: 'a'.repeat(32)}], rows}
+    const body = JSON.stringify(report)
+    t.ok(body.length > 10_000_000, `a ${(body.length / 1e6).toFixed(1)} MB report`)
+    await emulator.s3.send(new PutObjectCommand({Bucket: processed, Key: 'huge.json', Body: body}))
+    const event = {Records: [{messageId: 'm-huge', body: s3EventBody({bucket: processed, key: 'huge.json'})}]}
+
+    const started = performance.now()
+    const {result, events} = await invoke({AWS_ENDPOINT_URL: emulator.endpoint}, () => loggerHandler(event))
+    const seconds = (performance.now() - started) / 1000
+    t.same(result, {batchItemFailures: []})
+    t.equal(events.length, 1)
+    const message = events[0]!.message as {rows: number; table: string}
+    t.match(message, {status: 'report', report: 'series_population', rows: 200_000})
+    t.equal(message.table.split('\n').filter((line) => line.startsWith('PRS')).length, TABLE_ROWS, `the first ${TABLE_ROWS} rows`)
+    t.match(message.table, /199,980 more rows not shown/)
+    const bytes = Buffer.byteLength(JSON.stringify({timestamp: new Date().toISOString(), level: 'INFO', requestId: 'x'.repeat(36), message}))
+    t.ok(bytes < 256 * 1024, `the event is ${bytes} bytes, under CloudWatch's 256 KB`)
+    t.ok(seconds < LOGGER_TIMEOUT.toSeconds() / 2, `handled in ${seconds.toFixed(1)} s, within half the function's timeout`)
+  })
+
+  await t.test('logger: a table of very long text is cut, so the event stays under 256 KB', async (t) => {
+    const rows = Array.from({length: 50}, (_, i) => ({series_id: `PRS${i}`, year: 2020, value: 1, basis: 'quarterly', title: '🐘'.repeat(20_000)}))
+    const fields = reportFields({report: 'best_year_by_series', parameters: {dataFile: 'pr.data.0.Current'}, inputs: [], rows} as never)
+    t.match(fields.table, /… \(cut at 32000 characters\)$/)
+    t.ok(Buffer.byteLength(JSON.stringify(fields)) < 200 * 1024)
   })
 })

@@ -12,8 +12,9 @@ import t from 'tap'
 
 import {createApp} from '../deploy/create-app.js'
 import {PROJECT_ROOT} from '../deploy/functions.js'
-import {TRANSIENT_LAMBDA_ERRORS} from '../deploy/pipeline.js'
+import {MAX_CONCURRENT_SURVEYS, TRANSIENT_LAMBDA_ERRORS} from '../deploy/pipeline.js'
 import {CONTEXT, DEFAULT_SETTINGS, settingsFromContext} from '../deploy/settings.js'
+import {FETCH_SIZE} from '../deploy/stack.js'
 import {BLS_URL} from '../src/sources/bls.js'
 import {POPULATION_URL} from '../src/sources/population.js'
 import {startEmulator} from './helpers/fauxqs.js'
@@ -95,6 +96,12 @@ t.test('buckets: private, TLS only, encrypted, kept on stack deletion; raw is ve
     })
   }
   t.same(resources[rawId]!.Properties.VersioningConfiguration, {Status: 'Enabled'})
+  // A kept bucket must not block a deploy after `cdk destroy`: the name has 12 hex digits of the stack's id.
+  t.same(
+    (resources[processedId]!.Properties.BucketName as {'Fn::Join': [string, unknown[]]})['Fn::Join'][1].at(-1),
+    {'Fn::Select': [4, {'Fn::Split': ['-', {'Fn::Select': [2, {'Fn::Split': ['/', {Ref: 'AWS::StackId'}]}]}]}]},
+    'the processed bucket is named per stack instance',
+  )
   t.match(resources[rawId]!.Properties.LifecycleConfiguration, {
     Rules: [{}, {NoncurrentVersionExpiration: {NoncurrentDays: DEFAULT_SETTINGS.noncurrentVersionDays}, Status: 'Enabled'}, {}],
   })
@@ -113,11 +120,24 @@ t.test('the contact is a stack parameter, handed to the fetch Lambda', async (t)
   })
 })
 
-t.test('three Lambdas: nodejs22.x on arm64, bundled ESM, each logging to a log group with retention', async (t) => {
+t.test('the fetch Lambda: the surveys and BLS root from context, sized for streaming a 2 GB file', async (t) => {
+  const fetch = resources[functionId('fetch')]!.Properties
+  t.match(fetch.Environment, {Variables: {DATAQUEST_SURVEY: 'pr', DATAQUEST_BLS_ROOT: 'https://download.bls.gov/pub/time.series/'}})
+  t.equal(fetch.Timeout, 900, 'the 15 minutes Lambda allows')
+  t.equal(fetch.MemorySize, 1024)
+  t.same(fetch.EphemeralStorage, {Size: 512}, '/tmp at the default: streaming spools nothing there')
+  t.equal(FETCH_SIZE.memorySize, fetch.MemorySize)
+})
+
+t.test('three Lambdas: nodejs24.x on arm64, bundled ESM with source maps on, JSON logs to a log group with retention, X-Ray', async (t) => {
   const functions = ofType('AWS::Lambda::Function')
   t.equal(functions.length, 3, 'fetch, transform, logger and nothing else (no custom resources)')
   for (const [id, fn] of functions) {
-    t.equal(fn.Properties.Runtime, 'nodejs22.x', id)
+    t.equal(fn.Properties.Runtime, 'nodejs24.x', id)
+    t.match(fn.Properties.LoggingConfig, {LogFormat: 'JSON'}, `${id} logs JSON`)
+    t.same(fn.Properties.TracingConfig, {Mode: 'Active'}, `${id} traced`)
+    t.match(fn.Properties.Environment, {Variables: {NODE_OPTIONS: '--enable-source-maps'}}, `${id} uses its source map`)
+    t.ok(statementsOfRole(roleOf(id)).some((st) => asList(st.Action).includes('xray:PutTraceSegments')), `${id} may send traces`)
     t.same(fn.Properties.Architectures, ['arm64'], id)
     t.equal(fn.Properties.Handler, 'index.handler', id)
     const logGroup = (fn.Properties.LoggingConfig as {LogGroup: {Ref: string}}).LogGroup.Ref
@@ -157,37 +177,100 @@ t.test('the bundles: small, and they run as Lambda runs them (fetch → transfor
   const {Messages = []} = await emulator.sqs.send(new ReceiveMessageCommand({QueueUrl: queue.queueUrl, MaxNumberOfMessages: 10}))
   const logged = await invoke({AWS_ENDPOINT_URL: emulator.endpoint}, async () => (await bundled('consume'))(lambdaSqsEvent(Messages, queue.name)))
   t.same(logged.result, {batchItemFailures: [{itemIdentifier: missing}]})
-  t.match(JSON.parse(logged.out[0]!), {messageId: good, status: 'report', report: {report: 'population_stats', result: {count: 6}}})
+  t.match(logged.events, [{level: 'INFO', message: {messageId: good, status: 'report', report: 'population_stats', result: {count: 6}, table: /mean/}}, {level: 'ERROR'}])
 })
 
-t.test('state machine: fetch then transform, retrying only Lambda service errors and throttling, failing visibly', async (t) => {
-  const machine = resources[stateMachineId]!
-  const definition = JSON.parse(
-    (machine.Properties.DefinitionString as {'Fn::Join': [string, unknown[]]})['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'ARN')).join(''),
-  ) as {StartAt: string; States: Record<string, {Type: string; Next?: string; End?: boolean; Retry?: {ErrorEquals: string[]; BackoffRate: number; MaxAttempts: number}[]; Catch?: unknown}>}
-  t.equal(definition.StartAt, 'Fetch')
-  t.equal(definition.States.Fetch?.Next, 'Transform')
-  t.equal(definition.States.Transform?.End, true)
-  for (const name of ['Fetch', 'Transform']) {
-    const state = definition.States[name]!
-    t.equal(state.Type, 'Task')
-    t.same(state.Retry?.map((r) => r.ErrorEquals), [TRANSIENT_LAMBDA_ERRORS], `${name} retries only transient Lambda errors`)
-    t.ok(TRANSIENT_LAMBDA_ERRORS.includes('Lambda.TooManyRequestsException'))
-    t.ok(state.Retry![0]!.BackoffRate > 1, 'with backoff')
-    t.equal(state.Catch, undefined, `${name}: nothing swallows a failure`)
+interface State {
+  Type: string
+  Next?: string
+  End?: boolean
+  Default?: string
+  Parameters?: Record<string, unknown>
+  ResultSelector?: Record<string, unknown>
+  ResultPath?: string
+  ItemsPath?: string
+  ItemSelector?: Record<string, unknown>
+  MaxConcurrency?: number
+  ItemProcessor?: Machine
+  Branches?: Machine[]
+  Choices?: Record<string, unknown>[]
+  Error?: string
+  CausePath?: string
+  Retry?: {ErrorEquals: string[]; BackoffRate: number; MaxAttempts: number}[]
+  Catch?: {ErrorEquals: string[]; ResultPath: string; Next: string}[]
+}
+interface Machine {
+  StartAt: string
+  States: Record<string, State>
+  TimeoutSeconds?: number
+}
+const definition = JSON.parse(
+  (resources[stateMachineId]!.Properties.DefinitionString as {'Fn::Join': [string, unknown[]]})['Fn::Join'][1]
+    .map((part) => (typeof part === 'string' ? part : 'ARN'))
+    .join(''),
+) as Machine
+
+t.test('state machine: list the surveys, fetch them (a Map) beside the population, fail visibly if any failed, else transform', async (t) => {
+  const {States: states} = definition
+  t.equal(definition.StartAt, 'ListSurveys')
+  t.match(states.ListSurveys, {Type: 'Task', Parameters: {Payload: {mode: 'surveys'}}, ResultSelector: {'surveys.$': '$.surveys'}, ResultPath: '$.plan', Next: 'FetchAll'})
+
+  const fetchAll = states.FetchAll!
+  t.equal(fetchAll.Type, 'Parallel')
+  t.equal(fetchAll.Next, 'AnyFailed')
+  t.same(fetchAll.ResultSelector, {'outcomes.$': '$[*][*]', 'failed.$': '$[*][?(@.error)].fetched'}, 'every outcome in one list, and the names of the failed ones')
+  const [surveys, population] = fetchAll.Branches!
+  const map = surveys!.States[surveys!.StartAt]!
+  t.match(map, {Type: 'Map', ItemsPath: '$.plan.surveys', ItemSelector: {'fetched.$': '$$.Map.Item.Value'}, MaxConcurrency: MAX_CONCURRENT_SURVEYS})
+  t.ok(MAX_CONCURRENT_SURVEYS >= 1 && MAX_CONCURRENT_SURVEYS <= 4, 'bounded: BLS sees at most 4 requests per fetch times this')
+  const iteration = map.ItemProcessor!
+  t.match(iteration.States[iteration.StartAt], {
+    Type: 'Task',
+    Parameters: {Payload: {'survey.$': '$.fetched'}},
+    ResultPath: '$.summary',
+    End: true,
+    Catch: [{ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'FetchSurveyFailed'}],
+  }, 'the fetch contract {"survey":"cu"}; a failure is caught so the other surveys go on')
+  t.match(iteration.States.FetchSurveyFailed, {Type: 'Pass', Parameters: {'fetched.$': '$.fetched', 'error.$': '$.error.Error', 'cause.$': '$.error.Cause'}, End: true})
+
+  t.match(population!.States[population!.StartAt], {Type: 'Pass', Result: {fetched: 'population'}, Next: 'FetchPopulation'})
+  t.match(population!.States.FetchPopulation, {Parameters: {Payload: {population: true}}, Catch: [{ErrorEquals: ['States.ALL'], Next: 'FetchPopulationFailed'}]})
+  t.match(population!.States.PopulationOutcome, {Parameters: {'list.$': 'States.Array($)'}, OutputPath: '$.list', End: true})
+
+  t.match(states.AnyFailed, {Type: 'Choice', Choices: [{Variable: '$.fetch.failed[0]', IsPresent: true, Next: 'FetchFailed'}], Default: 'Transform'})
+  t.match(states.FetchFailed, {Type: 'Fail', Error: 'FetchFailed', CausePath: /^States\.Format\('fetch failed for \{\} .*States\.JsonToString\(\$\.fetch\.failed\)\)$/})
+  t.match(states.Transform, {Type: 'Task', ResultPath: '$.transform', End: true})
+
+  for (const [name, state] of [['ListSurveys', states.ListSurveys], ['FetchSurvey', iteration.States.FetchSurvey], ['FetchPopulation', population!.States.FetchPopulation], ['Transform', states.Transform]] as const) {
+    t.same(state!.Retry?.map((r) => r.ErrorEquals), [TRANSIENT_LAMBDA_ERRORS], `${name} retries only transient Lambda errors`)
+    t.ok(state!.Retry![0]!.BackoffRate > 1, 'with backoff')
   }
-  t.match(machine.Properties, {TracingConfiguration: {Enabled: true}, LoggingConfiguration: {Level: 'ALL'}})
+  t.equal(states.ListSurveys!.Catch, undefined, 'an unresolvable survey list fails the execution at once')
+  t.equal(states.Transform!.Catch, undefined, 'nothing swallows a transform failure')
+  t.equal(definition.TimeoutSeconds, 6 * 3600)
+  t.match(resources[stateMachineId]!.Properties, {TracingConfiguration: {Enabled: true}, LoggingConfiguration: {Level: 'ALL'}})
+  const logGroup = JSON.stringify(
+    ofType('AWS::Logs::LogGroup').map(([, g]) => g.Properties.LogGroupName).find((name) => JSON.stringify(name ?? '').includes('vendedlogs')),
+  )
+  t.match(logGroup, /"\/aws\/vendedlogs\/states\/"/, 'the execution log group is under /aws/vendedlogs/states/')
 })
 
 t.test('schedule: daily at 08:00 UTC, starting the state machine with a role of its own', async (t) => {
   const [, schedule] = onlyOf('AWS::Scheduler::Schedule')
-  t.match(schedule.Properties, {ScheduleExpression: 'cron(0 8 * * ? *)', ScheduleExpressionTimezone: 'Etc/UTC', State: 'ENABLED'})
-  const target = schedule.Properties.Target as {Arn: {Ref: string}; RoleArn: {'Fn::GetAtt': string[]}; Input: string}
+  t.match(schedule.Properties, {ScheduleExpression: 'cron(0 8 * * ? *)', ScheduleExpressionTimezone: 'Etc/UTC', State: 'ENABLED', Name: 'Dataquest-pipeline'})
+  const target = schedule.Properties.Target as {Arn: {Ref: string}; RoleArn: {'Fn::GetAtt': string[]}; Input: string; DeadLetterConfig: {Arn: {'Fn::GetAtt': string[]}}}
   t.equal(target.Arn.Ref, stateMachineId)
   t.same(JSON.parse(target.Input), {trigger: 'schedule'}, 'an object the steps can add their results to')
+  const deadLetters = target.DeadLetterConfig.Arn['Fn::GetAtt'][0]!
+  t.equal(resources[deadLetters]?.Type, 'AWS::SQS::Queue', 'a start that fails lands in a dead-letter queue')
   const role = target.RoleArn['Fn::GetAtt'][0]!
-  t.match(resources[role]!.Properties.AssumeRolePolicyDocument, {Statement: [{Principal: {Service: 'scheduler.amazonaws.com'}}]})
-  t.same(statementsOfRole(role), [{Action: 'states:StartExecution', Effect: 'Allow', Resource: {Ref: stateMachineId}}])
+  const trust = JSON.stringify(resources[role]!.Properties.AssumeRolePolicyDocument)
+  t.match(resources[role]!.Properties.AssumeRolePolicyDocument, {Statement: [{Principal: {Service: 'scheduler.amazonaws.com'}, Condition: {StringEquals: {'aws:SourceAccount': Object}, ArnEquals: {'aws:SourceArn': Object}}}]})
+  t.match(trust, /:schedule\/default\/Dataquest-pipeline"/, 'only this schedule may assume it')
+  t.same(statementsOfRole(role), [
+    {Action: 'states:StartExecution', Effect: 'Allow', Resource: {Ref: stateMachineId}},
+    {Action: 'sqs:SendMessage', Effect: 'Allow', Resource: {'Fn::GetAtt': [deadLetters, 'Arn']}},
+  ])
 })
 
 t.test('reports: processed bucket → *.json ObjectCreated → encrypted queue → logger with partial batch responses', async (t) => {
@@ -215,7 +298,7 @@ t.test('reports: processed bucket → *.json ObjectCreated → encrypted queue �
   const logger = resources[functionId('consume')]!
   const queue = resources[queueId]!
   t.ok((queue.Properties.VisibilityTimeout as number) >= 6 * (logger.Properties.Timeout as number), 'visibility ≥ 6 × logger timeout')
-  t.same(queue.Properties.RedrivePolicy, {deadLetterTargetArn: {'Fn::GetAtt': [dlqId, 'Arn']}, maxReceiveCount: 3})
+  t.same(queue.Properties.RedrivePolicy, {deadLetterTargetArn: {'Fn::GetAtt': [dlqId, 'Arn']}, maxReceiveCount: 5}, 'not 3: a throttled receive counts')
   for (const id of [queueId, dlqId]) {
     t.equal(resources[id]!.Properties.SqsManagedSseEnabled, true, `${id} encrypted`)
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -230,23 +313,49 @@ t.test('reports: processed bucket → *.json ObjectCreated → encrypted queue �
   })
 })
 
-t.test('alarms: failed executions and dead letters', async (t) => {
-  const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties)
-  t.equal(alarms.length, 2)
-  const dlqAlarm = alarms.find((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')
-  t.match(dlqAlarm, {Namespace: 'AWS/SQS', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold'})
-  t.match(JSON.stringify(dlqAlarm?.Dimensions), `"${dlqId}"`)
-  const failedAlarm = alarms.find((a) => a.Metrics !== undefined)
-  const metrics = JSON.stringify(failedAlarm?.Metrics)
+t.test('alarms: failed executions, no success for 26 hours, the two dead-letter queues; CloudWatch may publish to the topic', async (t) => {
+  const alarms = ofType('AWS::CloudWatch::Alarm')
+  t.equal(alarms.length, 4)
+  const queueAlarms = alarms.filter(([, a]) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible').map(([, a]) => a.Properties)
+  t.equal(queueAlarms.length, 2)
+  const scheduleDlq = (((resources[onlyOf('AWS::Scheduler::Schedule')[0]]!.Properties.Target as {DeadLetterConfig: {Arn: {'Fn::GetAtt': string[]}}}).DeadLetterConfig.Arn)['Fn::GetAtt'])[0]!
+  for (const alarm of queueAlarms) t.match(alarm, {Namespace: 'AWS/SQS', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold'})
+  t.same(queueAlarms.map((a) => JSON.stringify(a.Dimensions).match(/"(\w+)","QueueName"/)?.[1]).sort(), [dlqId, scheduleDlq].sort(), 'one per dead-letter queue')
+  const failedAlarm = alarms.find(([, a]) => a.Properties.Metrics !== undefined)![1].Properties
+  const metrics = JSON.stringify(failedAlarm.Metrics)
   for (const name of ['ExecutionsFailed', 'ExecutionsTimedOut', stateMachineId]) t.match(metrics, name)
   t.match(failedAlarm, {Threshold: 1, TreatMissingData: 'notBreaching'})
 
-  // Both notify one TLS-only topic; no subscriber unless an address is given (see the context test).
+  const heartbeat = alarms.find(([, a]) => a.Properties.MetricName === 'ExecutionsSucceeded')![1].Properties
+  t.match(heartbeat, {
+    Namespace: 'AWS/States',
+    Statistic: 'Sum',
+    Period: 3600,
+    EvaluationPeriods: DEFAULT_SETTINGS.heartbeatHours,
+    DatapointsToAlarm: DEFAULT_SETTINGS.heartbeatHours,
+    Threshold: 1,
+    ComparisonOperator: 'LessThanThreshold',
+    TreatMissingData: 'breaching',
+  }, 'no success in 26 hourly periods, and no data (nothing ran) counts as none')
+  t.equal(DEFAULT_SETTINGS.heartbeatHours, 26)
+  t.ok(heartbeat.Period as number * (heartbeat.EvaluationPeriods as number) <= 604_800, 'within CloudWatch\'s 7-day evaluation limit')
+  t.match(JSON.stringify(heartbeat.Dimensions), stateMachineId)
+
+  // All notify one TLS-only topic; no subscriber unless an address is given (see the context test).
   const [topicId] = onlyOf('AWS::SNS::Topic')
-  for (const alarm of alarms) t.same(alarm.AlarmActions, [{Ref: topicId}], `${String(alarm.AlarmDescription)} notifies the topic`)
+  for (const [, alarm] of alarms) t.same(alarm.Properties.AlarmActions, [{Ref: topicId}], `${String(alarm.Properties.AlarmDescription)} notifies the topic`)
   const [, topicPolicy] = onlyOf('AWS::SNS::TopicPolicy')
-  const denials = (topicPolicy.Properties.PolicyDocument as {Statement: (Statement & {Condition?: unknown})[]}).Statement.filter((st) => st.Effect === 'Deny')
-  t.match(JSON.stringify(denials), /"aws:SecureTransport":"false"/, 'the topic refuses plain HTTP')
+  const statements = (topicPolicy.Properties.PolicyDocument as {Statement: (Statement & {Condition?: Record<string, Record<string, unknown>>})[]}).Statement
+  t.match(JSON.stringify(statements.filter((st) => st.Effect === 'Deny')), /"aws:SecureTransport":"false"/, 'the topic refuses plain HTTP')
+  const publish = statements.filter((st) => st.Effect === 'Allow')
+  t.equal(publish.length, 1, 'one Allow: without it the alarms cannot publish (a topic policy replaces the default)')
+  t.match(publish[0], {Principal: {Service: 'cloudwatch.amazonaws.com'}, Action: 'sns:Publish', Resource: {Ref: topicId}})
+  t.same(publish[0]!.Condition!.StringEquals, {'aws:SourceAccount': {Ref: 'AWS::AccountId'}}, 'only from this account')
+  t.same(
+    (publish[0]!.Condition!.ArnLike!['aws:SourceArn'] as {'Fn::GetAtt': string[]}[]).map((arn) => arn['Fn::GetAtt'][0]).sort(),
+    alarms.map(([id]) => id).sort(),
+    'only for these alarms',
+  )
   t.equal(ofType('AWS::SNS::Subscription').length, 0)
 })
 
@@ -293,7 +402,7 @@ t.test('cdk-nag: every acknowledgement is an AwsSolutions finding we expect, wit
     .flatMap((m) => Object.entries(m.data as Record<string, string>))
   t.ok(acknowledged.length > 0)
   for (const [id, reason] of acknowledged) {
-    t.match(id, /^AwsSolutions::AwsSolutions-(S1|L1|SNS2|IAM5\[Resource::(\*|<\w+\.Arn>(\/\*|:\*))\])$/, 'only these rules, IAM5 only for named resources')
+    t.match(id, /^AwsSolutions::AwsSolutions-(S1|SQS3|IAM5\[Resource::(\*|<\w+\.Arn>(\/\*|:\*))\])$/, 'only these rules, IAM5 only for named resources')
     t.ok(reason.length > 40, `${id} has a reason`)
   }
 })
@@ -314,6 +423,8 @@ t.test('context: removal policy, noncurrent-version days, schedule and alarm e-m
       [CONTEXT.noncurrentVersionDays]: '7',
       [CONTEXT.schedule]: 'rate(12 hours)',
       [CONTEXT.alarmEmail]: 'ops@example.com',
+      [CONTEXT.surveys]: 'pr,cu',
+      [CONTEXT.heartbeatHours]: '14',
       'aws:cdk:bundling-stacks': [], // the bundles were checked above; this synth is about the buckets
     },
   })
@@ -326,12 +437,22 @@ t.test('context: removal policy, noncurrent-version days, schedule and alarm e-m
   })
   destroying.hasResourceProperties('AWS::Scheduler::Schedule', {ScheduleExpression: 'rate(12 hours)'})
   destroying.hasResourceProperties('AWS::SNS::Subscription', {Protocol: 'email', Endpoint: 'ops@example.com'})
+  destroying.hasResourceProperties('AWS::Lambda::Function', {Environment: {Variables: Match.objectLike({DATAQUEST_SURVEY: 'pr,cu'})}})
+  destroying.hasResourceProperties('AWS::CloudWatch::Alarm', {MetricName: 'ExecutionsSucceeded', EvaluationPeriods: 14})
 
   const context = (values: Record<string, unknown>) => ({tryGetContext: (key: string) => values[key]})
   t.same(settingsFromContext(context({})), DEFAULT_SETTINGS)
   t.same(settingsFromContext(context({[CONTEXT.noncurrentVersionDays]: 90})), {...DEFAULT_SETTINGS, noncurrentVersionDays: 90}, 'numbers from cdk.json')
   t.throws(() => settingsFromContext(context({[CONTEXT.schedule]: '0 8 * * *'})), /dataquest:schedule=0 8 \* \* \* is not a schedule expression/)
-  t.throws(() => settingsFromContext(context({[CONTEXT.noncurrentVersionDays]: '-1'})), /not a whole number of days/)
+  t.throws(() => settingsFromContext(context({[CONTEXT.noncurrentVersionDays]: '-1'})), /dataquest:noncurrentVersionDays=-1 is not a whole number from 1 to 36500: use e.g. 30/)
   t.throws(() => settingsFromContext(context({[CONTEXT.removalPolicy]: 'delete'})), /use retain \(the default\) or destroy/)
   t.throws(() => settingsFromContext(context({[CONTEXT.alarmEmail]: 'ops at example'})), /dataquest:alarmEmail=ops at example is not an e-mail address/)
+  // deploy.yml passes every setting as -c key=$VARIABLE: an unset variable is an empty value, the default.
+  t.same(settingsFromContext(context(Object.fromEntries(Object.values(CONTEXT).map((key) => [key, ''])))), DEFAULT_SETTINGS)
+  t.same(settingsFromContext(context({[CONTEXT.surveys]: 'PR, cu,ce'})), {...DEFAULT_SETTINGS, surveys: 'pr,cu,ce'}, 'spaces and capitals forgiven')
+  t.equal(settingsFromContext(context({[CONTEXT.surveys]: 'all'})).surveys, 'all')
+  t.throws(() => settingsFromContext(context({[CONTEXT.surveys]: 'pr;cu'})), /dataquest:surveys=pr;cu is not a list of BLS survey codes: use e\.g\. pr,cu,ce or all/)
+  t.throws(() => settingsFromContext(context({[CONTEXT.blsRoot]: 'https://example.com/ts'})), /dataquest:blsRoot=https:\/\/example\.com\/ts is not a directory URL/)
+  t.equal(settingsFromContext(context({[CONTEXT.blsRoot]: 'http://127.0.0.1:8080/ts/'})).blsRoot, 'http://127.0.0.1:8080/ts/')
+  t.throws(() => settingsFromContext(context({[CONTEXT.heartbeatHours]: '169'})), /dataquest:heartbeatHours=169 is not a whole number from 1 to 168/)
 })

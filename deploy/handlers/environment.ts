@@ -18,5 +18,11 @@ export function requireEnv(env: HandlerEnv, name: string): string {
 /** The store at the location in `name` (s3://bucket/). */
 export const storeFromEnv = (env: HandlerEnv, name: 'DATAQUEST_RAW' | 'DATAQUEST_PROCESSED'): Store => openStore(requireEnv(env, name), awsOptions(env))
 
-/** One structured log line (CloudWatch Logs Insights parses JSON lines). */
-export const logLine = (fields: Record<string, unknown>): void => console.log(JSON.stringify(fields))
+export type LogLevel = 'info' | 'warn' | 'error'
+
+/**
+ * One structured log event. The functions log in Lambda's JSON format, where a console call with
+ * one object becomes `{"timestamp", "level", "requestId", "message": {…fields}}` (a string would
+ * stay a string), so Logs Insights can query every field, and the level filters.
+ */
+export const logLine = (fields: Record<string, unknown>, level: LogLevel = 'info'): void => console[level](fields)

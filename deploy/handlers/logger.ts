@@ -2,6 +2,7 @@
 import {createS3Client} from '../../src/aws/clients.js'
 import {handleReportMessage, type MessageOutcome, s3ReportReader, s3Url} from '../../src/queue/report-message.js'
 import {renderReport} from '../../src/render/reports.js'
+import type {Report} from '../../src/reports/index.js'
 import {awsOptions, logLine} from './environment.js'
 
 /** The parts of Lambda's SQS event and batch response used here. */
@@ -12,27 +13,46 @@ export interface SqsBatchResponse {
   batchItemFailures: {itemIdentifier: string}[]
 }
 
-/** Per report: one JSON line (for Logs Insights), then the readable table as one log event. */
+/** Rows of a report's table in its log event: enough to read, and the same cost whatever the report's size. */
+export const TABLE_ROWS = 20
+/**
+ * CloudWatch Logs takes events up to 256 KB. The table is cut at this many characters (≤ 4 bytes
+ * each in UTF-8) should its rows hold very long text, which leaves room for the other fields.
+ */
+export const MAX_TABLE_CHARS = 32_000
+/** The largest report read: some 400,000 rows of JSON, parsed within the function's 1 GB. */
+export const MAX_REPORT_BYTES = 64 * 1024 * 1024
+
+/**
+ * A report as one log event's fields: its name, parameters and inputs, its result (population) or
+ * its row count, and the readable table of its first TABLE_ROWS rows (the table's last line counts
+ * the rest), so the event stays small whatever the report's size.
+ */
+export function reportFields(report: Report): Record<string, unknown> {
+  const rendered = renderReport(report, 'table', {color: false, limit: TABLE_ROWS})
+  const table = rendered.length > MAX_TABLE_CHARS ? `${rendered.slice(0, MAX_TABLE_CHARS)}\n… (cut at ${MAX_TABLE_CHARS} characters)` : rendered
+  const size = 'rows' in report ? {rows: report.rows.length} : {result: report.result}
+  return {report: report.report, parameters: report.parameters, inputs: report.inputs, ...size, table}
+}
+
+/** Per message: one JSON event per report (the table a field of it), per skipped record, or for the failure. */
 function log(outcome: MessageOutcome): void {
   const {messageId} = outcome
-  if (outcome.status === 'failed') return console.error(JSON.stringify({messageId, status: 'failed', reason: outcome.reason}))
+  if (outcome.status === 'failed') return logLine({messageId, status: 'failed', reason: outcome.reason}, 'error')
   if (outcome.status === 'test-event') return logLine({messageId, status: 'test-event', acknowledged: true})
-  for (const skipped of outcome.skipped) logLine({messageId, status: 'skipped', skipped})
-  for (const {report, ...object} of outcome.reports) {
-    logLine({messageId, status: 'report', object: s3Url(object), report})
-    console.log(renderReport(report, 'table', {color: false}))
-  }
+  for (const skipped of outcome.skipped) logLine({messageId, status: 'skipped', skipped}, 'warn')
+  for (const {report, ...object} of outcome.reports) logLine({messageId, status: 'report', object: s3Url(object), ...reportFields(report)})
 }
 
 /**
  * Each message is handled on its own; only the ones that failed (malformed, missing object,
- * unreadable report) are returned, so SQS redelivers just those and, after 3 receives, moves them
+ * unreadable report) are returned, so SQS redelivers just those and, after 5 receives, moves them
  * to the dead-letter queue. Test events and skipped records count as handled.
  */
 export async function handler(event: SqsEvent): Promise<SqsBatchResponse> {
   const s3 = createS3Client(awsOptions(process.env))
   try {
-    const read = s3ReportReader(s3)
+    const read = s3ReportReader(s3, {maxBytes: MAX_REPORT_BYTES})
     const batchItemFailures: SqsBatchResponse['batchItemFailures'] = []
     for (const record of event.Records) {
       const outcome = await handleReportMessage(record, read)

@@ -9,10 +9,14 @@ import {startUpstream, type UpstreamServer} from './upstream.js'
 export interface Invocation<T> {
   result?: T
   error?: unknown
-  /** console.log lines, console.error lines. */
+  /** console.log/info lines (level INFO), console.warn/error lines (WARN, ERROR); an object as its JSON. */
   out: string[]
   err: string[]
+  /** Every console call as Lambda's JSON log format writes it: {timestamp, level, requestId, message}. */
+  events: {level: string; message: unknown}[]
 }
+
+const LEVELS = {log: 'INFO', info: 'INFO', warn: 'WARN', error: 'ERROR'} as const
 
 /**
  * Call a Lambda handler in this process as the runtime would: with these environment variables
@@ -21,18 +25,24 @@ export interface Invocation<T> {
 export async function invoke<T>(env: Record<string, string | undefined>, fn: () => Promise<T>): Promise<Invocation<T>> {
   const out: string[] = []
   const err: string[] = []
-  const {log, error} = console
-  console.log = (...args: unknown[]) => out.push(args.join(' '))
-  console.error = (...args: unknown[]) => err.push(args.join(' '))
-  const saved = setEnv(env)
+  const events: Invocation<T>['events'] = []
+  const saved = {...console}
+  for (const [method, level] of Object.entries(LEVELS) as [keyof typeof LEVELS, string][]) {
+    console[method] = (...args: unknown[]) => {
+      // One object stays structured in the JSON log format; anything else is text.
+      events.push({level, message: args.length === 1 && typeof args[0] === 'object' ? args[0] : args.join(' ')})
+      const line = args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ')
+      ;(level === 'INFO' ? out : err).push(line)
+    }
+  }
+  const savedEnv = setEnv(env)
   try {
-    return {result: await fn(), out, err}
+    return {result: await fn(), out, err, events}
   } catch (caught) {
-    return {error: caught, out, err}
+    return {error: caught, out, err, events}
   } finally {
-    console.log = log
-    console.error = error
-    setEnv(saved)
+    Object.assign(console, saved)
+    setEnv(savedEnv)
   }
 }
 
