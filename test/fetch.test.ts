@@ -45,7 +45,7 @@ async function setup(t: Test): Promise<Setup> {
   serveFiles(upstream)
   const root = await tempDir()
   const store = new FolderStore(root)
-  return {upstream, root, store, options: {store, contact: CONTACT, version: '9.9.9', blsUrl: upstream.blsUrl, populationUrl: upstream.populationUrl, http: {backoffMs: 1, timeoutMs: 5000}}}
+  return {upstream, root, store, options: {store, contact: CONTACT, version: '9.9.9', blsUrl: upstream.blsUrl, populationUrl: upstream.populationUrl, http: {backoffMs: 1, headersTimeoutMs: 5000}}}
 }
 
 t.test('first fetch mirrors every listed file and the population API', async (t) => {
