@@ -232,6 +232,17 @@ t.test('deletion guard: an empty listing or deleting more than half changes noth
   t.same((await store.list('bls/pr/')).map((o) => o.key), ['bls/pr/pr.txt'])
 })
 
+t.test('deletion guard weighs bytes: a listing that drops the big data file changes nothing', async (t) => {
+  const {upstream, store, options} = await setup(t)
+  await fetchUpstream(options)
+  upstream.removeFile('pr.data.0.Current')
+  const error = (await fetchUpstream(options).catch((caught: unknown) => caught)) as FetchError
+  t.ok(error.causes.some((cause) => cause instanceof DeletionGuardError))
+  t.match(error.message, /the BLS listing would delete \d+ of the \d+ stored bytes \(more than half, in 1 of 3 files\)/)
+  t.ok(await store.stat('bls/pr/pr.data.0.Current'), 'the data file is still there')
+  t.match(await fetchUpstream({...options, force: true}), {deleted: 1})
+})
+
 t.test('hostile links are skipped with a warning; nothing lands outside the store', async (t) => {
   const {upstream, root, store, options} = await setup(t)
   const hostile = ['../x', '/etc/passwd', 'http://evil.example/pub/time.series/pr/x', '/pub/time.series/pr/sub/x', '/pub/time.series/pr/%2e%2e/x', '/pub/time.series/pr/a%2Fb']
