@@ -45,7 +45,7 @@ async function setup(t: Test): Promise<Setup> {
   serveFiles(upstream)
   const root = await tempDir()
   const store = new FolderStore(root)
-  return {upstream, root, store, options: {store, contact: CONTACT, version: '9.9.9', blsUrl: upstream.blsUrl, populationUrl: upstream.populationUrl, http: {backoffMs: 1, timeoutMs: 5000}}}
+  return {upstream, root, store, options: {store, contact: CONTACT, version: '9.9.9', blsUrl: upstream.blsUrl, populationUrl: upstream.populationUrl, http: {backoffMs: 1, headersTimeoutMs: 5000}}}
 }
 
 t.test('first fetch mirrors every listed file and the population API', async (t) => {
@@ -230,6 +230,17 @@ t.test('deletion guard: an empty listing or deleting more than half changes noth
   const forced = await fetchUpstream({...options, force: true})
   t.equal(forced.deleted, 2)
   t.same((await store.list('bls/pr/')).map((o) => o.key), ['bls/pr/pr.txt'])
+})
+
+t.test('deletion guard weighs bytes: a listing that drops the big data file changes nothing', async (t) => {
+  const {upstream, store, options} = await setup(t)
+  await fetchUpstream(options)
+  upstream.removeFile('pr.data.0.Current')
+  const error = (await fetchUpstream(options).catch((caught: unknown) => caught)) as FetchError
+  t.ok(error.causes.some((cause) => cause instanceof DeletionGuardError))
+  t.match(error.message, /the BLS listing would delete \d+ of the \d+ stored bytes \(more than half, in 1 of 3 files\)/)
+  t.ok(await store.stat('bls/pr/pr.data.0.Current'), 'the data file is still there')
+  t.match(await fetchUpstream({...options, force: true}), {deleted: 1})
 })
 
 t.test('hostile links are skipped with a warning; nothing lands outside the store', async (t) => {

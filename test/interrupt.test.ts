@@ -53,7 +53,7 @@ async function stalledFetch(t: Test): Promise<{root: string; upstream: UpstreamS
   t.equal((await fetchHere(['--raw', root, ...upstreamArgs(upstream)])).exitCode, 0, 'the first fetch stores v1')
   upstream.setFile(DATA, v2, new Date(Date.UTC(2024, 6, 1)))
   upstream.setFile('pr.series', SERIES_V2, new Date(Date.UTC(2024, 6, 1)))
-  upstream.stall.add(DATA)
+  upstream.interrupt.set(DATA, {afterBytes: Math.floor(v2.length / 2), mode: 'stall', times: Infinity})
   return {root, upstream, dataFile: path.join(root, 'bls/pr', DATA)}
 }
 
@@ -148,7 +148,7 @@ t.test('real processes: a second writer, SIGINT, SIGTERM and kill -9', async (t)
       child.kill('SIGKILL')
       await once(child, 'exit')
       t.ok((await leftovers(root)).length >= 2, 'kill -9 leaves a temp file and the lock')
-      upstream.stall.clear()
+      upstream.interrupt.clear()
       const next = await fetchHere(['--raw', root, ...upstreamArgs(upstream)])
       t.equal(next.exitCode, 0, next.stderr)
       t.match(next.stderr, `took over the lock of dataquest fetch (pid ${child.pid}, since `)

@@ -3,7 +3,7 @@ import {ChangeMessageVisibilityCommand, DeleteQueueCommand, ReceiveMessageComman
 import t, {type Test} from 'tap'
 
 import {type ConsumeOptions, consumeQueue} from '../src/queue/consumer.js'
-import {handleReportMessage, type MessageOutcome, type QueueMessage, s3ReportReader} from '../src/queue/report-message.js'
+import {handleReportMessage, type MessageOutcome, type QueueMessage, s3ReportReader, settleMessage} from '../src/queue/report-message.js'
 import {decodeEventKey, parseS3EventMessage} from '../src/queue/s3-event.js'
 import {type Emulator, startEmulator} from './helpers/fauxqs.js'
 import {createQueuePair, inspectQueue, s3EventBody, s3EventRecord, sendBodies, testEventBody} from './helpers/s3-events.js'
@@ -167,6 +167,40 @@ t.test('consumeQueue: deletes handled messages, keeps failed ones for the dead-l
   await sleep(1100)
   t.same(await consume({once: true}), {received: 0, deleted: 0, failures: [], stoppedBy: 'empty'})
   t.same((await inspectQueue(emulator, queue.dlqName)).ready.sort(), [malformed, missing].sort())
+})
+
+t.test('consumeQueue: a message whose handling throws is counted; the rest of the batch is handled', async (t) => {
+  const {seen, send, inspect, consume, handle} = await queueFixture(t)
+  const [first, crashing, last] = await send([testEventBody('b'), testEventBody('b'), testEventBody('b')])
+  const result = await consume({
+    once: true,
+    handle: async (message) => {
+      const outcome = await handle(message)
+      // A report too big to render, a bug: any exception, thrown after part of the work was done.
+      if (message.messageId === crashing) throw new RangeError('Maximum call stack size exceeded')
+      return outcome
+    },
+  })
+  t.same(seen, [first, crashing, last], 'the message after the crash was handled too')
+  t.same(result, {received: 3, deleted: 2, failures: [{messageId: crashing, reason: 'could not be handled: RangeError: Maximum call stack size exceeded'}], stoppedBy: 'empty'})
+  t.same((await inspect()).inflight.map((m) => m.messageId), [crashing], 'it stays on the queue for the dead-letter queue')
+})
+
+t.test('settleMessage shows a crash as the message’s failure, control characters removed', async (t) => {
+  const shown: MessageOutcome[] = []
+  const outcome = await settleMessage({messageId: 'm-9', body: '{}'}, async () => {
+    throw new Error('bad \u001b[2Jkey\u202e')
+  }, (o) => shown.push(o))
+  t.same(outcome, {messageId: 'm-9', status: 'failed', reason: 'could not be handled: Error: bad key'})
+  t.same(shown, [outcome])
+  const thrownString = await settleMessage({messageId: 'm-10', body: '{}'}, async () => Promise.reject('odd'), () => {
+    throw new Error('a renderer that fails on the failure line too is not caught twice')
+  }).catch((error: Error) => error.message)
+  t.match(thrownString, /not caught twice/)
+  const rendered = await settleMessage({messageId: 'm-11', body: '{}'}, async () => ({messageId: 'm-11', status: 'test-event'}), (o) => {
+    if (o.status !== 'failed') throw new RangeError('Maximum call stack size exceeded')
+  })
+  t.same(rendered, {messageId: 'm-11', status: 'failed', reason: 'could not be handled: RangeError: Maximum call stack size exceeded'}, 'a crash while printing fails the message')
 })
 
 t.test('consumeQueue: --max-messages stops after N and receives no more than N', async (t) => {

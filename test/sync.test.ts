@@ -201,6 +201,19 @@ t.test('deletion guard: an empty source or deleting more than half changes nothi
   t.same((await target.list()).map((o) => o.key), ['bls/pr/pr.txt'])
 })
 
+t.test('deletion guard weighs bytes: deleting one big file of three is refused', async (t) => {
+  const target = new FolderStore(await tempDir())
+  await target.write('bls/pr/pr.data.0.Current', 'x'.repeat(1000))
+  await target.write('bls/pr/pr.series', 'series')
+  await target.write('bls/pr/pr.txt', 'txt')
+  const source = new FolderStore(await tempDir())
+  await source.write('bls/pr/pr.series', 'series')
+  await source.write('bls/pr/pr.txt', 'txt')
+  await t.rejects(syncStores({source, target}), {name: 'DeletionGuardError', message: /would delete 1000 of the 1009 stored bytes \(more than half, in 1 of 3 files\)/})
+  t.equal((await target.list()).length, 3)
+  t.match(await syncStores({source, target, force: true}), {deleted: 1, unchanged: 2})
+})
+
 t.test('a failing copy keeps the target copy and names the file', async (t) => {
   const source = await sourceFolder()
   const target = new FolderStore(await tempDir())

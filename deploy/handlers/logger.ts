@@ -1,6 +1,6 @@
 // Lambda: the cloud twin of `dataquest consume`, triggered by the report queue with partial batch responses.
 import {createS3Client} from '../../src/aws/clients.js'
-import {handleReportMessage, type MessageOutcome, s3ReportReader, s3Url} from '../../src/queue/report-message.js'
+import {handleReportMessage, type MessageOutcome, s3ReportReader, s3Url, settleMessage} from '../../src/queue/report-message.js'
 import {renderReport} from '../../src/render/reports.js'
 import type {Report} from '../../src/reports/index.js'
 import {awsOptions, logLine} from './environment.js'
@@ -55,8 +55,7 @@ export async function handler(event: SqsEvent): Promise<SqsBatchResponse> {
     const read = s3ReportReader(s3, {maxBytes: MAX_REPORT_BYTES})
     const batchItemFailures: SqsBatchResponse['batchItemFailures'] = []
     for (const record of event.Records) {
-      const outcome = await handleReportMessage(record, read)
-      log(outcome)
+      const outcome = await settleMessage(record, (message) => handleReportMessage(message, read), log)
       if (outcome.status === 'failed') batchItemFailures.push({itemIdentifier: record.messageId})
     }
     return {batchItemFailures}

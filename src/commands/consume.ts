@@ -3,7 +3,7 @@ import {createS3Client, createSqsClient} from '../aws/clients.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {endpoint} from '../cli/flags.js'
 import {consumeQueue} from '../queue/consumer.js'
-import {handleReportMessage, type MessageOutcome, type QueueMessage, s3ReportReader, s3Url} from '../queue/report-message.js'
+import {handleReportMessage, type MessageOutcome, type QueueMessage, s3ReportReader, s3Url, settleMessage} from '../queue/report-message.js'
 import {useColor} from '../render/progress.js'
 import {REPORT_FORMATS, renderReport, type ReportFormat} from '../render/reports.js'
 
@@ -55,11 +55,8 @@ export default class Consume extends BaseCommand {
         once: flags.once,
         maxMessages: flags['max-messages'],
         signal: stop.signal,
-        handle: async (message: QueueMessage) => {
-          const outcome = await handleReportMessage(message, read)
-          this.print(outcome, flags.format, color)
-          return outcome
-        },
+        handle: (message: QueueMessage) =>
+          settleMessage(message, (received) => handleReportMessage(received, read), (outcome) => this.print(outcome, flags.format, color)),
         // A lease lost mid-handling is staged in test/queue.test.ts; here it is only worded.
         /* c8 ignore next 2 */
         onLeaseLost: (messageId, reason) =>

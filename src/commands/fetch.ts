@@ -4,13 +4,16 @@ import {BaseCommand} from '../cli/base-command.js'
 import {contactHint} from '../cli/contact-hint.js'
 import {bucket, endpoint, raw, upstreamFlags} from '../cli/flags.js'
 import {FetchError, type FetchSummary, fetchUpstream} from '../fetch/index.js'
+import {HTTP_DEFAULTS} from '../http/client.js'
 import {useColor} from '../render/progress.js'
 import {fetchRows, formatBytes, renderResult} from '../render/summary.js'
 
 export default class Fetch extends BaseCommand {
   static override summary = 'Mirror the BLS pr directory and the DataUSA population API into the raw store.'
-  static override description =
-    'Files added upstream are added, changed ones replaced, removed ones deleted; an unchanged upstream costs two requests (the listing and the API) and writes nothing. A listing that yields no files, or would delete more than half of what is stored, changes nothing unless --force.'
+  static override description = [
+    'Files added upstream are added, changed ones replaced, removed ones deleted; an unchanged upstream costs two requests (the listing and the API) and writes nothing. A listing that yields no files, or would delete more than half of the stored files or bytes, changes nothing unless --force.',
+    `Timeouts: ${HTTP_DEFAULTS.headersTimeoutMs / 1000} s to connect and receive the response headers, ${HTTP_DEFAULTS.idleTimeoutMs / 1000} s without a byte mid-body; a body that keeps flowing has no time limit. Network errors, timeouts, a failed body (resumed with Range where the server allows it), 429 and 5xx are retried ${HTTP_DEFAULTS.retries} times with backoff. Redirects are followed on the same host only.`,
+  ].join('\n\n')
 
   static override examples = [
     '<%= config.bin %> fetch --contact you@example.com',

@@ -56,7 +56,7 @@ export function planFetch(listing: readonly ListingEntry[], stored: readonly Sto
   files.sort(byKey)
   const refusal = options.force
     ? undefined
-    : deletionRefusal('the BLS listing', {available: listing.length, stored: stored.length, deleting: files.filter((f) => f.action === 'delete').length})
+    : deletionRefusal('the BLS listing', {available: listing.length, stored, deleting: files.flatMap((f) => (f.action === 'delete' ? [f.stored!] : []))})
   return refusal ? {files, refusal} : {files}
 }
 

@@ -3,6 +3,7 @@ import type {S3Client} from '@aws-sdk/client-s3'
 import {parseReport, type Report} from '../reports/index.js'
 import {S3Store} from '../stores/s3.js'
 import {NotFoundError, type Store} from '../stores/store.js'
+import {sanitize} from '../util/sanitize.js'
 import {parseS3EventMessage, type S3ObjectRef} from './s3-event.js'
 
 /** The part of an SQS message a handler needs; a Lambda SQS record has the same two fields. */
@@ -30,7 +31,8 @@ export type MessageOutcome =
 /** Reads the report an object holds; throws (with a one-line reason) when it cannot. */
 export type ReportReader = (object: S3ObjectRef) => Promise<Report>
 
-export const s3Url = ({bucket, key}: S3ObjectRef): string => `s3://${bucket}/${key}`
+/** For display: a key comes from the event, so it is cleaned of control characters. */
+export const s3Url = ({bucket, key}: S3ObjectRef): string => sanitize(`s3://${bucket}/${key}`)
 
 /** Only `.json` objects are reports; anything else written to the bucket is not ours to print. */
 const isReportKey = (key: string): boolean => key.toLowerCase().endsWith('.json')
@@ -43,9 +45,9 @@ const isReportKey = (key: string): boolean => key.toLowerCase().endsWith('.json'
 export async function handleReportMessage(message: QueueMessage, readReport: ReportReader): Promise<MessageOutcome> {
   const {messageId} = message
   const event = parseS3EventMessage(message.body)
-  if (event.kind === 'invalid') return {messageId, status: 'failed', reason: `malformed message: ${event.reason}`}
+  if (event.kind === 'invalid') return {messageId, status: 'failed', reason: sanitize(`malformed message: ${event.reason}`)}
   if (event.kind === 'test') return {messageId, status: 'test-event'}
-  const skipped = event.other.map((eventName) => `${eventName} event`)
+  const skipped = event.other.map((eventName) => sanitize(`${eventName} event`))
   const reports: ReceivedReport[] = []
   for (const {bucket, key} of event.created) {
     if (!isReportKey(key)) {
@@ -55,10 +57,38 @@ export async function handleReportMessage(message: QueueMessage, readReport: Rep
     try {
       reports.push({bucket, key, report: await readReport({bucket, key})})
     } catch (error) {
-      return {messageId, status: 'failed', reason: `${s3Url({bucket, key})}: ${(error as Error).message}`}
+      return {messageId, status: 'failed', reason: `${s3Url({bucket, key})}: ${sanitize((error as Error).message)}`}
     }
   }
   return {messageId, status: 'handled', reports, skipped}
+}
+
+/** A message whose handling threw: the exception in one line, as its `failed` outcome. */
+export const crashed = (messageId: string, error: unknown): MessageOutcome => ({
+  messageId,
+  status: 'failed',
+  reason: sanitize(`could not be handled: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`),
+})
+
+/**
+ * Handle one message and show its outcome. An exception on the way (a report too big to render, a
+ * bug) becomes the message's `failed` outcome, shown as such: one message never stops the rest of
+ * a batch, and it stays on the queue for the dead-letter queue.
+ */
+export async function settleMessage(
+  message: QueueMessage,
+  handle: (message: QueueMessage) => Promise<MessageOutcome>,
+  show: (outcome: MessageOutcome) => void,
+): Promise<MessageOutcome> {
+  try {
+    const outcome = await handle(message)
+    show(outcome)
+    return outcome
+  } catch (error) {
+    const outcome = crashed(message.messageId, error)
+    show(outcome)
+    return outcome
+  }
 }
 
 export interface ReportReaderOptions {

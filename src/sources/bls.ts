@@ -1,5 +1,6 @@
 import {HttpStatusError, type HttpClient, type HttpResponse} from '../http/client.js'
 import {CONTACT_REASON} from '../http/user-agent.js'
+import {sanitize} from '../util/sanitize.js'
 
 /** The BLS productivity (`pr`) directory. */
 export const BLS_URL = 'https://download.bls.gov/pub/time.series/pr/'
@@ -56,8 +57,8 @@ function fileNameOf(href: string, base: URL): {name: string} | {problem: string}
   } catch {
     return {problem: 'is not valid percent-encoding'}
   }
-  // eslint-disable-next-line no-control-regex
-  if (name === '.' || /[/\\\u0000-\u001f\u007f]/.test(name)) return {problem: 'is not a plain file name'}
+  // Controls and bidi overrides too: a name must print as what it is.
+  if (name === '.' || name !== sanitize(name) || /[/\\]/.test(name)) return {problem: 'is not a plain file name'}
   return {name}
 }
 
@@ -80,7 +81,7 @@ export function parseListing(html: string, listingUrl: string): Listing {
     const text = decodeEntities(match[2]!.replace(/<[^>]*>/g, '')).trim()
     if (/parent directory/i.test(text)) continue
     const skip = (why: string): void => {
-      warnings.push(`skipped listing link ${JSON.stringify(href)}: ${why}`)
+      warnings.push(sanitize(`skipped listing link ${JSON.stringify(href)}: ${why}`))
     }
     const found = fileNameOf(href, base)
     if ('problem' in found) {

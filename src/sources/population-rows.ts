@@ -7,7 +7,6 @@ export interface PopulationRow {
   population: number | null
 }
 
-
 /** Legacy rows carry `ID Year` (number) and `Year` (string); current rows `Year` (number). */
 function yearOf(row: Record<string, unknown>): number | undefined {
   const candidate = row['ID Year'] ?? row.Year
@@ -32,4 +31,20 @@ export function populationRows(json: unknown, fail: (problem: string) => Error):
     }
     return {year, population}
   })
+}
+
+/**
+ * Year → population, refusing a year given twice: several rows a year mean a drilldown other than
+ * Nation (a State drilldown has 52 a year). `fail(problem)` makes the error, as above.
+ */
+export function populationByYear(rows: readonly PopulationRow[], fail: (problem: string) => Error): Map<number, number | null> {
+  const byYear = new Map<number, number | null>()
+  for (const {year, population} of rows) {
+    if (byYear.has(year)) {
+      const count = rows.filter((row) => row.year === year).length
+      throw fail(`has ${count} rows for ${year}: a drilldown other than Nation (State, County…); fetch the Year,Nation drilldown`)
+    }
+    byYear.set(year, population)
+  }
+  return byYear
 }

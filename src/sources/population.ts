@@ -1,10 +1,17 @@
 import type {HttpClient} from '../http/client.js'
 import {isRecord} from '../util/is-record.js'
-import {type PopulationRow, populationRows} from './population-rows.js'
+import {sanitize} from '../util/sanitize.js'
+import {type PopulationRow, populationByYear, populationRows} from './population-rows.js'
 
 /** DataUSA: US population by year (ACS 1-year estimates). */
 export const POPULATION_URL =
   'https://honolulu-api.datausa.io/tesseract/data.jsonrecords?cube=acs_yg_total_population_1&drilldowns=Year%2CNation&locale=en&measures=Population'
+
+/** The years population_stats covers by default: a response must give at least two of them. */
+export const STATS_YEARS = {from: 2013, to: 2018} as const
+
+// A column naming a geography below the nation: the response is a State (County…) drilldown.
+const SUB_NATION = /^(?:ID |Slug )?(State|County|Place|MSA|PUMA|Tract)(?: ID)?$/i
 
 export interface Population {
   /** `current`: `Year` a number (with `Nation ID`); `legacy`: `ID Year` a number and `Year` a string. */
@@ -16,7 +23,7 @@ export interface Population {
 
 export class PopulationFormatError extends Error {
   constructor(source: string, problem: string) {
-    super(`population API (${source}): ${problem}; the stored population.json was left as it was`)
+    super(sanitize(`population API (${source}): ${problem}; the stored population.json was left as it was`))
     this.name = 'PopulationFormatError'
   }
 }
@@ -30,7 +37,11 @@ function sortKeys(value: unknown): unknown {
 /** JSON with every object's keys sorted, two-space indented, newline-terminated. */
 export const canonicalJson = (value: unknown): string => `${JSON.stringify(sortKeys(value), null, 2)}\n`
 
-/** Validate a population API body (either shape) and give its canonical form. */
+/**
+ * Validate a population API body (either shape) before it may replace the stored copy: rows with
+ * a year and a whole Population (or null), nation-level (one row per year, no State/County…
+ * column), and at least two estimates in STATS_YEARS; give its canonical form.
+ */
 export function parsePopulation(body: string, source: string): Population {
   const start = body.trimStart()
   if (start.startsWith('<')) throw new PopulationFormatError(source, `returned an HTML page instead of JSON (${JSON.stringify(start.slice(0, 60))}…)`)
@@ -42,7 +53,14 @@ export function parsePopulation(body: string, source: string): Population {
   }
   const rows = populationRows(parsed, (problem) => new PopulationFormatError(source, problem))
   if (rows.length === 0) throw new PopulationFormatError(source, 'returned an empty "data" array')
-  const [first] = (parsed as {data: Record<string, unknown>[]}).data
+  const data = (parsed as {data: Record<string, unknown>[]}).data
+  const [first] = data
+  const geography = Object.keys(first!).find((key) => SUB_NATION.test(key))
+  if (geography) throw new PopulationFormatError(source, `is not nation-level (its rows have "${geography}"); fetch the Year,Nation drilldown`)
+  const byYear = populationByYear(rows, (problem) => new PopulationFormatError(source, problem))
+  const {from, to} = STATS_YEARS
+  const usable = [...byYear].filter(([year, population]) => year >= from && year <= to && population !== null).length
+  if (usable < 2) throw new PopulationFormatError(source, `has ${usable} estimate${usable === 1 ? '' : 's'} for ${from}–${to}; the population statistics need at least 2`)
   return {shape: 'ID Year' in first! ? 'legacy' : 'current', rows, canonical: canonicalJson(parsed)}
 }
 

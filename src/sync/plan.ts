@@ -46,7 +46,7 @@ export function planSync(source: readonly StoredObject[], target: readonly Store
   }
   files.sort(byKey)
   // Unlike fetch, an empty source is only suspicious when it would empty a target.
-  const deletes = files.filter((f) => f.action === 'delete').length
-  const refusal = deletes > 0 && !options.force ? deletionRefusal('the source', {available: source.length, stored: target.length, deleting: deletes}) : undefined
+  const deletes = files.flatMap((f) => (f.action === 'delete' ? [f.object] : []))
+  const refusal = deletes.length > 0 && !options.force ? deletionRefusal('the source', {available: source.length, stored: target, deleting: deletes}) : undefined
   return refusal ? {files, refusal} : {files}
 }

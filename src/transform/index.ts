@@ -2,6 +2,7 @@ import {buffer} from 'node:stream/consumers'
 
 import type {Report, ReportInput} from '../reports/types.js'
 import {writeReports, type WrittenFile} from '../reports/store.js'
+import {STATS_YEARS} from '../sources/population.js'
 import {md5Hex} from '../stores/md5.js'
 import {BLS_PREFIX, POPULATION_KEY} from '../stores/raw-layout.js'
 import {NotFoundError, type Store} from '../stores/store.js'
@@ -19,8 +20,8 @@ export const TRANSFORM_DEFAULTS = {
   dataFile: 'pr.data.0.Current',
   seriesId: 'PRS30006032',
   period: 'Q01',
-  fromYear: 2013,
-  toYear: 2018,
+  fromYear: STATS_YEARS.from,
+  toYear: STATS_YEARS.to,
 } as const
 
 export interface TransformOptions {

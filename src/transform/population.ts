@@ -1,6 +1,6 @@
 /** DataUSA population responses, in either shape the API has used, and statistics over them. */
 import type {PopulationStatsReport} from '../reports/types.js'
-import {populationRows} from '../sources/population-rows.js'
+import {populationByYear, populationRows} from '../sources/population-rows.js'
 
 export class PopulationError extends Error {
   constructor(message: string) {
@@ -11,24 +11,10 @@ export class PopulationError extends Error {
 
 export type PopulationStats = PopulationStatsReport['result']
 
-/**
- * Year → population (null where the API gives none) from a parsed response. One row per year is
- * expected: several mean a drilldown other than Nation (State, County…), which is refused.
- */
+/** Year → population (null where the API gives none) from a parsed response, one row per year. */
 export function parsePopulation(json: unknown, key: string): Map<number, number | null> {
-  const byYear = new Map<number, number | null>()
-  const rowsPerYear = new Map<number, number>()
-  for (const {year, population} of populationRows(json, (problem) => new PopulationError(`${key}: ${problem}; run \`dataquest fetch\` again`))) {
-    rowsPerYear.set(year, (rowsPerYear.get(year) ?? 0) + 1)
-    byYear.set(year, population)
-  }
-  const repeated = [...rowsPerYear].find(([, rows]) => rows > 1)
-  if (repeated) {
-    throw new PopulationError(
-      `${key} has ${repeated[1]} rows for ${repeated[0]}: a drilldown other than Nation (State, County…); fetch the Year,Nation drilldown`,
-    )
-  }
-  return byYear
+  const fail = (problem: string): Error => new PopulationError(`${key}: ${problem}; run \`dataquest fetch\` again`)
+  return populationByYear(populationRows(json, fail), fail)
 }
 
 /** Count, mean and standard deviations of the populations in fromYear..toYear (inclusive). */

@@ -36,6 +36,17 @@ export interface CannedResponse {
   status: number
   body?: string
   headers?: Record<string, string>
+  /** The reason phrase as raw bytes on the wire (node:http refuses control characters in its own). */
+  rawReason?: string
+}
+
+/** How a file's body goes wrong on its next `times` requests (see `interrupt`). */
+export interface BodyInterruption {
+  /** Bytes sent before the fault. */
+  afterBytes: number
+  /** `drop`: cut the connection; `stall`: send nothing more until the client gives up. */
+  mode: 'drop' | 'stall'
+  times: number
 }
 
 /** One line of the listing that points somewhere unusual (see `extraLinks`). */
@@ -98,11 +109,12 @@ export interface UpstreamServer {
    * Applies to every request until `truncate.delete(name)`.
    */
   truncate: Map<string, {declaredLength: boolean}>
-  /**
-   * Stall file `name`: announce its full length, send the first half of the body, then send
-   * nothing more until the server closes (a download in progress, to interrupt).
-   */
-  stall: Set<string>
+  /** Interrupt file `name`'s body on its next requests (a dropped or stalled connection). */
+  interrupt: Map<string, BodyInterruption>
+  /** When true, `Range: bytes=N-` is honoured with a 206 (subject to If-Range), as IIS does. */
+  ranges: boolean
+  /** Answer a request for this path (and query) with a 302 to the given Location. */
+  redirects: Map<string, string>
   /** When false, no 304s: conditional headers are ignored. */
   conditional: boolean
   /** When false, any User-Agent is accepted. */
@@ -232,8 +244,22 @@ export async function startUpstream(t?: Test): Promise<UpstreamServer> {
     }
     const truncation = server.truncate.get(name)
     const headers: Record<string, string | number> = {'Content-Type': 'text/plain', ...(server.validators ? {'Last-Modified': lastModified, ETag: etag} : {})}
-    if (server.stall.has(name)) {
-      response.writeHead(200, {...headers, 'Content-Length': file.body.length}).write(file.body.subarray(0, Math.floor(file.body.length / 2)))
+    const range = /^bytes=(\d+)-$/.exec(request.headers.range ?? '')
+    const ifRange = request.headers['if-range']
+    if (server.ranges && range && (ifRange === undefined || ifRange === etag || ifRange === lastModified)) {
+      const start = Number(range[1])
+      const rest = file.body.subarray(start)
+      response.writeHead(206, {...headers, 'Content-Length': rest.length, 'Content-Range': `bytes ${start}-${file.body.length - 1}/${file.body.length}`}).end(rest)
+      return 206
+    }
+    const interruption = server.interrupt.get(name)
+    if (interruption) {
+      if (--interruption.times <= 0) server.interrupt.delete(name)
+      response.writeHead(200, {...headers, 'Content-Length': file.body.length})
+      // A stalled body stays open until the client gives up (or the server closes).
+      response.write(file.body.subarray(0, interruption.afterBytes), () => {
+        if (interruption.mode === 'drop') response.socket?.destroy()
+      })
       return 200
     }
     if (!truncation) {
@@ -251,7 +277,17 @@ export async function startUpstream(t?: Test): Promise<UpstreamServer> {
   }
 
   const handle = (request: IncomingMessage, response: ServerResponse, target: Target): number => {
+    const location = server.redirects.get(request.url ?? '')
+    if (location !== undefined) {
+      response.writeHead(302, {Location: location}).end()
+      return 302
+    }
     const cannedResponse = takeCanned(target)
+    if (cannedResponse?.rawReason !== undefined) {
+      const socket = response.socket!
+      socket.end(`HTTP/1.1 ${cannedResponse.status} ${cannedResponse.rawReason}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`, 'latin1')
+      return cannedResponse.status
+    }
     if (cannedResponse) {
       response.writeHead(cannedResponse.status, {'Content-Type': 'text/html', ...cannedResponse.headers}).end(cannedResponse.body ?? '')
       return cannedResponse.status
@@ -318,7 +354,9 @@ export async function startUpstream(t?: Test): Promise<UpstreamServer> {
       canned.set(target, [...(canned.get(target) ?? []), {response, count}])
     },
     truncate: new Map(),
-    stall: new Set(),
+    interrupt: new Map(),
+    ranges: false,
+    redirects: new Map(),
     conditional: true,
     requireContact: true,
     latencyMs: 0,

@@ -1,0 +1,229 @@
+import {mkdtemp, readdir} from 'node:fs/promises'
+import {createServer} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+
+import t from 'tap'
+
+import Fetch from '../src/commands/fetch.js'
+import Run from '../src/commands/run.js'
+import {FetchError, fetchUpstream} from '../src/fetch/index.js'
+import {HTTP_DEFAULTS, HttpClient, networkReason, type RetryEvent, UpstreamError} from '../src/http/client.js'
+import {readListing} from '../src/sources/bls.js'
+import {FolderStore} from '../src/stores/folder.js'
+import {sanitize} from '../src/util/sanitize.js'
+import {runCommand} from './helpers/cli.js'
+import {LISTING_PATH, sampleFiles, serveFiles, startUpstream} from './helpers/upstream.js'
+
+const UA = 'dataquest/test (+me@example.com)'
+const CONTACT = 'tests@example.com'
+const body = sampleFiles()['pr.data.0.Current']!
+
+/** A client with test-sized timeouts, recording its retries. */
+function client(options: Partial<ConstructorParameters<typeof HttpClient>[0]> = {}): {http: HttpClient; retries: RetryEvent[]} {
+  const retries: RetryEvent[] = []
+  const http = new HttpClient({userAgent: UA, backoffMs: 1, headersTimeoutMs: 2000, idleTimeoutMs: 100, onRetry: (event) => retries.push(event), ...options})
+  return {http, retries}
+}
+
+t.test('sanitize removes escape sequences, controls and bidi overrides', async (t) => {
+  t.equal(sanitize('404 Not\x1b]0;PWNED\x07\x1b[2J Found'), '404 Not Found')
+  t.equal(sanitize('a\x1b]8;;http://x y\x1b\\link\x1b]8;;\x1b\\b'), 'alinkb', 'an OSC 8 hyperlink')
+  t.equal(sanitize('c\x9b2Jd\u0085e'), 'cde', 'C1 controls')
+  t.equal(sanitize('pr.\u202etxt.exe\u2066\u2069'), 'pr.txt.exe', 'bidi controls')
+  t.equal(sanitize('tab\tand\r\nnewline'), 'tabandnewline')
+})
+
+t.test('network errors in words, from undici’s cause', async (t) => {
+  t.equal(networkReason(Object.assign(new TypeError('fetch failed'), {cause: {code: 'ENOTFOUND', hostname: 'download.bls.gov', message: 'getaddrinfo ENOTFOUND'}})), 'DNS lookup of download.bls.gov failed (no such host)')
+  t.equal(networkReason(Object.assign(new TypeError('fetch failed'), {cause: {code: 'EAI_AGAIN', hostname: 'x.example'}})), 'DNS lookup of x.example failed (try again later)')
+  t.equal(networkReason(Object.assign(new TypeError('fetch failed'), {cause: {code: 'CERT_HAS_EXPIRED', message: 'certificate has expired'}})), 'TLS: certificate has expired')
+  t.equal(networkReason(Object.assign(new TypeError('fetch failed'), {cause: {code: 'ECONNREFUSED'}})), 'connection refused')
+  t.equal(networkReason(Object.assign(new TypeError('fetch failed'), {cause: new Error('bad port')})), 'fetch failed: bad port')
+  t.equal(networkReason(new Error('terminated')), 'terminated')
+  t.equal(networkReason('odd'), 'odd')
+})
+
+t.test('timeouts fit big files', async (t) => {
+  const upstream = await startUpstream(t)
+  serveFiles(upstream)
+  const url = `${upstream.blsUrl}pr.data.0.Current`
+
+  t.test('a body that stalls mid-way hits the idle timeout, and a new attempt succeeds', async (t) => {
+    upstream.interrupt.set('pr.data.0.Current', {afterBytes: 10, mode: 'stall', times: 1})
+    const {http, retries} = client()
+    t.equal(await http.get(url, {}, (response) => response.text()), body)
+    t.match(retries, [{url, attempt: 1, reason: 'no data for 0.1s after 10 bytes of the body'}])
+  })
+
+  t.test('a dropped body is resumed with Range where the server honours it', async (t) => {
+    upstream.ranges = true
+    t.teardown(() => {
+      upstream.ranges = false
+    })
+    upstream.interrupt.set('pr.data.0.Current', {afterBytes: 10, mode: 'drop', times: 1})
+    upstream.resetCounts()
+    const {http, retries} = client()
+    t.equal(await http.get(url, {}, (response) => response.text()), body)
+    t.match(retries, [{reason: 'the server closed the connection'}])
+    t.match(upstream.log.map((entry) => [entry.status, entry.headers.range]), [[200, undefined], [206, 'bytes=10-']])
+    t.match(upstream.log[1]!.headers['if-range'], /^"[0-9a-f]{32}"$/, 'If-Range: the ETag, so a changed file is sent whole')
+    t.equal(http.bytesReceived, body.length, 'no byte twice')
+  })
+
+  t.test('a server that ignores Range gets the whole body again, in a new attempt', async (t) => {
+    upstream.interrupt.set('pr.data.0.Current', {afterBytes: 10, mode: 'drop', times: 1})
+    upstream.resetCounts()
+    const {http} = client()
+    t.equal(await http.get(url, {}, (response) => response.text()), body)
+    t.same(upstream.log.map((entry) => entry.status), [200, 200, 200], 'the dropped body, the ignored Range, the new attempt')
+  })
+
+  t.test('without a validator nothing is resumed: the body is fetched again', async (t) => {
+    upstream.ranges = true
+    upstream.validators = false
+    t.teardown(() => {
+      upstream.ranges = false
+      upstream.validators = true
+    })
+    upstream.interrupt.set('pr.data.0.Current', {afterBytes: 10, mode: 'drop', times: 1})
+    upstream.resetCounts()
+    const {http} = client()
+    t.equal(await http.get(url, {}, (response) => response.text()), body)
+    t.same(upstream.log.map((entry) => entry.headers.range), [undefined, undefined])
+  })
+
+  t.test('a body that keeps failing spends the retry budget, then names the URL and the cause', async (t) => {
+    upstream.interrupt.set('pr.data.0.Current', {afterBytes: 10, mode: 'drop', times: 3})
+    t.teardown(() => upstream.interrupt.clear())
+    const {http, retries} = client({retries: 2})
+    await t.rejects(http.get(url, {}, (response) => response.text()), {message: `${url}: the server closed the connection`})
+    t.equal(retries.length, 2)
+  })
+
+  t.test('a body that keeps flowing has no time limit', async (t) => {
+    // 12 chunks, 30 ms apart: 330 ms in all, far beyond the 100 ms idle timeout.
+    const trickle = createServer((_request, response) => {
+      response.writeHead(200, {'Content-Length': 12})
+      let sent = 0
+      const timer = setInterval(() => {
+        response.write('x')
+        if (++sent === 12) {
+          clearInterval(timer)
+          response.end()
+        }
+      }, 30)
+    })
+    await new Promise<void>((resolve) => trickle.listen(0, '127.0.0.1', resolve))
+    t.teardown(() => trickle.close())
+    const {http, retries} = client()
+    t.equal(await http.get(`http://127.0.0.1:${(trickle.address() as AddressInfo).port}/`, {}, (response) => response.text()), 'x'.repeat(12))
+    t.same(retries, [])
+  })
+
+  t.test('the defaults: 30 s for connect and headers, 60 s idle', async (t) => {
+    t.match(HTTP_DEFAULTS, {headersTimeoutMs: 30_000, idleTimeoutMs: 60_000, retries: 4})
+  })
+
+  t.test('an abort signal ends the request and the retries at once', async (t) => {
+    upstream.failNext('listing', {status: 503}, 5)
+    t.teardown(() => upstream.failNext('listing', {status: 200}, 0))
+    const stop = new AbortController()
+    const {http} = client({signal: stop.signal, backoffMs: 60_000})
+    const started = Date.now()
+    setTimeout(() => stop.abort(), 20)
+    await t.rejects(http.get(upstream.blsUrl, {}, (response) => response.text()), {name: 'AbortError'})
+    t.ok(Date.now() - started < 5000, 'no minute-long backoff waited out')
+
+    upstream.latencyMs = 1000
+    t.teardown(() => {
+      upstream.latencyMs = 0
+    })
+    const late = new AbortController()
+    const waiting = client({signal: late.signal})
+    setTimeout(() => late.abort(), 20)
+    await t.rejects(waiting.http.get(`${upstream.blsUrl}pr.txt`, {}, (response) => response.text()), {message: /pr\.txt: interrupted$/, retryable: false})
+    t.same(waiting.retries, [])
+  })
+})
+
+t.test('redirects stay on the same origin', async (t) => {
+  const upstream = await startUpstream(t)
+  serveFiles(upstream)
+  const port = new URL(upstream.url).port
+  const otherHost = `http://localhost:${port}${LISTING_PATH}`
+
+  t.test('a same-origin redirect is followed', async (t) => {
+    upstream.redirects.set('/old/pr/', LISTING_PATH)
+    const {http} = client()
+    const listing = await readListing(http, `${upstream.url}/old/pr/`)
+    t.equal(listing.entries.length, 0, 'links are judged against the URL asked for')
+    t.equal(http.requests, 2)
+  })
+
+  t.test('a redirect to another host is refused with both URLs, not retried', async (t) => {
+    upstream.redirects.set(LISTING_PATH, otherHost)
+    t.teardown(() => upstream.redirects.delete(LISTING_PATH))
+    const {http, retries} = client()
+    await t.rejects(readListing(http, upstream.blsUrl), {message: `${upstream.blsUrl}: redirected to ${otherHost}, another origin: refused, nothing stored`})
+    t.equal(http.requests, 1)
+    t.same(retries, [])
+  })
+
+  t.test('a redirect loop ends', async (t) => {
+    upstream.redirects.set('/loop', '/loop')
+    const {http} = client()
+    await t.rejects(http.get(`${upstream.url}/loop`, {}, async () => 'x'), {message: `${upstream.url}/loop: more than 5 redirects (a redirect loop?), the last to ${upstream.url}/loop`})
+    t.equal(http.requests, 6)
+  })
+
+  t.test('fetch stores nothing from another host, and run says what fetch says', async (t) => {
+    upstream.redirects.set(`${LISTING_PATH}pr.txt`, `http://localhost:${port}${LISTING_PATH}pr.txt`)
+    const root = await mkdtemp(path.join(os.tmpdir(), 'dataquest-http-'))
+    const store = new FolderStore(path.join(root, 'raw'))
+    const error = (await fetchUpstream({store, contact: CONTACT, version: '9.9.9', blsUrl: upstream.blsUrl, populationUrl: upstream.populationUrl, http: {backoffMs: 1}}).catch((caught: unknown) => caught)) as FetchError
+    t.type(error, FetchError)
+    t.match(error.message, /bls\/pr\/pr\.txt: .*pr\.txt: redirected to http:\/\/localhost:\d+\/pub\/time\.series\/pr\/pr\.txt, another origin/)
+    t.equal(await store.stat('bls/pr/pr.txt'), undefined, 'nothing stored from the other host')
+    t.notOk((await readdir(path.join(root, 'raw/bls/pr'))).some((name) => name.endsWith('.tmp')))
+
+    upstream.redirects.set(LISTING_PATH, otherHost)
+    const args = ['--contact', CONTACT, '--bls-url', upstream.blsUrl, '--population-url', upstream.populationUrl]
+    const fetched = await runCommand(Fetch, ['--raw', path.join(root, 'other'), ...args])
+    const ran = await runCommand(Run, ['--raw', path.join(root, 'run-raw'), '--processed', path.join(root, 'run-processed'), ...args])
+    const line = `${upstream.blsUrl}: redirected to ${otherHost}, another origin: refused, nothing stored`
+    t.equal(fetched.exitCode, 1)
+    t.match(fetched.stderr, line)
+    t.equal(ran.exitCode, 1)
+    t.match(ran.stderr, `fetch failed: ${line}`)
+  })
+})
+
+t.test('upstream text is sanitised before it is printed', async (t) => {
+  const upstream = await startUpstream(t)
+  serveFiles(upstream)
+  upstream.failNext('listing', {status: 404, rawReason: 'Not\x1b]0;PWNED\x07\x1b[2J\u202e Found'})
+  const {http} = client()
+  const error = (await readListing(http, upstream.blsUrl).catch((caught: unknown) => caught)) as UpstreamError
+  t.equal(error.message, `${upstream.blsUrl} answered 404 Not Found`)
+
+  upstream.failNext('listing', {status: 404, rawReason: 'Not\x1b]0;PWNED\x07\x1b[2J Found'})
+  const result = await runCommand(Fetch, ['--raw', await mkdtemp(path.join(os.tmpdir(), 'dataquest-http-')), '--contact', CONTACT, '--bls-url', upstream.blsUrl, '--population-url', upstream.populationUrl])
+  t.equal(result.exitCode, 1)
+  t.match(result.stderr, 'answered 404 Not Found')
+  t.notMatch(result.stderr + result.stdout, /[\u001b\u0007]/, 'no escape reaches the terminal')
+
+  upstream.extraLinks.push({href: `${LISTING_PATH}evil\u202etxt.sh`})
+  const warnings: string[] = []
+  await fetchUpstream({
+    store: new FolderStore(await mkdtemp(path.join(os.tmpdir(), 'dataquest-http-'))),
+    contact: CONTACT,
+    version: '9.9.9',
+    blsUrl: upstream.blsUrl,
+    populationUrl: upstream.populationUrl,
+    onProgress: (event) => event.type === 'warning' && warnings.push(event.message),
+  })
+  t.match(warnings, [/skipped listing link .*evil.*: is not a plain file name/])
+  t.notMatch(warnings.join(''), /\u202e/)
+})
