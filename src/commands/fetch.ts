@@ -6,15 +6,17 @@ import {bucket, endpoint, raw, upstreamFlags} from '../cli/flags.js'
 import {FetchError, type FetchSummary, fetchUpstream} from '../fetch/index.js'
 import {useColor} from '../render/progress.js'
 import {fetchRows, formatBytes, renderResult} from '../render/summary.js'
+import {renderSurveys, surveyLine} from '../render/surveys.js'
 
 export default class Fetch extends BaseCommand {
-  static override summary = 'Mirror the BLS pr directory and the DataUSA population API into the raw store.'
+  static override summary = 'Mirror BLS surveys (pr by default) and the DataUSA population API into the raw store.'
   static override description =
-    'Files added upstream are added, changed ones replaced, removed ones deleted; an unchanged upstream costs two requests (the listing and the API) and writes nothing. A listing that yields no files, or would delete more than half of what is stored, changes nothing unless --force.'
+    'Files added upstream are added, changed ones replaced, removed ones deleted; an unchanged upstream costs one listing per survey plus the API, and writes nothing. Each survey is planned and guarded on its own: a listing that yields no files, or would delete more than half of what is stored, changes nothing for that survey unless --force, and a failing survey does not stop the others (the exit code is 1 if any failed).'
 
   static override examples = [
     '<%= config.bin %> fetch --contact you@example.com',
     '<%= config.bin %> fetch --contact you@example.com --bucket my-bucket',
+    '<%= config.bin %> fetch --contact you@example.com --survey pr,cu,ce',
     '<%= config.bin %> fetch --dry-run --json',
   ]
 
@@ -33,7 +35,7 @@ export default class Fetch extends BaseCommand {
     const progress = this.progress()
     try {
       const summary = await progress.step(
-        `Fetch BLS pr and population into ${store.location}`,
+        `Fetch BLS ${flags.survey === 'all' ? 'all surveys' : flags.survey.join(', ')} and population into ${store.location}`,
         (step) => {
           let done = 0
           let total = 0
@@ -41,6 +43,8 @@ export default class Fetch extends BaseCommand {
             store,
             contact: flags.contact,
             version: this.config.version,
+            blsRoot: flags['bls-root'],
+            surveys: flags.survey,
             blsUrl: flags['bls-url'],
             populationUrl: flags['population-url'],
             force: flags.force,
@@ -49,6 +53,7 @@ export default class Fetch extends BaseCommand {
               if (event.type === 'warning') progress.warn(event.message)
               else if (event.type === 'retry') progress.warn(`retrying ${event.url} in ${(event.delayMs / 1000).toFixed(1)}s (${event.reason})`)
               else if (event.type === 'planned') total = Object.values(event.counts).reduce((a, b) => a + b, 0)
+              else if (event.type === 'survey') progress.note(surveyLine(event.survey))
               else step.update(`${++done}/${total} files, ${event.file.key}`)
             },
           })
@@ -67,5 +72,6 @@ export default class Fetch extends BaseCommand {
     if (this.jsonEnabled()) return
     const title = summary.dryRun ? 'fetch plan (dry run)' : 'fetch'
     this.log(renderResult(title, summary.files, fetchRows(summary), {color: useColor(process.stdout, process.env)}))
+    if (summary.surveys.length > 1) this.log(`\n${renderSurveys(summary.surveys)}`)
   }
 }
