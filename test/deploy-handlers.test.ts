@@ -116,3 +116,47 @@ t.test('fetch, transform and logger handlers against fauxqs and the local upstre
     t.ok(Buffer.byteLength(JSON.stringify(fields)) < 200 * 1024)
   })
 })
+
+t.test('fetch handler: the event picks the surveys list, one survey, or the population', async (t) => {
+  const emulator = await startEmulator(t)
+  const upstream = await serveSmallUpstream(t)
+  upstream.setSurveyFile('cu', 'cu.series', 'series_id\r\nCUUR0000SA0\r\n')
+  upstream.setSurveyFile('ce', 'ce.txt', 'about ce\r\n')
+  const raw = await emulator.bucket()
+  const env = {...fetchEnv(emulator, upstream, raw), DATAQUEST_BLS_URL: undefined, DATAQUEST_SURVEY: 'all'}
+
+  const listed = await invoke(env, () => fetchHandler({mode: 'surveys'}))
+  t.same(listed.result, {surveys: ['ce', 'cu', 'pr']}, 'all, expanded from the root')
+  t.same([upstream.requests.root, upstream.requests.total], [1, 1], 'the root listing only')
+  t.same((await invoke({...env, DATAQUEST_SURVEY: 'pr,cu'}, () => fetchHandler({mode: 'surveys'}))).result, {surveys: ['pr', 'cu']})
+  t.same((await invoke({...env, DATAQUEST_SURVEY: undefined}, () => fetchHandler({mode: 'surveys'}))).result, {surveys: ['pr']}, 'pr by default')
+
+  upstream.resetCounts()
+  const one = await invoke(env, () => fetchHandler({survey: 'cu'}))
+  t.equal(one.error, undefined)
+  t.match(one.result, {added: 1, surveys: [{survey: 'cu', added: 1, failed: 0}], errors: []})
+  t.notOk(one.result && 'files' in one.result, 'no per-file list in the state output')
+  t.same(await keysIn(emulator, raw), ['bls/cu/cu.series'], 'that survey only, no population')
+  t.same([upstream.requests.population, upstream.requests.listings], [0, {cu: 1}])
+  t.match(JSON.parse(one.out[0]!), {step: 'fetch', type: 'file', file: {key: 'bls/cu/cu.series', action: 'add'}}, 'each changed file is logged')
+  t.match(JSON.parse(one.out.at(-1)!), {step: 'fetch', summary: {surveys: [{survey: 'cu'}]}})
+
+  const population = await invoke(env, () => fetchHandler({population: true}))
+  t.match(population.result, {added: 1, surveys: []})
+  t.same(await keysIn(emulator, raw), ['bls/cu/cu.series', 'datausa/population.json'])
+
+  const everything = await invoke(env, () => fetchHandler({}))
+  t.match(everything.result, {added: 3, unchanged: 2, surveys: [{survey: 'ce', added: 1}, {survey: 'cu', unchanged: 1}, {survey: 'pr', added: 2}]})
+
+  upstream.failNext('listing:cu', {status: 404})
+  const failed = await invoke({...env, DATAQUEST_SURVEY: 'cu'}, () => fetchHandler({survey: 'cu'}))
+  t.type(failed.error, FetchError)
+  t.match(JSON.parse(failed.out.at(-1)!), {step: 'fetch', failed: /404/, summary: {surveys: [{survey: 'cu', error: /404/}]}})
+
+  const bad = await invoke(env, () => fetchHandler({survey: '../x'}))
+  t.match(bad.error, {message: /"\.\.\/x" is not a BLS survey code/})
+  const two = await invoke(env, () => fetchHandler({survey: 'pr,cu'}))
+  t.match(two.error, {message: /"pr,cu" is not a BLS survey code/}, 'one survey per event')
+  const noRoot = await invoke({...env, DATAQUEST_BLS_ROOT: undefined}, () => fetchHandler({mode: 'surveys'}))
+  t.match(noRoot.error, {message: /^DATAQUEST_BLS_ROOT is not set/})
+})

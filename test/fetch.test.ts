@@ -6,7 +6,7 @@ import {buffer} from 'node:stream/consumers'
 import t, {type Test} from 'tap'
 
 import Fetch from '../src/commands/fetch.js'
-import {FetchError, type FetchEvent, type FetchOptions, fetchUpstream} from '../src/fetch/index.js'
+import {FetchError, type FetchEvent, type FetchOptions, fetchUpstream, resolveSurveys} from '../src/fetch/index.js'
 import {planFetch, planPopulation, SOURCE_META} from '../src/fetch/plan.js'
 import {POPULATION_KEY} from '../src/stores/raw-layout.js'
 import {MissingContactError} from '../src/http/user-agent.js'
@@ -387,4 +387,158 @@ t.test('planFetch and planPopulation decide without I/O', async (t) => {
   t.match(planFetch([], []).refusal, /yields no files/)
   t.match(planPopulation('x', {key: POPULATION_KEY, size: 1, md5: 'x', metadata: {}}), {action: 'unchanged'})
   t.match(planPopulation('x', undefined), {action: 'add'})
+})
+
+/** pr (the sample files) plus two small surveys, cu and ce, under the served root. */
+function serveSurveys(upstream: UpstreamServer): void {
+  serveFiles(upstream)
+  upstream.setSurveyFile('cu', 'cu.series', 'series_id\tarea_code\r\nCUUR0000SA0\t0000\r\n')
+  upstream.setSurveyFile('cu', 'cu.data.0.Current', 'series_id\tyear\tperiod\tvalue\r\nCUUR0000SA0\t2024\tM01\t308.417\r\n')
+  upstream.setSurveyFile('ce', 'ce.txt', 'Current Employment Statistics\r\n')
+  upstream.setSurveyFile('ce', 'ce.series', 'series_id\r\nCES0000000001\r\n')
+  upstream.setSurveyFile('ce', 'ce.footnote', 'footnote_code\r\n')
+}
+
+/** Options for several surveys read from the root (no --bls-url). */
+async function surveySetup(t: Test, surveys: FetchOptions['surveys']): Promise<Setup> {
+  const {upstream, root, store, options} = await setup(t)
+  serveSurveys(upstream)
+  return {upstream, root, store, options: {...options, blsUrl: undefined, blsRoot: upstream.rootUrl, surveys}}
+}
+
+const keysUnder = async (store: Store, prefix: string): Promise<string[]> => (await store.list(prefix)).map((o) => o.key)
+
+t.test('several surveys: each into bls/<survey>/, its own summary line; an unchanged refresh is one listing per survey plus the API', async (t) => {
+  const {upstream, store, options} = await surveySetup(t, ['pr', 'cu', 'ce'])
+  const events: FetchEvent[] = []
+  const first = await fetchUpstream({...options, onProgress: (event) => events.push(event)})
+  t.same(await keysUnder(store, 'bls/cu/'), ['bls/cu/cu.data.0.Current', 'bls/cu/cu.series'])
+  t.same(await keysUnder(store, 'bls/ce/'), ['bls/ce/ce.footnote', 'bls/ce/ce.series', 'bls/ce/ce.txt'])
+  t.equal((await content(store, 'bls/cu/cu.series')).toString(), upstream.surveys.get('cu')!.get('cu.series')!.body.toString())
+  t.match(first, {added: 9, failed: 0, requests: 3 + 8 + 1}, 'eight files and the population')
+  t.same(
+    first.surveys.map(({survey, added, unchanged, failed}) => ({survey, added, unchanged, failed})),
+    [
+      {survey: 'pr', added: 3, unchanged: 0, failed: 0},
+      {survey: 'cu', added: 2, unchanged: 0, failed: 0},
+      {survey: 'ce', added: 3, unchanged: 0, failed: 0},
+    ],
+    'one line per survey, in the order asked; the population is not a survey',
+  )
+  t.equal(first.surveys.find((s) => s.survey === 'cu')!.bytes, [...upstream.surveys.get('cu')!.values()].reduce((n, f) => n + f.body.length, 0))
+  t.same(events.filter((e) => e.type === 'survey').map((e) => e.type === 'survey' && e.survey.survey).sort(), ['ce', 'cu', 'pr'], 'a progress event as each survey is done')
+
+  upstream.resetCounts()
+  const again = await fetchUpstream(options)
+  t.equal(upstream.requests.total, 4, 'three listings and the API')
+  t.same(upstream.requests.listings, {pr: 1, cu: 1, ce: 1})
+  t.match(again, {unchanged: 9, bytes: 0, requests: 4})
+  t.notOk(again.surveys.some((s) => s.error), 'no survey failed')
+})
+
+t.test('all: every survey folder the root lists; odd root links are skipped with a warning', async (t) => {
+  const {upstream, store, options} = await surveySetup(t, 'all')
+  upstream.rootLinks.push(
+    {href: '../up/', folder: true},
+    {href: 'http://evil.example/pub/time.series/xx/', folder: true},
+    {href: '/pub/time.series/cu/sub/', folder: true},
+    {href: '/pub/time.series/compressed/', text: 'compressed', folder: true},
+    {href: '/pub/time.series/overview.txt', text: 'overview.txt'},
+  )
+  const summary = await fetchUpstream(options)
+  t.same(summary.surveys.map((s) => s.survey), ['ce', 'cu', 'pr'])
+  t.same((await store.list('bls/')).map((o) => o.key.split('/')[1]).filter((s, i, all) => all.indexOf(s) === i), ['ce', 'cu', 'pr'])
+  t.equal(summary.warnings.length, 5)
+  t.match(summary.warnings.join('\n'), /"\.\.\/up\/": contains \.\.[\s\S]*another host[\s\S]*not a folder directly under the root[\s\S]*is a file, not a folder[\s\S]*"compressed": not a survey code/)
+
+  upstream.resetCounts()
+  await fetchUpstream(options)
+  t.same([upstream.requests.total, upstream.requests.root], [5, 1], 'the root, three listings and the API')
+
+  t.same(await resolveSurveys({...options, surveys: 'all'}), {surveys: ['ce', 'cu', 'pr'], warnings: summary.warnings})
+  t.same(await resolveSurveys({...options, surveys: ['cu']}), {surveys: ['cu'], warnings: []}, 'a list as given, no request')
+  t.same(await resolveSurveys({contact: CONTACT, version: '1'}), {surveys: ['pr'], warnings: []}, 'pr by default')
+
+  upstream.surveys.clear()
+  upstream.rootLinks.length = 0
+  const error = (await fetchUpstream(options).catch((caught: unknown) => caught)) as FetchError
+  t.match(error.message, /the BLS root http:\/\/127\.0\.0\.1:\d+\/pub\/time\.series\/ lists no survey folders/)
+  t.same(error.summary.surveys, [])
+  t.equal((await store.list('bls/')).length, 8, 'nothing deleted')
+})
+
+t.test('one survey failing does not stop the others; each survey has its own deletion guard', async (t) => {
+  const {upstream, root, store, options} = await surveySetup(t, ['pr', 'cu', 'ce'])
+  await fetchUpstream(options)
+  upstream.failNext('listing:cu', {status: 404})
+  upstream.surveys.get('ce')!.delete('ce.txt')
+  upstream.surveys.get('ce')!.delete('ce.series')
+  upstream.setFile('pr.class', 'class_code\r\n')
+  const error = (await fetchUpstream(options).catch((caught: unknown) => caught)) as FetchError
+  t.type(error, FetchError)
+  t.match(error.message, /\/pub\/time\.series\/cu\/.*404/)
+  t.match(error.message, /survey ce: the BLS listing would delete 2 of the 3 stored files.*nothing was changed/)
+  t.ok(error.causes.some((cause) => cause instanceof DeletionGuardError))
+  t.match(error.summary.surveys, [
+    {survey: 'pr', added: 1, unchanged: 3, failed: 0, error: undefined},
+    {survey: 'cu', added: 0, unchanged: 0, error: /404/},
+    {survey: 'ce', deleted: 0, unchanged: 0, error: /would delete 2 of the 3/},
+  ])
+  t.equal((await content(store, 'bls/pr/pr.class')).toString(), 'class_code\r\n', 'pr went ahead')
+  t.same(await keysUnder(store, 'bls/ce/'), ['bls/ce/ce.footnote', 'bls/ce/ce.series', 'bls/ce/ce.txt'], 'ce kept everything')
+  t.equal((await keysUnder(store, 'bls/cu/')).length, 2, 'cu kept everything')
+
+  upstream.failNext('listing:cu', {status: 404})
+  const argv = ['--raw', root, '--contact', CONTACT, '--bls-root', upstream.rootUrl, '--population-url', upstream.populationUrl, '--survey', 'pr,cu,ce']
+  const result = await runCommand(Fetch, argv)
+  t.equal(result.exitCode, 1, 'the exit code says something failed')
+  t.match(result.stderr, /^ {2}pr: 0 added, 0 replaced, 0 deleted, 4 unchanged$/m, 'a progress line per survey')
+  t.match(result.stderr, /^ {2}cu: FAILED — 0 added.*404/m)
+  t.match(result.stdout, /^survey\s+added\s+replaced\s+deleted\s+unchanged\s+failed\s+bytes written\s+error$/m, 'a summary table per survey')
+  t.match(result.stdout, /^ce\s+0\s+0\s+0\s+0\s+0\s+0 B\s+survey ce: the BLS listing would delete/m)
+
+  const forced = await runCommand(Fetch, [...argv, '--force', '--json'])
+  t.equal(forced.exitCode, 0, forced.stderr)
+  t.match(JSON.parse(forced.stdout).surveys, [{survey: 'pr'}, {survey: 'cu', unchanged: 2}, {survey: 'ce', deleted: 2, unchanged: 1}])
+})
+
+t.test('--bls-url still names the pr directory and wins over --bls-root for pr', async (t) => {
+  const {upstream, store, options} = await surveySetup(t, ['pr', 'cu'])
+  const other = await startUpstream(t)
+  other.setFile('pr.elsewhere', 'from the --bls-url server\r\n')
+  const summary = await fetchUpstream({...options, blsUrl: other.blsUrl})
+  t.same(await keysUnder(store, 'bls/pr/'), ['bls/pr/pr.elsewhere'])
+  t.equal((await keysUnder(store, 'bls/cu/')).length, 2, 'cu from the root')
+  t.same([other.requests.listing, upstream.requests.listing, upstream.requests.listings.cu], [1, 0, 1])
+  t.match(summary.surveys, [{survey: 'pr', added: 1}, {survey: 'cu', added: 2}])
+})
+
+t.test('the population alone, or the surveys without it', async (t) => {
+  const {upstream, store, options} = await surveySetup(t, ['cu'])
+  const surveysOnly = await fetchUpstream({...options, population: false})
+  t.equal(upstream.requests.population, 0)
+  t.same((await store.list()).map((o) => o.key), ['bls/cu/cu.data.0.Current', 'bls/cu/cu.series'])
+  t.match(surveysOnly, {added: 2, surveys: [{survey: 'cu', added: 2}]})
+  const populationOnly = await fetchUpstream({...options, surveys: []})
+  t.match(populationOnly, {added: 1, surveys: [], files: [{key: POPULATION_KEY, action: 'add'}]})
+  t.same(upstream.requests.listings, {cu: 1}, 'no listing asked for')
+})
+
+t.test('--survey and DATAQUEST_SURVEY: codes checked, all expanded, pr by default', async (t) => {
+  const {upstream, root} = await surveySetup(t, undefined)
+  const argv = ['--raw', root, '--contact', CONTACT, '--bls-root', upstream.rootUrl, '--population-url', upstream.populationUrl]
+  for (const bad of ['pr,c1', '../x', 'pr,', 'all,pr']) {
+    const result = await runCommand(Fetch, [...argv, '--survey', bad])
+    t.not(result.exitCode, 0, `${bad}: refused`)
+    t.match(result.stderr, /--survey[\s\S]*is not a BLS survey code: give two letters, like pr, cu or ce \(comma-separated\), or all/, bad)
+  }
+  t.equal(upstream.requests.total, 0, 'refused before any request')
+  const env = await runCommand(Fetch, [...argv, '--json'], {DATAQUEST_SURVEY: ' CU , ce,cu'})
+  t.equal(env.exitCode, 0, env.stderr)
+  t.same(JSON.parse(env.stdout).surveys.map((s: {survey: string}) => s.survey), ['cu', 'ce'], 'trimmed, lower-cased, once each')
+  const all = await runCommand(Fetch, [...argv, '--survey', 'all', '--json'], {DATAQUEST_SURVEY: 'cu'})
+  t.same(JSON.parse(all.stdout).surveys.map((s: {survey: string}) => s.survey), ['ce', 'cu', 'pr'], 'the flag wins over the environment')
+  const plain = await runCommand(Fetch, argv, {DATAQUEST_SURVEY: undefined})
+  t.match(plain.stderr, /Fetch BLS pr and population into/)
+  t.notMatch(plain.stdout, /^survey\s+added/m, 'no survey table for a single survey')
 })

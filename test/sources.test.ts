@@ -6,7 +6,7 @@ import t from 'tap'
 
 import {backoffDelay, HttpClient, HttpStatusError, type RetryEvent, retryAfterMs} from '../src/http/client.js'
 import {MissingContactError, userAgent} from '../src/http/user-agent.js'
-import {parseListing, readListing, UpstreamForbiddenError} from '../src/sources/bls.js'
+import {parseListing, parseRootListing, parseSurveyList, readListing, SurveyCodeError, surveyUrl, UpstreamForbiddenError} from '../src/sources/bls.js'
 import {canonicalJson, parsePopulation, PopulationFormatError, readPopulation} from '../src/sources/population.js'
 import {Limiter} from '../src/util/concurrency.js'
 import {FIXTURES, sampleFiles, serveFiles, startUpstream} from './helpers/upstream.js'
@@ -208,4 +208,24 @@ t.test('HttpClient against the local server', async (t) => {
     const text = await new HttpClient(ua).get(`${upstream.blsUrl}pr.txt`, {'if-modified-since': file.lastModified.toUTCString()}, async (response) => [response.status, await response.text()])
     t.same(text, [304, ''])
   })
+})
+
+t.test('survey codes: parsed, checked, and placed under the root', async (t) => {
+  t.same(parseSurveyList('pr'), ['pr'])
+  t.same(parseSurveyList(' PR,cu , ce,pr'), ['pr', 'cu', 'ce'])
+  t.equal(parseSurveyList(' All '), 'all')
+  for (const bad of ['', 'p', 'pr1', 'p/', '..', 'all,pr', 'pr,,cu']) t.throws(() => parseSurveyList(bad), SurveyCodeError, JSON.stringify(bad))
+  t.throws(() => parseSurveyList('pr,c%'), {message: '"c%" is not a BLS survey code: give two letters, like pr, cu or ce (comma-separated), or all'})
+  t.equal(surveyUrl('https://download.bls.gov/pub/time.series/', 'cu'), 'https://download.bls.gov/pub/time.series/cu/')
+  t.equal(surveyUrl('http://127.0.0.1:1/pub/time.series', 'cu'), 'http://127.0.0.1:1/pub/time.series/cu/', 'a root without its slash')
+})
+
+t.test('parseRootListing keeps the survey folders and warns about every other link', async (t) => {
+  const root = 'https://download.bls.gov/pub/time.series/'
+  const dir = (href: string, text = href): string => `  3/11/2025  8:30 AM        &lt;dir&gt; <A HREF="${href}">${text}</A><br>`
+  const html = listingOf(dir('/pub/time.series/pr/', 'pr'), dir('cu/', 'cu'), dir('/pub/time.series/compressed/', 'compressed'), dir('/pub/other/xx/'), line('/pub/time.series/overview.txt'), dir('/pub/time.series/pr/'))
+  const {surveys, warnings} = parseRootListing(html, root)
+  t.same(surveys, ['cu', 'pr'])
+  t.match(warnings, [/points outside \/pub\/time\.series\//, /"\/pub\/time\.series\/overview\.txt": is a file, not a folder/, /listed twice/, /"compressed": not a survey code/])
+  t.same(parseListing(html, root).entries.map((e) => e.name), ['overview.txt'], 'a survey listing takes its files, no folders')
 })

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {DEFAULT_PROCESSED, DEFAULT_RAW} from '../config/locations.js'
 import {CONTACT_REASON} from '../http/user-agent.js'
-import {BLS_URL} from '../sources/bls.js'
+import {BLS_ROOT, parseSurveyList} from '../sources/bls.js'
 import {POPULATION_URL} from '../sources/population.js'
 
 // Raw/processed/bucket are resolved together (see config/locations.ts), so oclif's own `env`
@@ -35,10 +35,27 @@ export const contact = Flags.string({
   helpValue: 'EMAIL',
 })
 
+// Surveys: a bad code is a usage error naming it (oclif prints the parse error and exits 2).
+export const survey = Flags.custom<string[] | 'all'>({
+  description: 'BLS surveys to mirror, each into bls/<code>/: comma-separated codes (pr,cu,ce), or all for every survey --bls-root lists',
+  env: 'DATAQUEST_SURVEY',
+  default: ['pr'],
+  defaultHelp: 'pr',
+  helpValue: 'LIST',
+  parse: async (input) => parseSurveyList(input),
+})()
+
+export const blsRoot = Flags.string({
+  description: 'the BLS time-series root: survey S is read from <root>S/',
+  env: 'DATAQUEST_BLS_ROOT',
+  default: BLS_ROOT,
+  helpValue: 'URL',
+})
+
+// No default, so that --bls-root reaches pr too unless this is given.
 export const blsUrl = Flags.string({
-  description: 'the BLS directory listing to mirror into bls/pr/',
+  description: 'the BLS pr directory, mirrored into bls/pr/; wins over --bls-root for pr (kept for compatibility) [default: <bls-root>pr/]',
   env: 'DATAQUEST_BLS_URL',
-  default: BLS_URL,
   helpValue: 'URL',
 })
 
@@ -49,7 +66,7 @@ export const populationUrl = Flags.string({
   helpValue: 'URL',
 })
 
-export const upstreamFlags = {contact, 'bls-url': blsUrl, 'population-url': populationUrl}
+export const upstreamFlags = {contact, survey, 'bls-root': blsRoot, 'bls-url': blsUrl, 'population-url': populationUrl}
 
 /** How to give a contact, for the errors that need one. */
 export const CONTACT_HINT = 'set one with --contact you@example.com or the DATAQUEST_CONTACT environment variable'

@@ -7,17 +7,21 @@ import {FetchError, type FetchSummary, fetchUpstream} from '../fetch/index.js'
 import {HTTP_DEFAULTS} from '../http/client.js'
 import {useColor} from '../render/progress.js'
 import {fetchRows, formatBytes, renderResult} from '../render/summary.js'
+import {renderSurveys, surveyLine} from '../render/surveys.js'
 
 export default class Fetch extends BaseCommand {
-  static override summary = 'Mirror the BLS pr directory and the DataUSA population API into the raw store.'
+  static override summary = 'Mirror BLS surveys (pr by default) and the DataUSA population API into the raw store.'
   static override description = [
-    'Files added upstream are added, changed ones replaced, removed ones deleted; an unchanged upstream costs two requests (the listing and the API) and writes nothing. A listing that yields no files, or would delete more than half of the stored files or bytes, changes nothing unless --force.',
+    'Files added upstream are added, changed ones replaced, removed ones deleted; an unchanged upstream costs one listing per survey plus the API, and writes nothing. Each survey is planned and guarded on its own: a listing that yields no files, or would delete more than half of the stored files or bytes, changes nothing for that survey unless --force, and a failing survey does not stop the others (the exit code is 1 if any failed).',
     `Timeouts: ${HTTP_DEFAULTS.headersTimeoutMs / 1000} s to connect and receive the response headers, ${HTTP_DEFAULTS.idleTimeoutMs / 1000} s without a byte mid-body; a body that keeps flowing has no time limit. Network errors, timeouts, a failed body (resumed with Range where the server allows it), 429 and 5xx are retried ${HTTP_DEFAULTS.retries} times with backoff. Redirects are followed on the same host only.`,
-  ].join('\n\n')
+  ].join('
+
+')
 
   static override examples = [
     '<%= config.bin %> fetch --contact you@example.com',
     '<%= config.bin %> fetch --contact you@example.com --bucket my-bucket',
+    '<%= config.bin %> fetch --contact you@example.com --survey pr,cu,ce',
     '<%= config.bin %> fetch --dry-run --json',
   ]
 
@@ -37,7 +41,7 @@ export default class Fetch extends BaseCommand {
     const progress = this.progress()
     try {
       const summary = await progress.step(
-        `Fetch BLS pr and population into ${store.location}`,
+        `Fetch BLS ${flags.survey === 'all' ? 'all surveys' : flags.survey.join(', ')} and population into ${store.location}`,
         (step) => {
           let done = 0
           let total = 0
@@ -45,6 +49,8 @@ export default class Fetch extends BaseCommand {
             store,
             contact: flags.contact,
             version: this.config.version,
+            blsRoot: flags['bls-root'],
+            surveys: flags.survey,
             blsUrl: flags['bls-url'],
             populationUrl: flags['population-url'],
             force: flags.force,
@@ -53,6 +59,7 @@ export default class Fetch extends BaseCommand {
               if (event.type === 'warning') progress.warn(event.message)
               else if (event.type === 'retry') progress.warn(`retrying ${event.url} in ${(event.delayMs / 1000).toFixed(1)}s (${event.reason})`)
               else if (event.type === 'planned') total = Object.values(event.counts).reduce((a, b) => a + b, 0)
+              else if (event.type === 'survey') progress.note(surveyLine(event.survey))
               else step.update(`${++done}/${total} files, ${event.file.key}`)
             },
           })
@@ -71,5 +78,6 @@ export default class Fetch extends BaseCommand {
     if (this.jsonEnabled()) return
     const title = summary.dryRun ? 'fetch plan (dry run)' : 'fetch'
     this.log(renderResult(title, summary.files, fetchRows(summary), {color: useColor(process.stdout, process.env)}))
+    if (summary.surveys.length > 1) this.log(`\n${renderSurveys(summary.surveys)}`)
   }
 }

@@ -42,7 +42,7 @@ run and is named in the error; the steps before it keep what they wrote.`
         {
           raw,
           processed,
-          fetch: {contact: flags.contact, version: this.config.version, blsUrl: flags['bls-url'], populationUrl: flags['population-url'], force: flags.force},
+          fetch: {contact: flags.contact, version: this.config.version, blsUrl: flags['bls-url'], populationUrl: flags['population-url'], force: flags.force, blsRoot: flags['bls-root'], surveys: flags.survey},
           transform: transformParameters(flags),
           reports: selectedReports(flags.only),
         },

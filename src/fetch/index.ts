@@ -1,16 +1,17 @@
-import {HttpClient, type HttpClientOptions, type RetryEvent} from '../http/client.js'
+import {HttpClient, type HttpClientOptions, MAX_CONCURRENT_REQUESTS, type RetryEvent} from '../http/client.js'
 import {userAgent} from '../http/user-agent.js'
-import {readListing} from '../sources/bls.js'
+import {BLS_ROOT, readListing, readRootListing, REPORT_SURVEY, surveyUrl} from '../sources/bls.js'
 import {readPopulation} from '../sources/population.js'
 import {md5Hex} from '../stores/md5.js'
 import type {Store} from '../stores/store.js'
 import {DeletionGuardError} from '../sync/deletion-guard.js'
-import {BLS_PREFIX, POPULATION_KEY} from '../stores/raw-layout.js'
+import {blsPrefix, POPULATION_KEY} from '../stores/raw-layout.js'
+import {mapLimit} from '../util/concurrency.js'
 import {byKey, bytesOf, countActions, succeeded} from '../util/outcomes.js'
 import {applyFetch, type FileResult, resultOf} from './apply.js'
-import {type FetchAction, type FetchPlan, planFetch, planPopulation, SOURCE_META} from './plan.js'
+import {type FetchAction, type FetchPlan, type PlannedFile, planFetch, planPopulation, SOURCE_META} from './plan.js'
 
-export {BLS_URL} from '../sources/bls.js'
+export {BLS_ROOT, BLS_URL} from '../sources/bls.js'
 export {POPULATION_URL} from '../sources/population.js'
 export type {FileResult} from './apply.js'
 
@@ -21,22 +22,43 @@ export interface FetchOptions {
   contact: string | undefined
   /** dataquest's version, for the User-Agent. */
   version: string
-  /** The BLS directory (BLS_URL in sources/bls.ts). */
-  blsUrl: string
+  /** The BLS time-series root (default BLS_ROOT): survey S is read from `<root>S/`. */
+  blsRoot?: string
+  /** Survey codes to mirror, or 'all' for every survey the root lists (default `['pr']`). */
+  surveys?: readonly string[] | 'all'
+  /** The `pr` directory, instead of `<blsRoot>pr/` (kept for compatibility; it wins for `pr`). */
+  blsUrl?: string
   /** The population API (POPULATION_URL in sources/population.ts). */
   populationUrl: string
+  /** Mirror the population API too (default true). */
+  population?: boolean
   /** Override the deletion guard. */
   force?: boolean
-  /** Plan only: read the listing and the API, write nothing. */
+  /** Plan only: read the listings and the API, write nothing. */
   dryRun?: boolean
   /** Timeouts and retry pacing (tests shorten them). */
   http?: Omit<HttpClientOptions, 'userAgent' | 'onRetry'>
   onProgress?: (event: FetchEvent) => void
 }
 
+/** What one survey's mirror did. */
+export interface SurveySummary {
+  survey: string
+  added: number
+  replaced: number
+  deleted: number
+  unchanged: number
+  failed: number
+  /** Bytes written to the store. */
+  bytes: number
+  /** Why the survey failed, in part or whole (its listing, its deletion guard, its files). */
+  error?: string
+}
+
 export type FetchEvent =
   | {type: 'planned'; counts: Record<FetchAction, number>}
   | {type: 'file'; file: FileResult}
+  | {type: 'survey'; survey: SurveySummary}
   | {type: 'warning'; message: string}
   | ({type: 'retry'} & RetryEvent)
 
@@ -54,6 +76,8 @@ export interface FetchSummary {
   downloaded: number
   /** Upstream HTTP requests, retries included. */
   requests: number
+  /** One line per survey, in the order asked (sorted for `all`). */
+  surveys: SurveySummary[]
   files: FileResult[]
   warnings: string[]
   errors: string[]
@@ -67,61 +91,134 @@ export class FetchError extends Error {
   }
 }
 
+type ClientOptions = Pick<FetchOptions, 'contact' | 'version' | 'http'>
+
+const clientFor = (options: ClientOptions, onRetry?: (event: RetryEvent) => void): HttpClient =>
+  new HttpClient({...options.http, userAgent: userAgent(options.version, options.contact), onRetry})
+
+/** The survey codes asked for: the list as given, or for `all` those the root lists (one request). */
+async function surveyCodes(client: HttpClient, options: Pick<FetchOptions, 'blsRoot' | 'surveys'>): Promise<{surveys: string[]; warnings: string[]}> {
+  if (options.surveys !== 'all') return {surveys: [...(options.surveys ?? [REPORT_SURVEY])], warnings: []}
+  const root = options.blsRoot ?? BLS_ROOT
+  const listed = await readRootListing(client, root)
+  if (listed.surveys.length === 0) throw new Error(`the BLS root ${root} lists no survey folders; nothing to mirror (check --bls-root)`)
+  return listed
+}
+
 /**
- * Mirror the BLS `pr` directory into `bls/pr/` and the population API into
- * `datausa/population.json` of the raw store, incrementally. Throws MissingContactError before any
- * request without a contact, and FetchError (after doing what it could) when any part failed.
+ * The surveys `surveys` stands for: as given, or for `all` every survey folder the root lists
+ * (one request; warnings name the links skipped). Throws MissingContactError without a contact.
+ */
+export async function resolveSurveys(options: ClientOptions & Pick<FetchOptions, 'blsRoot' | 'surveys'>): Promise<{surveys: string[]; warnings: string[]}> {
+  return surveyCodes(clientFor(options), options)
+}
+
+/** One survey after reading: its plan, or why there is none. */
+interface SurveyRead {
+  survey: string
+  plan?: FetchPlan
+  error?: Error
+}
+
+/** Per-survey counts of what its files did. */
+function surveySummary(survey: string, files: readonly FileResult[], causes: readonly Error[]): SurveySummary {
+  const failures = files.filter((file) => file.error).map((file) => new Error(file.error))
+  const errors = [...causes, ...failures].map((cause) => cause.message)
+  return {
+    survey,
+    added: succeeded(files, 'add'),
+    replaced: succeeded(files, 'replace'),
+    deleted: succeeded(files, 'delete'),
+    unchanged: succeeded(files, 'unchanged'),
+    failed: failures.length,
+    bytes: bytesOf(files),
+    ...(errors.length > 0 ? {error: errors.join('; ')} : {}),
+  }
+}
+
+/**
+ * Mirror each BLS survey's directory into `bls/<survey>/` and the population API into
+ * `datausa/population.json` of the raw store, incrementally. Each survey is read, planned and
+ * guarded on its own, and one survey's failure does not stop the others. Throws
+ * MissingContactError before any request without a contact, and FetchError (after doing what it
+ * could) when any part failed.
  */
 export async function fetchUpstream(options: FetchOptions): Promise<FetchSummary> {
   const {store, dryRun = false} = options
   const emit = options.onProgress ?? (() => {})
-  const client = new HttpClient({...options.http, userAgent: userAgent(options.version, options.contact), onRetry: (event) => emit({type: 'retry', ...event})})
+  const client = clientFor(options, (event) => emit({type: 'retry', ...event}))
   // The store first: a wrong bucket or folder fails before anything is asked of upstream.
-  const [stored, storedPopulation] = await Promise.all([store.list(BLS_PREFIX), store.stat(POPULATION_KEY)])
-  const [listing, population] = await Promise.allSettled([
-    readListing(client, options.blsUrl),
-    readPopulation(client, options.populationUrl),
-  ])
+  const storedPopulation = await store.stat(POPULATION_KEY)
   const causes: Error[] = []
   const warnings: string[] = []
+  const warn = (message: string): void => {
+    warnings.push(message)
+    emit({type: 'warning', message})
+  }
+
+  // Read every source (settled: one failing source does not stop the others), then decide, then act.
+  const readSurvey = async (survey: string): Promise<SurveyRead> => {
+    const url = survey === REPORT_SURVEY && options.blsUrl ? options.blsUrl : surveyUrl(options.blsRoot ?? BLS_ROOT, survey)
+    try {
+      const [stored, listing] = await Promise.all([store.list(blsPrefix(survey)), readListing(client, url)])
+      for (const message of listing.warnings) warn(`${message} (survey ${survey})`)
+      const plan = planFetch(listing.entries, stored, {force: options.force, prefix: blsPrefix(survey)})
+      return plan.refusal ? {survey, error: new DeletionGuardError(`survey ${survey}: ${plan.refusal}`)} : {survey, plan}
+    } catch (error) {
+      return {survey, error: error as Error}
+    }
+  }
+  const [population, reads] = await Promise.all([
+    options.population === false ? undefined : readPopulation(client, options.populationUrl).then((value) => ({value}), (error: Error) => ({error})),
+    surveyCodes(client, options).then(
+      ({surveys, warnings: skipped}) => {
+        skipped.forEach(warn)
+        return mapLimit(surveys, MAX_CONCURRENT_REQUESTS, readSurvey)
+      },
+      (error: Error) => {
+        causes.push(error)
+        return []
+      },
+    ),
+  ])
+
   const files: FileResult[] = []
   const record = (file: FileResult): void => {
     files.push(file)
     emit({type: 'file', file})
   }
-
-  // Decide for both sources first (pure), then act.
-  const canonical = population.status === 'fulfilled' ? population.value.canonical : undefined
+  const canonical = population && 'value' in population ? population.value.canonical : undefined
   const populationPlan = canonical === undefined ? undefined : planPopulation(md5Hex(canonical), storedPopulation)
-  if (population.status === 'rejected') causes.push(population.reason as Error)
-  let blsPlan: FetchPlan | undefined
-  if (listing.status === 'fulfilled') {
-    for (const message of listing.value.warnings) {
-      warnings.push(message)
-      emit({type: 'warning', message})
-    }
-    blsPlan = planFetch(listing.value.entries, stored, {force: options.force})
-    if (blsPlan.refusal) causes.push(new DeletionGuardError(blsPlan.refusal))
-  } else causes.push(listing.reason as Error)
-  const planned = [...(populationPlan ? [populationPlan] : []), ...(blsPlan && !blsPlan.refusal ? blsPlan.files : [])]
+  if (population && 'error' in population) causes.unshift(population.error)
+  const planned: PlannedFile[] = [...(populationPlan ? [populationPlan] : []), ...reads.flatMap((read) => read.plan?.files ?? [])]
   emit({type: 'planned', counts: countActions<FetchAction>(planned, ['add', 'replace', 'delete', 'unchanged'])})
 
-  if (dryRun) planned.forEach((file) => record(resultOf(file)))
-  else {
-    if (populationPlan?.action === 'unchanged') record(resultOf(populationPlan))
-    else if (populationPlan) {
-      // Where it came from, as each BLS file records its listing entry.
-      const metadata = {[SOURCE_META.url]: options.populationUrl}
-      const written = await store.write(POPULATION_KEY, canonical!, {contentType: 'application/json', metadata})
-      record(resultOf(populationPlan, {bytes: written.size}))
-    }
-    if (blsPlan && !blsPlan.refusal) await applyFetch(blsPlan, {store, client, onFile: record})
-    await store.flush?.()
+  const writePopulation = async (): Promise<void> => {
+    if (!populationPlan) return
+    if (dryRun || populationPlan.action === 'unchanged') return record(resultOf(populationPlan))
+    // Where it came from, as each BLS file records its listing entry.
+    const metadata = {[SOURCE_META.url]: options.populationUrl}
+    const written = await store.write(POPULATION_KEY, canonical!, {contentType: 'application/json', metadata})
+    record(resultOf(populationPlan, {bytes: written.size}))
   }
+  const mirrorSurvey = async ({survey, plan, error}: SurveyRead): Promise<SurveySummary> => {
+    const done: FileResult[] = []
+    const onFile = (file: FileResult): void => {
+      done.push(file)
+      record(file)
+    }
+    if (plan && dryRun) plan.files.forEach((file) => onFile(resultOf(file)))
+    else if (plan) await applyFetch(plan, {store, client, onFile})
+    const summary = surveySummary(survey, done, error ? [error] : [])
+    emit({type: 'survey', survey: summary})
+    return summary
+  }
+  const [, surveys] = await Promise.all([writePopulation(), Promise.all(reads.map(mirrorSurvey))])
+  if (!dryRun) await store.flush?.()
 
   files.sort(byKey)
   const failures = files.filter((file) => file.error)
-  causes.push(...failures.map((file) => new Error(file.error)))
+  causes.push(...reads.flatMap((read) => (read.error ? [read.error] : [])), ...failures.map((file) => new Error(file.error)))
   const summary: FetchSummary = {
     store: store.location,
     dryRun,
@@ -133,6 +230,7 @@ export async function fetchUpstream(options: FetchOptions): Promise<FetchSummary
     bytes: bytesOf(files),
     downloaded: client.bytesReceived,
     requests: client.requests,
+    surveys,
     files,
     warnings,
     errors: causes.map((cause) => cause.message),

@@ -39,13 +39,13 @@ function staleness(entry: ListingEntry, stored: StoredObject): string | undefine
 }
 
 /**
- * Decide, from the listing and what the store holds under `bls/pr/`, which files to add, replace,
- * delete or leave. Pure: no I/O.
+ * Decide, from a survey's listing and what the store holds under its prefix (`bls/pr/` unless
+ * given), which files to add, replace, delete or leave. Pure: no I/O.
  */
-export function planFetch(listing: readonly ListingEntry[], stored: readonly StoredObject[], options: {force?: boolean} = {}): FetchPlan {
+export function planFetch(listing: readonly ListingEntry[], stored: readonly StoredObject[], options: {force?: boolean; prefix?: string} = {}): FetchPlan {
   const storedByKey = new Map(stored.map((object) => [object.key, object]))
   const files: PlannedFile[] = listing.map((entry) => {
-    const key = BLS_PREFIX + entry.name
+    const key = (options.prefix ?? BLS_PREFIX) + entry.name
     const current = storedByKey.get(key)
     storedByKey.delete(key)
     if (!current) return {key, action: 'add', reason: 'new in the listing', entry}

@@ -1,5 +1,6 @@
 import {type FetchOptions, type FetchSummary, fetchUpstream} from '../fetch/index.js'
 import {userAgent} from '../http/user-agent.js'
+import {surveyLine} from '../render/surveys.js'
 import {loadReports, type Report, type ReportName} from '../reports/index.js'
 import type {Store} from '../stores/store.js'
 import {type TransformOptions, type TransformSummary, transformStores} from '../transform/index.js'
@@ -74,11 +75,13 @@ export function planPipeline(options: PipelineOptions, result: PipelineResult): 
           onProgress: (event) => {
             if (event.type === 'warning') control.warn(event.message)
             if (event.type === 'file') control.update(event.file.key)
+            if (event.type === 'survey') control.update(surveyLine(event.survey))
           },
         }),
       (summary) => {
         result.fetch = summary
-        return `${summary.added} added, ${summary.replaced} replaced, ${summary.deleted} deleted, ${summary.unchanged} unchanged`
+        const surveys = summary.surveys.length > 1 ? ` (${plural(summary.surveys.length, 'survey')})` : ''
+        return `${summary.added} added, ${summary.replaced} replaced, ${summary.deleted} deleted, ${summary.unchanged} unchanged${surveys}`
       },
     ),
     step(

@@ -38,6 +38,8 @@ export interface Progress {
   step<T>(title: string, run: (control: StepControl) => Promise<T>, describe?: (result: T) => string): Promise<T>
   /** A line that stays, in every mode. */
   warn(message: string): void
+  /** A line that stays (part of a step done), except with --json. */
+  note(message: string): void
 }
 
 export interface ProgressOptions {
@@ -83,6 +85,12 @@ export function createProgress({mode, stream}: ProgressOptions): Progress {
       // A running spinner is cleared first so the warning is not drawn over, then redrawn.
       spinner?.clear()
       write(`⚠ ${sanitize(message)}`)
+      spinner?.render()
+    },
+    note(message) {
+      if (mode === 'quiet') return
+      spinner?.clear()
+      write(`  ${sanitize(message)}`)
       spinner?.render()
     },
   }

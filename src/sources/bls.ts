@@ -2,12 +2,42 @@ import {HttpStatusError, type HttpClient, type HttpResponse} from '../http/clien
 import {CONTACT_REASON} from '../http/user-agent.js'
 import {sanitize} from '../util/sanitize.js'
 
+/** The BLS time series root: one directory per survey (`pr/`, `cu/`, …). */
+export const BLS_ROOT = 'https://download.bls.gov/pub/time.series/'
+/** The productivity survey, the one the reports read. */
+export const REPORT_SURVEY = 'pr'
 /** The BLS productivity (`pr`) directory. */
-export const BLS_URL = 'https://download.bls.gov/pub/time.series/pr/'
+export const BLS_URL = `${BLS_ROOT}${REPORT_SURVEY}/`
 
-/** One file of the directory listing. */
+/** BLS survey codes are two letters (`pr`, `cu`, `ce`, `la`…): safe as a path segment and a store prefix. */
+const SURVEY_CODE = /^[a-z]{2}$/
+
+/** A survey code that is not one: names it and says what a code looks like. */
+export class SurveyCodeError extends Error {
+  constructor(readonly code: string) {
+    super(`${JSON.stringify(code)} is not a BLS survey code: give two letters, like pr, cu or ce (comma-separated), or all`)
+    this.name = 'SurveyCodeError'
+  }
+}
+
+/**
+ * `pr,CU, ce` → `['pr', 'cu', 'ce']` (trimmed, lower-cased, duplicates dropped); `all` → 'all'.
+ * Throws SurveyCodeError naming the first bad code.
+ */
+export function parseSurveyList(text: string): string[] | 'all' {
+  const codes = text.split(',').map((code) => code.trim().toLowerCase())
+  if (codes.length === 1 && codes[0] === 'all') return 'all'
+  const bad = codes.find((code) => !SURVEY_CODE.test(code))
+  if (bad !== undefined) throw new SurveyCodeError(bad)
+  return [...new Set(codes)]
+}
+
+/** Survey `survey`'s directory under `root` (with or without its trailing slash). */
+export const surveyUrl = (root: string, survey: string): string => new URL(`${survey}/`, root.endsWith('/') ? root : `${root}/`).href
+
+/** One file of the directory listing (or one folder of the root's: size 0, `url` ending in `/`). */
 export interface ListingEntry {
-  /** Plain file name (no `/`), also the last segment of `url`. */
+  /** Plain name (no `/`), also the last segment of `url`. */
   name: string
   url: string
   size: number
@@ -37,8 +67,8 @@ const ANCHOR = /<a\s[^>]*?href\s*=\s*"([^"]*)"[^>]*>([\s\S]*?)<\/a>/gi
 
 const pad = (n: number | string): string => String(n).padStart(2, '0')
 
-/** Why `href` cannot be taken as a plain file of the listed directory, or its file name. */
-function fileNameOf(href: string, base: URL): {name: string} | {problem: string} {
+/** Why `href` cannot be taken as a plain file (or folder) directly under the listed directory, or its name. */
+function entryNameOf(href: string, base: URL, kind: EntryKind): {name: string} | {problem: string} {
   if (href.split(/[/\\]/).some((segment) => segment === '..' || /^(%2e){2}$/i.test(segment))) return {problem: 'contains ..'}
   let url: URL
   try {
@@ -49,8 +79,10 @@ function fileNameOf(href: string, base: URL): {name: string} | {problem: string}
   if (url.origin !== base.origin) return {problem: `points to another host (${url.origin})`}
   if (url.search !== '' || url.hash !== '') return {problem: 'carries a query or fragment'}
   if (!url.pathname.startsWith(base.pathname)) return {problem: `points outside ${base.pathname}`}
-  const rest = url.pathname.slice(base.pathname.length)
-  if (rest === '' || rest.includes('/')) return {problem: 'is not a plain file name (a sub-path or folder)'}
+  let rest = url.pathname.slice(base.pathname.length)
+  // A folder's link ends in one slash (`/pub/time.series/cu/`).
+  if (kind === 'folder' && rest.endsWith('/')) rest = rest.slice(0, -1)
+  if (rest === '' || rest.includes('/')) return {problem: kind === 'file' ? 'is not a plain file name (a sub-path or folder)' : 'is not a folder directly under the root'}
   let name: string
   try {
     name = decodeURIComponent(rest)
@@ -62,12 +94,15 @@ function fileNameOf(href: string, base: URL): {name: string} | {problem: string}
   return {name}
 }
 
+type EntryKind = 'file' | 'folder'
+
 /**
- * Parse an IIS directory listing. Only plain files directly under the listed directory are kept;
- * the parent link is dropped silently and anything else odd is dropped with a warning, so nothing
- * can be written outside the store's root.
+ * Read an IIS directory listing for entries of one kind. Only plain names directly under the
+ * listed directory are kept; the parent link is dropped silently and anything else odd (another
+ * host, `..`, a sub-path, the other kind) is dropped with a warning, so nothing can be written
+ * outside the store's root.
  */
-export function parseListing(html: string, listingUrl: string): Listing {
+function parseIis(html: string, listingUrl: string, kind: EntryKind): {entries: ListingEntry[]; warnings: string[]} {
   const base = new URL(listingUrl)
   if (!base.pathname.endsWith('/')) base.pathname += '/'
   const entries: ListingEntry[] = []
@@ -83,7 +118,7 @@ export function parseListing(html: string, listingUrl: string): Listing {
     const skip = (why: string): void => {
       warnings.push(sanitize(`skipped listing link ${JSON.stringify(href)}: ${why}`))
     }
-    const found = fileNameOf(href, base)
+    const found = entryNameOf(href, base, kind)
     if ('problem' in found) {
       skip(found.problem)
       continue
@@ -94,8 +129,9 @@ export function parseListing(html: string, listingUrl: string): Listing {
       continue
     }
     const [, month, day, year, hour, minute, half, size] = line as unknown as string[]
-    if (size!.toLowerCase() === '<dir>') {
-      skip('is a folder')
+    const folder = size!.toLowerCase() === '<dir>'
+    if (folder !== (kind === 'folder')) {
+      skip(folder ? 'is a folder' : 'is a file, not a folder')
       continue
     }
     if (entries.some((entry) => entry.name === found.name)) {
@@ -105,12 +141,26 @@ export function parseListing(html: string, listingUrl: string): Listing {
     const hours = (Number(hour) % 12) + (half!.toUpperCase() === 'PM' ? 12 : 0)
     entries.push({
       name: found.name,
-      url: new URL(encodeURIComponent(found.name), base).href,
-      size: Number(size),
+      url: new URL(encodeURIComponent(found.name) + (folder ? '/' : ''), base).href,
+      size: folder ? 0 : Number(size),
       date: `${year}-${pad(month!)}-${pad(day!)}T${pad(hours)}:${minute}`,
     })
   }
   return {entries: entries.sort((a, b) => (a.name < b.name ? -1 : 1)), warnings}
+}
+
+/** Parse a survey directory's IIS listing: its plain files, and warnings for every link skipped. */
+export const parseListing = (html: string, listingUrl: string): Listing => parseIis(html, listingUrl, 'file')
+
+/** The survey codes the `time.series/` root lists (its folders named like a code), sorted; the rest is warned about. */
+export function parseRootListing(html: string, rootUrl: string): {surveys: string[]; warnings: string[]} {
+  const {entries, warnings} = parseIis(html, rootUrl, 'folder')
+  const surveys: string[] = []
+  for (const {name} of entries) {
+    if (SURVEY_CODE.test(name)) surveys.push(name)
+    else warnings.push(`skipped root folder ${JSON.stringify(name)}: not a survey code`)
+  }
+  return {surveys, warnings}
 }
 
 /** GET from BLS, turning a 403 into the contact hint. */
@@ -122,7 +172,13 @@ export async function blsGet<T>(client: HttpClient, url: string, headers: Record
   }
 }
 
+const getHtml = (client: HttpClient, url: string): Promise<string> => blsGet(client, url, {accept: 'text/html'}, (response) => response.text())
+
 export async function readListing(client: HttpClient, listingUrl: string): Promise<Listing> {
-  const html = await blsGet(client, listingUrl, {accept: 'text/html'}, (response) => response.text())
-  return parseListing(html, listingUrl)
+  return parseListing(await getHtml(client, listingUrl), listingUrl)
+}
+
+/** Every survey the root lists (see parseRootListing); one request. */
+export async function readRootListing(client: HttpClient, rootUrl: string): Promise<{surveys: string[]; warnings: string[]}> {
+  return parseRootListing(await getHtml(client, rootUrl), rootUrl)
 }

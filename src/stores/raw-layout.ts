@@ -1,5 +1,9 @@
 /** Where the raw store keeps each source (DESIGN.md, "Raw store layout"). */
-export const BLS_PREFIX = 'bls/pr/'
+
+/** Survey `survey`'s files: `bls/<survey>/`. */
+export const blsPrefix = (survey: string): string => `bls/${survey}/`
+/** The productivity survey's files, which transform reads. */
+export const BLS_PREFIX = blsPrefix('pr')
 export const POPULATION_KEY = 'datausa/population.json'
 
 /** The true type of a stored file: BLS files are plain text, the population and reports JSON. */

@@ -85,5 +85,6 @@ export const fetchEnv = (emulator: Emulator, upstream: UpstreamServer, raw: stri
   DATAQUEST_CONTACT: 'ops@example.com',
   DATAQUEST_VERSION: '9.9.9',
   DATAQUEST_BLS_URL: upstream.blsUrl,
+  DATAQUEST_BLS_ROOT: upstream.rootUrl,
   DATAQUEST_POPULATION_URL: upstream.populationUrl,
 })

@@ -20,7 +20,9 @@ import {projectRoot} from './cli.js'
  * BLS side (`blsUrl` = `<url>/pub/time.series/pr/`): an IIS-style listing (parent link first, then
  * `date time size <A HREF="/pub/time.series/pr/name">name</A>`), files with Last-Modified, ETag and
  * Content-Length, 304 for If-Modified-Since / If-None-Match, and 403 when the User-Agent carries no
- * contact (`(+...)`). DataUSA side (`populationUrl`): the current API shape by default; the
+ * contact (`(+...)`). Other surveys (`setSurveyFile('cu', …)`) are served the same way under
+ * `<rootUrl>cu/`, and the root (`rootUrl` = `<url>/pub/time.series/`) lists every survey folder
+ * (`date time <dir> <A HREF="/pub/time.series/cu/">cu</A>`). DataUSA side (`populationUrl`): the current API shape by default; the
  * `annotations` keys come in a different order on every call, as the real API does.
  */
 
@@ -57,8 +59,11 @@ export interface ListingLink {
   date?: Date
 }
 
-/** Where a request went: `listing`, `population`, a file name under the listing, or `other`. */
-export type Target = 'listing' | 'population' | 'other' | `file:${string}`
+/**
+ * Where a request went: `listing` (pr's), `population`, a file name under pr's listing, `root`,
+ * another survey's `listing:cu` or file `file:cu/name`, or `other`.
+ */
+export type Target = 'listing' | 'population' | 'other' | 'root' | `listing:${string}` | `file:${string}`
 
 export interface RequestRecord {
   method: string
@@ -71,9 +76,14 @@ export interface RequestRecord {
 
 export interface RequestCounts {
   total: number
+  /** pr's listing. */
   listing: number
+  /** The time.series root listing. */
+  root: number
+  /** Listing requests per survey (pr included). */
+  listings: Record<string, number>
   population: number
-  /** Requests per file name (every status, 304 included). */
+  /** Requests per file name, `cu/name` for other surveys (every status, 304 included). */
   files: Record<string, number>
   /** Responses with status 304. */
   notModified: number
@@ -91,12 +101,20 @@ export interface UpstreamServer {
   url: string
   /** The BLS-style directory: `<url>/pub/time.series/pr/` */
   blsUrl: string
+  /** The BLS-style time-series root: `<url>/pub/time.series/` */
+  rootUrl: string
   /** The population endpoint: `<url>/tesseract/data.jsonrecords?...` */
   populationUrl: string
   /** The served files by name; edit freely (or use setFile/removeFile). */
   files: Map<string, UpstreamFile>
   setFile(name: string, body: string | Buffer, lastModified?: Date): void
   removeFile(name: string): void
+  /** Serve a file of survey `survey` (its folder is then listed at the root). */
+  setSurveyFile(survey: string, name: string, body: string | Buffer, lastModified?: Date): void
+  /** The files of every survey folder, by survey (`pr` is `files`); delete a survey to unlist it. */
+  surveys: Map<string, Map<string, UpstreamFile>>
+  /** Extra root listing lines (odd folders and links), appended after the survey folders. */
+  rootLinks: (ListingLink & {folder?: boolean})[]
   /** Extra listing lines (hostile or odd links), appended after the real files. */
   extraLinks: ListingLink[]
   /** Population data served by the API. */
@@ -131,7 +149,8 @@ export interface UpstreamServer {
   close(): Promise<void>
 }
 
-export const LISTING_PATH = '/pub/time.series/pr/'
+export const ROOT_PATH = '/pub/time.series/'
+export const LISTING_PATH = `${ROOT_PATH}pr/`
 export const POPULATION_PATH = '/tesseract/data.jsonrecords'
 const POPULATION_QUERY = '?cube=acs_yg_total_population_1&drilldowns=Year%2CNation&locale=en&measures=Population'
 const CONTACT = /\(\+[^()\s]+\)/
@@ -181,8 +200,15 @@ function iisDate(date: Date): string {
   return `${day.padStart(10)} ${time}`
 }
 
-const listingLine = (href: string, text: string, size: number, date: Date): string =>
+const listingLine = (href: string, text: string, size: number | '&lt;dir&gt;', date: Date): string =>
   `${iisDate(date)} ${String(size).padStart(12)} <A HREF="${href}">${text}</A><br>`
+
+const LISTED_DATE = new Date(Date.UTC(2024, 5, 6, 8, 30))
+
+/** An IIS listing page of `path` with these lines after the parent link. */
+const listingPage = (path: string, lines: readonly string[]): string =>
+  `<html><head><title>127.0.0.1 - ${path}</title></head><body><H1>127.0.0.1 - ${path}</H1><hr>\r\n\r\n` +
+  `<pre><A HREF="${path.replace(/[^/]+\/$/, '')}">[To Parent Directory]</A><br><br>${lines.join('')}</pre><hr></body></html>`
 
 const etagOf = (file: UpstreamFile): string => `"${createHash('md5').update(file.body).digest('hex')}"`
 
@@ -193,17 +219,23 @@ const seconds = (date: Date): number => Math.floor(date.getTime() / 1000)
 export async function startUpstream(t?: Test): Promise<UpstreamServer> {
   const canned = new Map<Target, {response: CannedResponse; count: number}[]>()
   let populationCalls = 0
-  const freshCounts = (): RequestCounts => ({total: 0, listing: 0, population: 0, files: {}, notModified: 0, maxInFlight: 0})
+  const freshCounts = (): RequestCounts => ({total: 0, listing: 0, root: 0, listings: {}, population: 0, files: {}, notModified: 0, maxInFlight: 0})
   let inFlight = 0
 
+  // pr keeps its historical names (`listing`, `file:name`); other surveys carry theirs.
   const targetOf = (pathname: string): Target => {
-    if (pathname === LISTING_PATH) return 'listing'
+    if (pathname === ROOT_PATH) return 'root'
     if (pathname === POPULATION_PATH) return 'population'
-    if (pathname.startsWith(LISTING_PATH) && server.files.has(decodeURIComponent(pathname.slice(LISTING_PATH.length)))) {
-      return `file:${decodeURIComponent(pathname.slice(LISTING_PATH.length))}`
-    }
-    return 'other'
+    const [, survey, name] = /^\/pub\/time\.series\/([^/]+)\/(.*)$/.exec(pathname) ?? []
+    const files = survey === undefined ? undefined : server.surveys.get(survey)
+    if (!files) return 'other'
+    if (name === '') return survey === 'pr' ? 'listing' : `listing:${survey}`
+    const file = decodeURIComponent(name!)
+    if (!files.has(file)) return 'other'
+    return survey === 'pr' ? `file:${file}` : `file:${survey}/${file}`
   }
+  /** `file:cu/name` → ['cu', 'name']; `file:name` → ['pr', 'name']. */
+  const fileOf = (id: string): [string, string] => (id.includes('/') ? (id.split('/', 2) as [string, string]) : ['pr', id])
 
   const takeCanned = (target: Target): CannedResponse | undefined => {
     const queue = canned.get(target)
@@ -213,23 +245,28 @@ export async function startUpstream(t?: Test): Promise<UpstreamServer> {
     return head.response
   }
 
-  const listing = (): string => {
-    const lines = [...server.files.entries()]
+  const listing = (survey: string): string => {
+    const path = `${ROOT_PATH}${survey}/`
+    const lines = [...server.surveys.get(survey)!.entries()]
       .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([name, file]) =>
-        listingLine(`${LISTING_PATH}${encodeURIComponent(name)}`, name, file.listed?.size ?? file.body.length, file.listed?.date ?? file.lastModified),
-      )
-    for (const link of server.extraLinks) {
-      lines.push(listingLine(link.href, link.text ?? link.href, link.size ?? 1, link.date ?? new Date(Date.UTC(2024, 5, 6, 8, 30))))
+      .map(([name, file]) => listingLine(`${path}${encodeURIComponent(name)}`, name, file.listed?.size ?? file.body.length, file.listed?.date ?? file.lastModified))
+    for (const link of survey === 'pr' ? server.extraLinks : []) {
+      lines.push(listingLine(link.href, link.text ?? link.href, link.size ?? 1, link.date ?? LISTED_DATE))
     }
-    return (
-      `<html><head><title>127.0.0.1 - ${LISTING_PATH}</title></head><body><H1>127.0.0.1 - ${LISTING_PATH}</H1><hr>\r\n\r\n` +
-      `<pre><A HREF="/pub/time.series/">[To Parent Directory]</A><br><br>${lines.join('')}</pre><hr></body></html>`
-    )
+    return listingPage(path, lines)
   }
 
-  const serveFile = (request: IncomingMessage, response: ServerResponse, name: string): number => {
-    const file = server.files.get(name)!
+  const rootListing = (): string => {
+    const lines = [...server.surveys.keys()].sort().map((survey) => listingLine(`${ROOT_PATH}${survey}/`, survey, '&lt;dir&gt;', LISTED_DATE))
+    for (const link of server.rootLinks) {
+      lines.push(listingLine(link.href, link.text ?? link.href, link.folder ? '&lt;dir&gt;' : (link.size ?? 1), link.date ?? LISTED_DATE))
+    }
+    return listingPage(ROOT_PATH, lines)
+  }
+
+  const serveFile = (request: IncomingMessage, response: ServerResponse, id: string): number => {
+    const [survey, name] = fileOf(id)
+    const file = server.surveys.get(survey)!.get(name)!
     const etag = etagOf(file)
     const lastModified = file.lastModified.toUTCString()
     const since = request.headers['if-modified-since']
@@ -242,7 +279,7 @@ export async function startUpstream(t?: Test): Promise<UpstreamServer> {
       response.writeHead(304, {'Last-Modified': lastModified, ETag: etag}).end()
       return 304
     }
-    const truncation = server.truncate.get(name)
+    const truncation = server.truncate.get(id)
     const headers: Record<string, string | number> = {'Content-Type': 'text/plain', ...(server.validators ? {'Last-Modified': lastModified, ETag: etag} : {})}
     const range = /^bytes=(\d+)-$/.exec(request.headers.range ?? '')
     const ifRange = request.headers['if-range']
@@ -301,8 +338,8 @@ export async function startUpstream(t?: Test): Promise<UpstreamServer> {
       response.writeHead(403, {'Content-Type': 'text/html'}).end('<html><body><h1>Access Denied</h1></body></html>')
       return 403
     }
-    if (target === 'listing') {
-      response.writeHead(200, {'Content-Type': 'text/html'}).end(listing())
+    if (target === 'root' || target.startsWith('listing')) {
+      response.writeHead(200, {'Content-Type': 'text/html'}).end(target === 'root' ? rootListing() : listing(target.split(':')[1] ?? 'pr'))
       return 200
     }
     if (target === 'other') {
@@ -329,7 +366,11 @@ export async function startUpstream(t?: Test): Promise<UpstreamServer> {
     const status = handle(request, response, target)
     counts.total++
     if (target === 'listing') counts.listing++
-    else if (target === 'population') counts.population++
+    if (target === 'root') counts.root++
+    else if (target.startsWith('listing')) {
+      const survey = target.split(':')[1] ?? 'pr'
+      counts.listings[survey] = (counts.listings[survey] ?? 0) + 1
+    } else if (target === 'population') counts.population++
     else if (target !== 'other') counts.files[target.slice(5)] = (counts.files[target.slice(5)] ?? 0) + 1
     if (status === 304) counts.notModified++
     server.log.push({method: request.method ?? 'GET', path: url.pathname + url.search, target, status, userAgent: request.headers['user-agent'] ?? '', headers: request.headers})
@@ -337,17 +378,25 @@ export async function startUpstream(t?: Test): Promise<UpstreamServer> {
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
   const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`
 
+  const files = new Map<string, UpstreamFile>()
   const server: UpstreamServer = {
     url: base,
     blsUrl: `${base}${LISTING_PATH}`,
+    rootUrl: `${base}${ROOT_PATH}`,
     populationUrl: `${base}${POPULATION_PATH}${POPULATION_QUERY}`,
-    files: new Map(),
-    setFile(name, body, lastModified = new Date(Date.UTC(2024, 5, 6, 8, 30))) {
-      server.files.set(name, {body: Buffer.isBuffer(body) ? body : Buffer.from(body), lastModified})
+    files,
+    setFile(name, body, lastModified) {
+      server.setSurveyFile('pr', name, body, lastModified)
     },
     removeFile(name) {
       server.files.delete(name)
     },
+    surveys: new Map([['pr', files]]),
+    setSurveyFile(survey, name, body, lastModified = LISTED_DATE) {
+      if (!server.surveys.has(survey)) server.surveys.set(survey, new Map())
+      server.surveys.get(survey)!.set(name, {body: Buffer.isBuffer(body) ? body : Buffer.from(body), lastModified})
+    },
+    rootLinks: [],
     extraLinks: [],
     population: {shape: 'current', rows: [...POPULATION_ROWS]},
     failNext(target, response, count = 1) {
