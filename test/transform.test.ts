@@ -295,7 +295,7 @@ t.test('parameters and inputs are checked before anything is written', async (t)
     [{dataFile: '../x'}, /should be a file name under bls\/pr\//],
     [{dataFile: '..'}, /should be a file name/],
     [{dataFile: 'pr.data.1.AllData'}, /bls\/pr\/pr.data.1.AllData not found in .*: run `dataquest fetch` first/],
-    [{seriesId: 'PRS9'}, /has no Q01 rows for series PRS9; pick another --series or --period/],
+    [{seriesId: 'PRS9', strict: true}, /has no Q01 rows for series PRS9; pick another --series or --period \(--strict refuses an empty series report\)/],
   ]
   for (const [options, error] of cases) await t.rejects(transformStores({raw, processed, ...options}), error)
   // A read that fails for another reason than absence is not mistaken for a missing file.
