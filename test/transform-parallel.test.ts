@@ -1,10 +1,12 @@
 // The parallel scan against the single-threaded one: same result for any input and any cut.
+import {once} from 'node:events'
 import {Readable} from 'node:stream'
+import {MessageChannel} from 'node:worker_threads'
 
 import t from 'tap'
 
 import {MAX_LINE_BYTES, type ScanOptions, type ScanResult, scanDataFile} from '../src/transform/bls-data.js'
-import {scanDataFileParallel} from '../src/transform/parallel-scan.js'
+import {mergeSeries, scanDataFileParallel, serveScans} from '../src/transform/parallel-scan.js'
 import {dataFile, HEADER, QUEST_ROWS} from './helpers/bls-files.js'
 
 const OPTIONS: ScanOptions = {key: 'bls/pr/k', seriesId: 'PRS30006032', period: 1}
@@ -108,4 +110,19 @@ t.test('random files, random cuts: always the single-threaded result', async (t)
     const {single, parallel} = await both(text, pieceBytes, {seriesId: 'PRS1', threads: 2 + random(2), chunk: 1 + random(64)})
     t.same(comparable(parallel as ScanResult), comparable(single as ScanResult), `round ${round}: ${lines.length} lines, pieces of ${pieceBytes}`)
   }
+})
+
+t.test('the worker side, on this thread: a piece answered with its lines, the sums packed at the end', async (t) => {
+  const {port1, port2} = new MessageChannel()
+  serveScans({...OPTIONS, seriesId: 'PRS1', header: HEADER}, port2)
+  port1.postMessage({index: 3, piece: Buffer.from('PRS1\t2000\tQ01\t1.5\r\nPRS1\t2000\tQ05\t2\r\nbad\r\nPRS1\t2001\tQ02\t-1')})
+  const [piece] = (await once(port1, 'message')) as [{index: number; lines: number; rejectedCount: number; picked: unknown[]}]
+  t.match(piece, {index: 3, lines: 4, rejectedCount: 1, picked: [{year: 2000, value: 1500}]})
+  port1.postMessage('end')
+  const [{done}] = (await once(port1, 'message')) as [{done: {ids: string; sums: Float64Array; rows: number; maxAbsSum: number}}]
+  t.match(done, {ids: 'PRS1', rows: 3, maxAbsSum: 2000})
+  const merged = new Map([['PRS1', {quarterly: [2000, 500], annual: []}]])
+  mergeSeries(merged, done)
+  t.same(merged.get('PRS1'), {quarterly: [2000, 2000, 2001, -1000], annual: [2000, 2000]})
+  port1.close()
 })

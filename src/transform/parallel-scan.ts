@@ -10,7 +10,7 @@
  */
 import {createHash} from 'node:crypto'
 import type {Readable} from 'node:stream'
-import {isMainThread, parentPort, Worker, workerData} from 'node:worker_threads'
+import {isMainThread, type MessagePort, parentPort, Worker, workerData} from 'node:worker_threads'
 
 import {
   DataFileScanner,
@@ -88,8 +88,7 @@ export function mergeSeries(into: Map<string, SeriesTotals>, {ids, sums}: Pick<P
 type FromWorker = ({index: number} & PieceResult) | {done: PackedSeries}
 
 /** The worker side: scan each piece as it comes, answer with what it added; on `end`, the sums. */
-function serveScans(setup: WorkerSetup): void {
-  const port = parentPort!
+export function serveScans(setup: WorkerSetup, port: MessagePort): void {
   const scanner = new DataFileScanner(setup)
   port.on('message', (message: {index: number; piece: Uint8Array} | 'end') => {
     if (message === 'end') {
@@ -107,7 +106,7 @@ function serveScans(setup: WorkerSetup): void {
   })
 }
 
-if (!isMainThread && (workerData as Record<string, unknown> | null)?.[SETUP]) serveScans((workerData as Record<string, WorkerSetup>)[SETUP]!)
+if (!isMainThread && (workerData as Record<string, unknown> | null)?.[SETUP]) serveScans((workerData as Record<string, WorkerSetup>)[SETUP]!, parentPort!)
 
 /**
  * The worker runs this very module: from dist/ or the bundle it was built into as it is; from the
