@@ -1,4 +1,5 @@
 // The parallel scan against the single-threaded one: same result for any input and any cut.
+// Each scan starts its workers (a tsx worker takes a few hundred ms to load), so the cases are few.
 import {once} from 'node:events'
 import {Readable} from 'node:stream'
 import {MessageChannel} from 'node:worker_threads'
@@ -28,13 +29,13 @@ async function both(text: string | Buffer, pieceBytes: number, options: Partial<
 
 t.test('pieces cut anywhere give the single-threaded result, on worker threads', async (t) => {
   const text = dataFile(QUEST_ROWS)
-  for (const pieceBytes of [1, 7, 40, 41, 42, 43, 100, 1000]) {
+  for (const pieceBytes of [1, 41, 1000]) {
     const {single, parallel} = await both(text, pieceBytes)
     t.same(comparable(parallel as ScanResult), comparable(single as ScanResult), `pieces of ${pieceBytes} bytes`)
     t.equal((parallel as ScanResult).threads, 2, 'scanned on the workers, not rescanned')
   }
   // A CRLF split across pieces and chunks: every cut between the CR and the LF of each line.
-  for (let chunk = 1; chunk <= 3; chunk++) {
+  for (let chunk = 1; chunk <= 2; chunk++) {
     const {single, parallel} = await both(text, 3, {chunk})
     t.same(comparable(parallel as ScanResult), comparable(single as ScanResult), `chunks of ${chunk} bytes`)
   }
@@ -50,7 +51,7 @@ t.test('rejected rows keep their file line numbers, first five in file order; no
   const lines = [HEADER]
   for (let i = 0; i < 40; i++) lines.push(i % 7 === 3 ? `PRS1\t20x${i}\tQ01\t1` : i % 11 === 5 ? '' : `PRS${i % 3}\t${2000 + i}\tQ0${(i % 5) + 1}\t${i}.5`)
   const text = lines.join('\n')
-  for (const pieceBytes of [1, 30, 90]) {
+  for (const pieceBytes of [1, 90]) {
     const {single, parallel} = await both(text, pieceBytes, {seriesId: 'PRS1'})
     t.same(comparable(parallel as ScanResult), comparable(single as ScanResult), `pieces of ${pieceBytes} bytes`)
     t.equal((single as ScanResult).rejected.count, 6)
@@ -100,7 +101,7 @@ t.test('random files, random cuts: always the single-threaded result', async (t)
   const pick = <T>(items: readonly T[]): T => items[random(items.length)]!
   const ids = ['PRS1', 'PRS2', ' PRS1', 'PRS3 ', '', 'PRS4']
   const values = ['1', '-2.5', '+0.125', '.5', '7.', '-', '1.2345', 'abc', ' 3.25 ']
-  for (let round = 0; round < 12; round++) {
+  for (let round = 0; round < 6; round++) {
     const eol = pick(['\n', '\r\n'])
     const lines = Array.from({length: 50 + random(150)}, () =>
       random(15) === 0 ? '' : [pick(ids), pick(['2000', '2001', '2002', '20x1']), pick(['Q01', 'Q02', 'Q05', 'Q9']), pick(values), ''].join('\t'),
