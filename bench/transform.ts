@@ -1,204 +1,152 @@
 /**
- * `npm run bench`: time `transform` on a data file 10×, 100× and 300× the real pr.data.0.Current
- * (about 15, 150 and 450 MB), and its peak RSS, each run in a child process of its own. Also
- * times papaparse's streaming parser alone on the 100× file (the alternative for the hot path),
- * and a plain read of the file through the store (the floor, in time and in RSS).
+ * `npm run bench`: `dataquest transform` against DuckDB, pandas and papaparse, in the same run, on
+ * the same file: 100 copies of the real pr.data.0.Current with the series ids renamed per copy
+ * (28,200 series), in a raw folder without a manifest (as a user's first transform finds it).
+ * Whole processes, interleaved, best of N; wall time and peak RSS of each, as ratios to DuckDB.
  *
- *   npm run bench                      # best of 3
+ *   npm run bench                       # 100×, best of 3
+ *   npm run bench -- --times 1000       # 1.5 GB, 282,000 series
  *   npm run bench -- --runs 5 --times 10,100
  *
- * The source rows come from ../shared/fixtures when present, else synthetic rows of the same shape.
+ * Needs ../shared/fixtures (the real file); pandas is measured where /usr/bin/python3 has it.
  */
-import {spawn} from 'node:child_process'
-import {createReadStream, existsSync} from 'node:fs'
-import {mkdtemp, readFile, rm} from 'node:fs/promises'
+import {execFileSync, spawnSync} from 'node:child_process'
+import {createWriteStream, existsSync} from 'node:fs'
+import {mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import {finished} from 'node:stream/promises'
 import {fileURLToPath} from 'node:url'
-import {Readable} from 'node:stream'
 import {parseArgs} from 'node:util'
-
-import Papa from 'papaparse'
-
-import {FolderStore} from '../src/stores/folder.js'
-import {BLS_PREFIX, POPULATION_KEY} from '../src/stores/raw-layout.js'
-import {TRANSFORM_DEFAULTS, transformStores} from '../src/transform/index.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const fixtures = path.resolve(root, '../shared/fixtures')
-const DATA_KEY = BLS_PREFIX + TRANSFORM_DEFAULTS.dataFile
+const REAL = path.join(fixtures, 'bls-pr-2024-06-06/files/pr.data.0.Current')
+const POPULATION = path.join(fixtures, 'datausa/nation-acs1-tesseract.json')
+const PYTHON = '/usr/bin/python3'
 
-/** Reference figures for the same 100× file on this machine (issue 3). */
-const PANDAS_SECONDS = 7.4
-const DUCKDB_SECONDS = 1.06
-const RSS_LIMIT_MB = 300
-
-type Mode = 'transform' | 'papaparse' | 'read' | 'baseline'
-
-interface Measurement {
-  mode: Mode
-  /** Inside the child, around the work; `processSeconds` adds Node's and tsx's start-up. */
-  seconds: number
-  processSeconds?: number
-  cpuSeconds: number
-  maxRssMB: number
-  rows: number
-}
-
-// ---- child: one measurement, printed as JSON on stdout ----
-
-async function measure(mode: Mode, dir: string): Promise<Measurement> {
-  const started = performance.now()
-  const cpu = process.cpuUsage()
-  let rows = 0
-  if (mode === 'transform') {
-    const result = await transformStores({raw: new FolderStore(path.join(dir, 'raw')), processed: new FolderStore(await mkdtemp(path.join(dir, 'processed-')))})
-    rows = result.rows + result.rejected.count
-  } else if (mode === 'read') {
-    for await (const chunk of await new FolderStore(path.join(dir, 'raw')).read(DATA_KEY)) rows += (chunk as Buffer).length
-  } else if (mode === 'papaparse') {
-    // The parser alone, fields trimmed: any papaparse-based transform costs at least this.
-    await new Promise<void>((resolve, reject) => {
-      Papa.parse<string[]>(createReadStream(path.join(dir, 'raw', DATA_KEY)), {
-        delimiter: '\t',
-        chunk(results) {
-          for (const row of results.data) if (row.length >= 4 && row[3]!.trim() !== '' && row[0]!.trim() !== '') rows++
-        },
-        complete: () => resolve(),
-        error: reject,
-      })
-    })
-    rows-- // the header
-  }
-  const used = process.cpuUsage(cpu)
-  return {
-    mode,
-    seconds: (performance.now() - started) / 1000,
-    cpuSeconds: (used.user + used.system) / 1e6,
-    maxRssMB: process.resourceUsage().maxRSS / 1024,
-    rows,
-  }
-}
-
-// ---- parent: build the files, run the children, report ----
-
-/** Header and body (rows only) of the real file, or synthetic rows of the same shape. */
-async function sourceFile(): Promise<{header: string; body: Buffer; population: string; origin: string}> {
-  const real = path.join(fixtures, 'bls-pr-2024-06-06/files/pr.data.0.Current')
-  const population = path.join(fixtures, 'datausa/nation-acs1-tesseract.json')
-  if (existsSync(real) && existsSync(population)) {
-    const text = await readFile(real, 'latin1')
-    const firstBreak = text.indexOf('\n') + 1
-    return {header: text.slice(0, firstBreak), body: Buffer.from(text.slice(firstBreak), 'latin1'), population: await readFile(population, 'utf8'), origin: real}
-  }
-  // 282 series × 30 years × 5 periods ≈ the real file's 35,817 rows and 1.5 MB.
-  let seed = 42
-  const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
-  const lines: string[] = []
-  for (let series = 0; series < 282; series++) {
-    const id = `PRS${String(30006011 + series * 10)}`.padEnd(17)
-    for (let year = 1995; year <= 2024; year++) {
-      for (let q = series < 45 ? 5 : 1; q <= 5; q++) lines.push(`${id}\t${year}\tQ0${q}\t${(random() * 200 - 50).toFixed(3).padStart(12)}\t\r\n`)
-    }
-  }
-  const byYear = Array.from({length: 7}, (_, i) => ({'Nation ID': '01000US', Nation: 'United States', Year: 2013 + i, Population: 316000000 + i * 2000000}))
-  return {
-    header: 'series_id        \tyear\tperiod\t       value\tfootnote_codes\r\n',
-    body: Buffer.from(lines.join(''), 'latin1'),
-    population: JSON.stringify({data: byYear}),
-    origin: 'synthetic rows (../shared/fixtures is absent)',
-  }
-}
-
-/** The raw store as `fetch` leaves it: written through the store, so its manifest knows each MD5. */
-async function buildRaw(dir: string, times: number, source: Awaited<ReturnType<typeof sourceFile>>): Promise<number> {
-  const raw = new FolderStore(path.join(dir, 'raw'))
-  await raw.write(POPULATION_KEY, source.population)
-  const written = await raw.write(
-    DATA_KEY,
-    Readable.from(
-      (function* () {
-        yield Buffer.from(source.header, 'latin1')
-        for (let i = 0; i < times; i++) yield source.body
-      })(),
-    ),
+/** Best year per series over Q01–Q04 sums, ties to the earliest year: the query of best_year_by_series. */
+const DUCKDB = `
+import {DuckDBInstance} from '@duckdb/node-api'
+const connection = await (await DuckDBInstance.create(':memory:')).connect()
+const result = await connection.runAndReadAll(\`
+  WITH rows AS (
+    SELECT trim(series_id) AS series_id, CAST(trim(year) AS INTEGER) AS year, trim(period) AS period, CAST(trim(value) AS DECIMAL(18, 3)) AS value
+    FROM read_csv(\${JSON.stringify(process.argv[1])}, delim = '\\t', header = true, all_varchar = true)
+  ), sums AS (
+    SELECT series_id, year, sum(value) AS total FROM rows WHERE period IN ('Q01', 'Q02', 'Q03', 'Q04') GROUP BY series_id, year
   )
-  return written.size
+  SELECT series_id, year, total FROM sums QUALIFY row_number() OVER (PARTITION BY series_id ORDER BY total DESC, year) = 1\`)
+console.log(result.getRows().length)
+`
+
+const PANDAS = `
+import sys, pandas as pd
+df = pd.read_csv(sys.argv[1], sep='\\t', dtype=str, usecols=[0, 1, 2, 3])
+df.columns = [c.strip() for c in df.columns]
+df = df.apply(lambda c: c.str.strip())
+df = df[df.period.isin(['Q01', 'Q02', 'Q03', 'Q04'])]
+df['value'] = pd.to_numeric(df.value)
+sums = df.groupby(['series_id', 'year'], as_index=False).value.sum().sort_values(['series_id', 'value', 'year'], ascending=[True, False, True])
+print(len(sums.drop_duplicates('series_id')))
+`
+
+const PAPAPARSE = `
+import {createReadStream} from 'node:fs'
+import Papa from 'papaparse'
+const sums = new Map()
+Papa.parse(createReadStream(process.argv[1]), {delimiter: '\\t', header: true, transformHeader: (h) => h.trim(), transform: (v) => v.trim(),
+  chunk({data}) { for (const row of data) if (/^Q0[1-4]$/.test(row.period)) { const key = row.series_id + '|' + row.year; sums.set(key, (sums.get(key) ?? 0) + Math.round(Number(row.value) * 1000)) } },
+  complete() { console.log(new Set([...sums.keys()].map((k) => k.split('|')[0])).size) }})
+`
+
+/** Wall seconds and peak RSS of one whole process: python's RUSAGE_CHILDREN is the child's own peak. */
+function measure(command: string[]): {seconds: number; rssMB: number} {
+  const runner = `import resource, subprocess, sys, time
+t = time.perf_counter(); subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
+print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)`
+  const [seconds, rssKB] = execFileSync(PYTHON, ['-c', runner, ...command], {cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit']}).trim().split(' ').map(Number)
+  return {seconds: seconds!, rssMB: rssKB! / 1024}
 }
 
-function child(mode: Mode, dir: string): Promise<Measurement> {
-  const started = performance.now()
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', mode, '--dir', dir], {stdio: ['ignore', 'pipe', 'inherit']})
-    let out = ''
-    proc.stdout.on('data', (chunk: Buffer) => (out += chunk))
-    proc.on('error', reject)
-    proc.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`${mode} child exited with ${code}`))
-      resolve({...(JSON.parse(out) as Measurement), processSeconds: (performance.now() - started) / 1000})
+/** The real file, copied `times` times with each copy's series ids renamed (PRS30006011 → PRS30006011_7). */
+async function buildRaw(dir: string, times: number): Promise<string> {
+  const text = await readFile(REAL, 'latin1')
+  const firstBreak = text.indexOf('\n') + 1
+  const lines = text.slice(firstBreak).split(/(?<=\n)/)
+  const file = path.join(dir, 'raw/bls/pr/pr.data.0.Current')
+  await mkdir(path.dirname(file), {recursive: true})
+  await mkdir(path.join(dir, 'raw/datausa'), {recursive: true})
+  await writeFile(path.join(dir, 'raw/datausa/population.json'), await readFile(POPULATION))
+  const out = createWriteStream(file)
+  out.write(Buffer.from(text.slice(0, firstBreak), 'latin1'))
+  for (let copy = 0; copy < times; copy++) {
+    const renamed = lines.map((line) => {
+      const tab = line.indexOf('\t')
+      return `${`${line.slice(0, tab).trimEnd()}_${copy}`.padEnd(17)}${line.slice(tab)}`
     })
-  })
+    if (!out.write(Buffer.from(renamed.join(''), 'latin1'))) await new Promise((resolve) => out.once('drain', resolve))
+  }
+  out.end()
+  await finished(out)
+  return file
 }
-
-/** Best of `runs` (the least disturbed by other load on the machine). */
-async function best(mode: Mode, dir: string, runs: number): Promise<Measurement> {
-  const results: Measurement[] = []
-  for (let i = 0; i < runs; i++) results.push(await child(mode, dir))
-  return results.reduce((a, b) => (b.seconds < a.seconds ? b : a))
-}
-
-const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`
-const verdict = (ok: boolean): string => (ok ? 'yes' : 'NO')
 
 async function main(): Promise<void> {
-  const {values} = parseArgs({
-    options: {child: {type: 'string'}, dir: {type: 'string'}, runs: {type: 'string', default: '3'}, times: {type: 'string', default: '10,100,300'}, papaparse: {type: 'string', default: '100'}},
-  })
-  if (values.child) {
-    process.stdout.write(JSON.stringify(await measure(values.child as Mode, values.dir!)))
-    return
-  }
-  const runs = Number(values.runs)
-  const multiples = values.times.split(',').map(Number)
-  const source = await sourceFile()
+  const {values} = parseArgs({options: {runs: {type: 'string', default: '3'}, times: {type: 'string', default: '100'}}})
+  if (!existsSync(REAL)) throw new Error(`${REAL} is absent: the bench needs the real snapshot in ../shared/fixtures`)
+  if (!existsSync(path.join(root, 'dist/commands/transform.js'))) throw new Error('dist/ is not built: run `npm run build` first')
+  const hasPandas = spawnSync(PYTHON, ['-c', 'import pandas'], {stdio: 'ignore'}).status === 0
   const work = await mkdtemp(path.join(os.tmpdir(), 'dataquest-bench-'))
-  const cleanup = (): Promise<void> => rm(work, {recursive: true, force: true})
-  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)))
+  process.once('SIGINT', () => void rm(work, {recursive: true, force: true}).then(() => process.exit(130)))
   try {
-    console.log(`source: ${source.origin}; ${os.cpus().length} CPUs, Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)}; best of ${runs}`)
-    const baseline = await best('baseline', work, 1)
-    console.log(`node + tsx + modules, idle: ${baseline.maxRssMB.toFixed(0)} MB RSS\n`)
-    const table: string[][] = [['file', 'what', 'rows / bytes', 'seconds', 'CPU s', 'process s', 'peak RSS']]
-    const transforms = new Map<number, Measurement>()
-    for (const times of multiples) {
-      const dir = path.join(work, `x${times}`)
-      const bytes = await buildRaw(dir, times, source)
-      const measured: [string, Measurement][] = [
-        ['read through the store only', await best('read', dir, runs)],
-        ['dataquest transform (byte scanner)', await best('transform', dir, runs)],
-      ]
-      if (times === Number(values.papaparse)) measured.push(['papaparse streaming, parse only', await best('papaparse', dir, runs)])
-      transforms.set(times, measured[1]![1])
-      for (const [name, m] of measured) {
-        table.push([`${times}× (${mb(bytes)})`, name, m.rows.toLocaleString('en-US'), m.seconds.toFixed(2), m.cpuSeconds.toFixed(2), m.processSeconds!.toFixed(2), `${m.maxRssMB.toFixed(0)} MB`])
+    const scripts = path.join(work, 'scripts')
+    await mkdir(scripts)
+    // The node scripts run from the project, so that they find its node_modules.
+    const duckdb = path.join(root, `.bench-duckdb-${process.pid}.mjs`)
+    const papaparse = path.join(root, `.bench-papaparse-${process.pid}.mjs`)
+    await writeFile(duckdb, DUCKDB)
+    await writeFile(papaparse, PAPAPARSE)
+    await writeFile(path.join(scripts, 'pandas.py'), PANDAS)
+    try {
+      const runs = Number(values.runs)
+      console.log(`${os.availableParallelism()} cores, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (start); best of ${runs}, interleaved`)
+      if (!hasPandas) console.log(`pandas: not measured (${PYTHON} has no pandas; apt-get install python3-pandas)`)
+      for (const times of values.times.split(',').map(Number)) {
+        const dir = path.join(work, `x${times}`)
+        const file = await buildRaw(dir, times)
+        const tools: [string, string[]][] = [
+          ['dataquest transform', [process.execPath, 'bin/run.js', 'transform', '--raw', path.join(dir, 'raw'), '--processed', path.join(dir, 'processed'), '--json']],
+          ['DuckDB (@duckdb/node-api)', [process.execPath, duckdb, file]],
+          ['papaparse (parse + sums)', [process.execPath, papaparse, file]],
+          ...(hasPandas ? [['pandas', [PYTHON, path.join(scripts, 'pandas.py'), file]] as [string, string[]]] : []),
+        ]
+        const best = new Map<string, {seconds: number; rssMB: number}>()
+        for (let run = 0; run < runs; run++) {
+          for (const [name, command] of tools) {
+            const m = measure(command)
+            const previous = best.get(name)
+            best.set(name, {seconds: Math.min(m.seconds, previous?.seconds ?? Infinity), rssMB: Math.min(m.rssMB, previous?.rssMB ?? Infinity)})
+          }
+        }
+        const duck = best.get('DuckDB (@duckdb/node-api)')!
+        console.log(`\n${times}× (${(Number(execFileSync('stat', ['-c', '%s', file], {encoding: 'utf8'})) / 1e6).toFixed(0)} MB, ${282 * times} series)`)
+        console.log(`${'tool'.padEnd(28)}${'wall s'.padStart(8)}${'× DuckDB'.padStart(10)}${'peak RSS'.padStart(11)}${'× DuckDB'.padStart(10)}`)
+        for (const [name, m] of best) {
+          console.log(`${name.padEnd(28)}${m.seconds.toFixed(2).padStart(8)}${(m.seconds / duck.seconds).toFixed(2).padStart(10)}${`${m.rssMB.toFixed(0)} MB`.padStart(11)}${(m.rssMB / duck.rssMB).toFixed(2).padStart(10)}`)
+        }
+        const ours = best.get('dataquest transform')!
+        const pandas = best.get('pandas')
+        console.log(`targets: wall ≤ 0.8× DuckDB: ${ours.seconds <= 0.8 * duck.seconds ? 'yes' : 'NO'}; peak RSS ≤ ${times >= 1000 ? '600 MB' : 'DuckDB'}: ${ours.rssMB <= (times >= 1000 ? 600 : duck.rssMB) ? 'yes' : 'NO'}; ≥ 5× faster than pandas: ${pandas ? (pandas.seconds >= 5 * ours.seconds ? 'yes' : 'NO') + ` (${(pandas.seconds / ours.seconds).toFixed(1)}×)` : 'not measured'}`)
+        await rm(dir, {recursive: true, force: true})
       }
-      await rm(dir, {recursive: true, force: true})
+      console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (end)`)
+    } finally {
+      await rm(duckdb, {force: true})
+      await rm(papaparse, {force: true})
     }
-    const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)))
-    for (const row of table) console.log(row.map((cell, i) => (i >= 2 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  '))
-
-    const reference = transforms.get(100) ?? transforms.get(Math.max(...multiples))!
-    const rss = [...transforms].map(([times, m]) => `${times}×: ${m.maxRssMB.toFixed(0)} MB`).join(', ')
-    const [small, large] = [transforms.get(10), transforms.get(100)]
-    const growth = small && large ? large.maxRssMB / small.maxRssMB - 1 : undefined
-    console.log(`
-targets (100× file):
-  ≥ 3× faster than pandas (${PANDAS_SECONDS} s → ≤ ${(PANDAS_SECONDS / 3).toFixed(2)} s): ${verdict(reference.seconds <= PANDAS_SECONDS / 3)} (${reference.seconds.toFixed(2)} s, ${(PANDAS_SECONDS / reference.seconds).toFixed(1)}×)
-  within 2× of DuckDB (${DUCKDB_SECONDS} s → ≤ ${(DUCKDB_SECONDS * 2).toFixed(2)} s): ${verdict(reference.seconds <= DUCKDB_SECONDS * 2)}
-  peak RSS ≤ ${RSS_LIMIT_MB} MB: ${verdict(reference.maxRssMB <= RSS_LIMIT_MB)} (${reference.maxRssMB.toFixed(0)} MB)
-  RSS flat between 10× and 100× (within 10%): ${growth === undefined ? 'not measured (needs --times 10,100)' : `${verdict(growth <= 0.1)} (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(0)}%)`}; by size: ${rss}`)
   } finally {
-    await cleanup()
+    await rm(work, {recursive: true, force: true})
   }
 }
 

@@ -1,3 +1,5 @@
+import {Flags} from '@oclif/core'
+
 import {BaseCommand} from '../cli/base-command.js'
 import {locationFlags} from '../cli/flags.js'
 import {transformFlags, transformParameters} from '../cli/transform-flags.js'
@@ -15,9 +17,14 @@ export default class Transform extends BaseCommand {
     '<%= config.bin %> transform',
     '<%= config.bin %> transform --bucket my-bucket --series PRS30006011 --period Q02',
     '<%= config.bin %> transform --raw ./data/raw --processed ./out --strict --json',
+    '<%= config.bin %> transform --dry-run',
   ]
 
-  static override flags = {...locationFlags, ...transformFlags}
+  static override flags = {
+    ...locationFlags,
+    ...transformFlags,
+    'dry-run': Flags.boolean({description: 'compute the reports and say which would change; write nothing'}),
+  }
 
   async run(): Promise<TransformSummary> {
     const {flags} = await this.parse(Transform)
@@ -33,10 +40,12 @@ export default class Transform extends BaseCommand {
             raw,
             processed,
             ...transformParameters(flags),
+            dryRun: flags['dry-run'],
             onProgress: ({bytes, totalBytes}) => step.update(`${formatBytes(bytes)} of ${formatBytes(totalBytes)}`),
           }),
         (result) => `${result.series} series, ${result.rejected.count} rejected rows`,
       )
+      for (const warning of summary.warnings) this.warn(warning)
       if (!this.jsonEnabled()) this.log(renderTransformSummary(summary, {color: useColor(process.stdout, process.env)}))
       return summary
     } catch (error) {

@@ -10,7 +10,7 @@ export const transformRows = (s: TransformSummary): SummaryRow[] => [
   ['series', s.series],
   ['on the annual basis (Q05 only)', s.annualSeries],
   ['rejected rows', s.rejected.count],
-  ['reports written', s.files.filter((file) => file.status === 'written').length],
+  [s.dryRun ? 'reports that would be written' : 'reports written', s.files.filter((file) => file.status !== 'unchanged').length],
   ['reports unchanged', s.files.filter((file) => file.status === 'unchanged').length],
 ]
 
@@ -32,7 +32,8 @@ export function renderTransformSummary(summary: TransformSummary, options: Rende
   const files = summary.files.map((file) => ({
     key: file.key,
     action: file.status,
-    reason: file.status === 'written' ? 'content changed' : 'same content, not rewritten',
+    reason: file.status === 'unchanged' ? 'same content, not rewritten' : 'content changed',
   }))
-  return [...rejected, renderResult(`transform → ${summary.processed}`, files, transformRows(summary), options)].join('\n')
+  const title = summary.dryRun ? `transform → ${summary.processed} (dry run, nothing written)` : `transform → ${summary.processed}`
+  return [...rejected, renderResult(title, files, transformRows(summary), options)].join('\n')
 }

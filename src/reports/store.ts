@@ -10,17 +10,17 @@ export const serializeReport = (report: Report): string => `${JSON.stringify(rep
 
 export interface WrittenFile {
   key: string
-  /** `unchanged`: the stored object already had this content, so it was not rewritten. */
-  status: 'written' | 'unchanged'
+  /** `unchanged`: the stored object already had this content, so it was not rewritten; `would write`: a dry run's changed report. */
+  status: 'written' | 'unchanged' | 'would write'
   md5: string
   size: number
 }
 
 /**
  * Write reports whose content changed; leave the others alone, so an unchanged report causes
- * no S3 event (and no SQS message).
+ * no S3 event (and no SQS message). `dryRun` compares only.
  */
-export async function writeReports(processed: Store, reports: readonly Report[]): Promise<WrittenFile[]> {
+export async function writeReports(processed: Store, reports: readonly Report[], {dryRun = false} = {}): Promise<WrittenFile[]> {
   return Promise.all(
     reports.map(async (report): Promise<WrittenFile> => {
       const key = reportKey(report.report)
@@ -28,6 +28,7 @@ export async function writeReports(processed: Store, reports: readonly Report[])
       const md5 = md5Hex(body)
       const size = Buffer.byteLength(body)
       if ((await processed.stat(key))?.md5 === md5) return {key, status: 'unchanged', md5, size}
+      if (dryRun) return {key, status: 'would write', md5, size}
       await processed.write(key, body, {contentType: 'application/json'})
       return {key, status: 'written', md5, size}
     }),

@@ -213,7 +213,7 @@ export class FolderStore implements Store {
     return next
   }
 
-  private async describe(key: string, file: string): Promise<StoredObject | undefined> {
+  private async describe(key: string, file: string, hashUnknown = true): Promise<StoredObject | undefined> {
     let info
     try {
       info = await stat(file)
@@ -227,6 +227,7 @@ export class FolderStore implements Store {
       return {key, size: info.size, md5: entry.md5, metadata: {...entry.metadata}}
     }
     // Changed behind our back (or never written by us): hash it, and trust none of its old metadata.
+    if (!hashUnknown) return {key, size: info.size, metadata: {}}
     return {key, size: info.size, md5: await md5OfFile(file), metadata: {}}
   }
 
@@ -252,8 +253,8 @@ export class FolderStore implements Store {
     return objects.filter((object): object is StoredObject => object !== undefined)
   }
 
-  stat(key: string): Promise<StoredObject | undefined> {
-    return this.describe(key, this.filePath(key))
+  stat(key: string, options: {hash?: boolean} = {}): Promise<StoredObject | undefined> {
+    return this.describe(key, this.filePath(key), options.hash)
   }
 
   async read(key: string): Promise<Readable> {

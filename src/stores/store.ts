@@ -30,8 +30,8 @@ export interface Store {
   readonly location: string
   /** Every object whose key starts with `prefix` (all when omitted), sorted by key. */
   list(prefix?: string): Promise<StoredObject[]>
-  /** The object at `key`, or undefined when there is none. */
-  stat(key: string): Promise<StoredObject | undefined>
+  /** The object at `key`, or undefined when there is none. `hash: false`: no md5 unless known without reading the body. */
+  stat(key: string, options?: {hash?: boolean}): Promise<StoredObject | undefined>
   /** The object's content as a stream; throws NotFoundError when absent. */
   read(key: string): Promise<Readable>
   write(key: string, body: Body, options?: WriteOptions): Promise<StoredObject>

@@ -6,14 +6,14 @@ import type {
   ReportInput,
   SeriesPopulationReport,
 } from '../reports/types.js'
-import type {SeriesTotals} from './bls-data.js'
+import {type SeriesTotals, yearSums} from './bls-data.js'
 import {scaledToNumber} from './decimal.js'
 import type {PopulationStats} from './population.js'
 
 /** The year with the highest sum (exact, scaled integers); ties go to the earliest year. */
-function bestOf(sums: ReadonlyMap<number, number>): {year: number; sum: number} | undefined {
+function bestOf(sums: readonly number[]): {year: number; sum: number} | undefined {
   let best: {year: number; sum: number} | undefined
-  for (const [year, sum] of sums) {
+  for (const [year, sum] of yearSums(sums)) {
     if (!best || sum > best.sum || (sum === best.sum && year < best.year)) best = {year, sum}
   }
   return best
@@ -26,7 +26,7 @@ function bestOf(sums: ReadonlyMap<number, number>): {year: number; sum: number} 
 export function bestYearRows(series: ReadonlyMap<string, SeriesTotals>, titles: ReadonlyMap<string, string>): BestYearRow[] {
   return [...series.keys()].sort().map((id) => {
     const totals = series.get(id)!
-    const basis = totals.quarterly.size > 0 ? 'quarterly' : 'annual'
+    const basis = totals.quarterly.length > 0 ? 'quarterly' : 'annual'
     // A series is only recorded once it has an accepted row, so one of the two maps is non-empty.
     const best = bestOf(basis === 'quarterly' ? totals.quarterly : totals.annual)!
     const row: BestYearRow = {series_id: id, year: best.year, value: scaledToNumber(best.sum), basis}

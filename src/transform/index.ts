@@ -1,3 +1,4 @@
+import {availableParallelism} from 'node:os'
 import {buffer} from 'node:stream/consumers'
 
 import type {Report, ReportInput} from '../reports/types.js'
@@ -6,15 +7,17 @@ import {STATS_YEARS} from '../sources/population.js'
 import {md5Hex} from '../stores/md5.js'
 import {BLS_PREFIX, POPULATION_KEY} from '../stores/raw-layout.js'
 import {NotFoundError, type Store} from '../stores/store.js'
-import {type RejectedRow, scanDataFile} from './bls-data.js'
+import type {RejectedRow} from './bls-data.js'
 import {bestYearReport, bestYearRows, populationStatsReport, seriesPopulationReport} from './build.js'
+import {scanDataFileParallel} from './parallel-scan.js'
 import {parsePopulation, populationStats} from './population.js'
 import {LOOKUP_FILES, type LookupName, seriesTitles} from './titles.js'
 
 export {DataFileError, type RejectedRow} from './bls-data.js'
 export {PopulationError} from './population.js'
 
-/** Where the raw store keeps the BLS files and the population response (see DESIGN.md). */
+/** Smaller data files are scanned on this thread: starting workers costs more than they save (npm run bench). */
+export const PARALLEL_MIN_BYTES = 8 * 1024 * 1024
 
 export const TRANSFORM_DEFAULTS = {
   dataFile: 'pr.data.0.Current',
@@ -35,8 +38,12 @@ export interface TransformOptions {
   /** Population statistics over fromYear..toYear inclusive (default 2013..2018). */
   fromYear?: number
   toYear?: number
-  /** Any rejected data row is fatal. */
+  /** Any rejected data row is fatal, and so is a series report without rows. */
   strict?: boolean
+  /** Compute and compare, write nothing: the files say what would be written. */
+  dryRun?: boolean
+  /** Worker threads for the data file (default: one per core, for files of PARALLEL_MIN_BYTES or more). */
+  threads?: number
   /** Called as the data file is read. */
   onProgress?: (progress: {bytes: number; totalBytes: number}) => void
 }
@@ -53,6 +60,11 @@ export interface TransformSummary {
   /** Series scored on the Q05 annual average (they publish no quarters). */
   annualSeries: number
   rejected: {count: number; samples: RejectedRow[]}
+  /** Threads that scanned the data file. */
+  threads: number
+  /** Problems that did not stop the transform (a series report without rows). */
+  warnings: string[]
+  dryRun: boolean
   files: WrittenFile[]
 }
 
@@ -79,11 +91,22 @@ function checkParameters(dataFile: string, seriesId: string, period: string, fro
   }
 }
 
-/** A small object's bytes and MD5, or undefined when the store does not hold it. */
+/** Refuse bytes that are not the ones the store recorded (folder manifest, S3 ETag or stored MD5). */
+function verify(store: Store, key: string, known: string | undefined, read: string): void {
+  if (known !== undefined && known !== read) {
+    throw new TransformInputError(
+      `${key} in ${store.location} is damaged: its bytes have MD5 ${read}, the store recorded ${known}; fetch or sync it again (no report was written)`,
+    )
+  }
+}
+
+/** A small object's bytes and MD5 (checked), or undefined when the store does not hold it. */
 async function readSmall(store: Store, key: string): Promise<{content: string; input: ReportInput} | undefined> {
   try {
-    const bytes = await buffer(await store.read(key))
-    return {content: bytes.toString('utf8'), input: {key, md5: md5Hex(bytes)}}
+    const [info, bytes] = await Promise.all([store.stat(key, {hash: false}), store.read(key).then((stream) => buffer(stream))])
+    const md5 = md5Hex(bytes)
+    verify(store, key, info?.md5, md5)
+    return {content: bytes.toString('utf8'), input: {key, md5}}
   } catch (error) {
     if (error instanceof NotFoundError) return undefined
     throw error
@@ -99,12 +122,13 @@ const notFound = (store: Store, key: string): TransformInputError =>
  * all three were computed.
  */
 export async function transformStores(options: TransformOptions): Promise<TransformResult> {
-  const {raw, processed, strict = false} = options
+  const {raw, processed, strict = false, dryRun = false} = options
   const {dataFile, seriesId, period, fromYear, toYear} = {...TRANSFORM_DEFAULTS, ...definedOnly(options)}
   checkParameters(dataFile, seriesId, period, fromYear, toYear)
   const dataKey = BLS_PREFIX + dataFile
 
-  const dataInfo = await raw.stat(dataKey)
+  // No hashing here: the scan hashes the bytes it reads, and checks them against an MD5 the store knows.
+  const dataInfo = await raw.stat(dataKey, {hash: false})
   if (!dataInfo) throw notFound(raw, dataKey)
   const populationFile = await readSmall(raw, POPULATION_KEY)
   if (!populationFile) throw notFound(raw, POPULATION_KEY)
@@ -121,16 +145,21 @@ export async function transformStores(options: TransformOptions): Promise<Transf
   const lookups = await Promise.all(lookupNames.map((name) => readSmall(raw, BLS_PREFIX + LOOKUP_FILES[name])))
   const titles = seriesTitles(Object.fromEntries(lookupNames.flatMap((name, i) => (lookups[i] ? [[name, lookups[i].content]] : []))))
 
-  const scan = await scanDataFile(await raw.read(dataKey), {
+  const scan = await scanDataFileParallel(() => raw.read(dataKey), {
     key: dataKey,
-    md5: dataInfo.md5,
     seriesId,
     period: Number(period.slice(1)),
     strict,
+    threads: options.threads ?? (dataInfo.size >= PARALLEL_MIN_BYTES ? availableParallelism() : 1),
     onBytes: options.onProgress && ((bytes) => options.onProgress!({bytes, totalBytes: dataInfo.size})),
   })
+  verify(raw, dataKey, dataInfo.md5, scan.md5)
+  // A discontinued series must not stop the other reports (the daily pipeline): its report is empty.
+  const warnings: string[] = []
   if (scan.picked.length === 0) {
-    throw new TransformInputError(`${dataKey} has no ${period} rows for series ${seriesId}; pick another --series or --period`)
+    const problem = `${dataKey} has no ${period} rows for series ${seriesId}`
+    if (strict) throw new TransformInputError(`${problem}; pick another --series or --period (--strict refuses an empty series report)`)
+    warnings.push(`${problem}: series_population.json has no rows; pick another --series or --period`)
   }
 
   const dataInput: ReportInput = {key: dataKey, md5: scan.md5}
@@ -141,7 +170,7 @@ export async function transformStores(options: TransformOptions): Promise<Transf
     bestYearReport(dataFile, [dataInput, ...lookupInputs], bestRows),
     seriesPopulationReport(seriesId, period, [dataInput, populationFile.input], scan.picked, population),
   ]
-  const files = await writeReports(processed, reports)
+  const files = await writeReports(processed, reports, {dryRun})
   return {
     raw: raw.location,
     processed: processed.location,
@@ -151,6 +180,9 @@ export async function transformStores(options: TransformOptions): Promise<Transf
     series: bestRows.length,
     annualSeries: bestRows.filter((row) => row.basis === 'annual').length,
     rejected: scan.rejected,
+    threads: scan.threads,
+    warnings,
+    dryRun,
     files,
     reports,
   }

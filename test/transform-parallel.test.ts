@@ -1,0 +1,129 @@
+// The parallel scan against the single-threaded one: same result for any input and any cut.
+// Each scan starts its workers (a tsx worker takes a few hundred ms to load), so the cases are few.
+import {once} from 'node:events'
+import {Readable} from 'node:stream'
+import {MessageChannel} from 'node:worker_threads'
+
+import t from 'tap'
+
+import {MAX_LINE_BYTES, type ScanOptions, type ScanResult, scanDataFile} from '../src/transform/bls-data.js'
+import {mergeSeries, scanDataFileParallel, serveScans} from '../src/transform/parallel-scan.js'
+import {dataFile, HEADER, QUEST_ROWS} from './helpers/bls-files.js'
+
+const OPTIONS: ScanOptions = {key: 'bls/pr/k', seriesId: 'PRS30006032', period: 1}
+
+/** The file as a stream of `chunk`-byte chunks (the store's chunks cut lines anywhere too). */
+const streamOf = (bytes: Buffer, chunk: number) => async (): Promise<Readable> =>
+  Readable.from(Array.from({length: Math.ceil(bytes.length / chunk)}, (_, i) => bytes.subarray(i * chunk, (i + 1) * chunk)))
+
+/** A result with its series as sorted entries, so two results compare whatever their insertion order. */
+const comparable = (result: ScanResult): object => ({...result, threads: undefined, series: [...result.series].sort(([a], [b]) => (a < b ? -1 : 1))})
+
+async function both(text: string | Buffer, pieceBytes: number, options: Partial<ScanOptions> & {threads?: number; chunk?: number} = {}) {
+  const bytes = Buffer.from(text)
+  const {threads = 2, chunk = 5, ...scan} = options
+  const single = await scanDataFile(await streamOf(bytes, chunk)(), {...OPTIONS, ...scan}).catch((error: Error) => error)
+  const parallel = await scanDataFileParallel(streamOf(bytes, chunk), {...OPTIONS, ...scan, threads, pieceBytes}).catch((error: Error) => error)
+  return {single, parallel}
+}
+
+t.test('pieces cut anywhere give the single-threaded result, on worker threads', async (t) => {
+  const text = dataFile(QUEST_ROWS)
+  for (const pieceBytes of [1, 41, 1000]) {
+    const {single, parallel} = await both(text, pieceBytes)
+    t.same(comparable(parallel as ScanResult), comparable(single as ScanResult), `pieces of ${pieceBytes} bytes`)
+    t.equal((parallel as ScanResult).threads, 2, 'scanned on the workers, not rescanned')
+  }
+  // A CRLF split across pieces and chunks: every cut between the CR and the LF of each line.
+  for (let chunk = 1; chunk <= 2; chunk++) {
+    const {single, parallel} = await both(text, 3, {chunk})
+    t.same(comparable(parallel as ScanResult), comparable(single as ScanResult), `chunks of ${chunk} bytes`)
+  }
+  // A file shorter than the thread count: one piece, the other workers get none.
+  const tiny = `${HEADER}\nPRS30006032\t2019\tQ01\t1.5\n`
+  const {single, parallel} = await both(tiny, 1 << 20, {threads: 4})
+  t.same(comparable(parallel as ScanResult), comparable(single as ScanResult))
+  t.equal((parallel as ScanResult).threads, 4)
+  t.equal((parallel as ScanResult).rows, 1)
+})
+
+t.test('rejected rows keep their file line numbers, first five in file order; no final line end', async (t) => {
+  const lines = [HEADER]
+  for (let i = 0; i < 40; i++) lines.push(i % 7 === 3 ? `PRS1\t20x${i}\tQ01\t1` : i % 11 === 5 ? '' : `PRS${i % 3}\t${2000 + i}\tQ0${(i % 5) + 1}\t${i}.5`)
+  const text = lines.join('\n')
+  for (const pieceBytes of [1, 90]) {
+    const {single, parallel} = await both(text, pieceBytes, {seriesId: 'PRS1'})
+    t.same(comparable(parallel as ScanResult), comparable(single as ScanResult), `pieces of ${pieceBytes} bytes`)
+    t.equal((single as ScanResult).rejected.count, 6)
+    t.same((parallel as ScanResult).rejected.samples.map((row) => row.line), [5, 12, 19, 26, 33])
+  }
+})
+
+t.test('what the pieces cannot settle is rescanned on one thread: the same outcome and message', async (t) => {
+  const good = dataFile(QUEST_ROWS)
+  const cases: [string, string | Buffer, Partial<ScanOptions>][] = [
+    ['strict, a bad row late in the file', `${good}PRS1\t2000\tQ07\t1\r\n`, {strict: true}],
+    ['a bad header', good.replace('period', 'peroid'), {}],
+    ['header only', `${HEADER}\r\n`, {}],
+    ['empty', '', {}],
+    ['no line end at all', HEADER, {}],
+    ['a line too long, inside a piece', `${good}${'9'.repeat(MAX_LINE_BYTES + 10)}\n`, {}],
+    ['a line too long, with no end', `${good}${'9'.repeat(MAX_LINE_BYTES + 10)}`, {}],
+    ['a header too long', 'x'.repeat(MAX_LINE_BYTES + 10), {}],
+  ]
+  for (const [name, text, options] of cases) {
+    const {single, parallel} = await both(text, 64, {...options, chunk: 4096})
+    t.ok(single instanceof Error, name)
+    t.equal((parallel as Error).message, (single as Error).message, name)
+  }
+  // Sums whose pieces stay exact but whose running total would not, in file order: the rescan finds the line.
+  const huge = Array.from({length: 12}, () => ['PRSX', 2000, 'Q01', '999999999999.999'] as const)
+  const {single, parallel} = await both(dataFile([...QUEST_ROWS, ...huge]), 64, {chunk: 64})
+  t.match((single as Error).message, /line 23: the 2000 sum leaves the range of exact arithmetic/)
+  t.equal((parallel as Error).message, (single as Error).message)
+  // Big sums that cancel out stay exact on one thread, and so in parallel too.
+  const cancelling = Array.from({length: 12}, (_, i) => ['PRSX', 2000, 'Q01', i % 2 ? '-999999999999.999' : '999999999999.999'] as const)
+  const balanced = await both(dataFile([...QUEST_ROWS, ...cancelling]), 64, {chunk: 64})
+  t.same(comparable(balanced.parallel as ScanResult), comparable(balanced.single as ScanResult))
+  // A stream that fails is that failure, not a rescan.
+  const failing = async (): Promise<Readable> =>
+    new Readable({
+      read() {
+        this.destroy(new Error('connection reset'))
+      },
+    })
+  await t.rejects(scanDataFileParallel(failing, {...OPTIONS, threads: 2}), /connection reset/)
+})
+
+t.test('random files, random cuts: always the single-threaded result', async (t) => {
+  let seed = 11
+  const random = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n
+  const pick = <T>(items: readonly T[]): T => items[random(items.length)]!
+  const ids = ['PRS1', 'PRS2', ' PRS1', 'PRS3 ', '', 'PRS4']
+  const values = ['1', '-2.5', '+0.125', '.5', '7.', '-', '1.2345', 'abc', ' 3.25 ']
+  for (let round = 0; round < 6; round++) {
+    const eol = pick(['\n', '\r\n'])
+    const lines = Array.from({length: 50 + random(150)}, () =>
+      random(15) === 0 ? '' : [pick(ids), pick(['2000', '2001', '2002', '20x1']), pick(['Q01', 'Q02', 'Q05', 'Q9']), pick(values), ''].join('\t'),
+    )
+    const text = [HEADER, ...lines].join(eol) + (random(2) ? eol : '')
+    const pieceBytes = 1 + random(300)
+    const {single, parallel} = await both(text, pieceBytes, {seriesId: 'PRS1', threads: 2 + random(2), chunk: 1 + random(64)})
+    t.same(comparable(parallel as ScanResult), comparable(single as ScanResult), `round ${round}: ${lines.length} lines, pieces of ${pieceBytes}`)
+  }
+})
+
+t.test('the worker side, on this thread: a piece answered with its lines, the sums packed at the end', async (t) => {
+  const {port1, port2} = new MessageChannel()
+  serveScans({...OPTIONS, seriesId: 'PRS1', header: HEADER}, port2)
+  port1.postMessage({index: 3, piece: Buffer.from('PRS1\t2000\tQ01\t1.5\r\nPRS1\t2000\tQ05\t2\r\nbad\r\nPRS1\t2001\tQ02\t-1')})
+  const [piece] = (await once(port1, 'message')) as [{index: number; lines: number; rejectedCount: number; picked: unknown[]}]
+  t.match(piece, {index: 3, lines: 4, rejectedCount: 1, picked: [{year: 2000, value: 1500}]})
+  port1.postMessage('end')
+  const [{done}] = (await once(port1, 'message')) as [{done: {ids: string; sums: Float64Array; rows: number; maxAbsSum: number}}]
+  t.match(done, {ids: 'PRS1', rows: 3, maxAbsSum: 2000})
+  const merged = new Map([['PRS1', {quarterly: [2000, 500], annual: []}]])
+  mergeSeries(merged, done)
+  t.same(merged.get('PRS1'), {quarterly: [2000, 2000, 2001, -1000], annual: [2000, 2000]})
+  port1.close()
+})
