@@ -1,5 +1,5 @@
 import {BaseCommand} from '../cli/base-command.js'
-import {locationFlags} from '../cli/flags.js'
+import {jsonFlag, locationFlags} from '../cli/flags.js'
 import {transformFlags, transformParameters} from '../cli/transform-flags.js'
 import {useColor} from '../render/progress.js'
 import {formatBytes} from '../render/summary.js'
@@ -17,7 +17,11 @@ export default class Transform extends BaseCommand {
     '<%= config.bin %> transform --raw ./data/raw --processed ./out --strict --json',
   ]
 
-  static override flags = {...locationFlags, ...transformFlags}
+  static override flags = {
+    ...locationFlags,
+    ...transformFlags,
+    json: jsonFlag('the summary (rows, series, rejected rows with line numbers, files written and unchanged)'),
+  }
 
   async run(): Promise<TransformSummary> {
     const {flags} = await this.parse(Transform)
