@@ -13,5 +13,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 const root = fileURLToPath(new URL('..', import.meta.url))
 const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
 pjson.oclif.commands = './src/commands'
+pjson.oclif.hooks.command_not_found = './src/cli/not-found.ts'
 
-await execute({development: true, loadOptions: {root, pjson}})
+// The manifest (if `npm run prepare` made one) describes dist/, which may be older than src/.
+await execute({development: true, loadOptions: {root, pjson, ignoreManifest: true}})

@@ -62,3 +62,62 @@ t.test('`dataquest --help` lists every command (the real entry point, from the s
   })
   for (const id of Object.keys(commands)) t.match(stdout, new RegExp(`^\\s+${id}\\s+\\S`, 'm'), `${id} is listed`)
 })
+
+/** `dataquest <argv>` as a user runs it (the entry point as a child process, stdout/stderr piped). */
+async function dataquest(argv: string[], env: Record<string, string> = {}): Promise<{stdout: string; stderr: string; code: number}> {
+  try {
+    const {stdout, stderr} = await promisify(execFile)(path.join(projectRoot, 'bin/dev.js'), argv, {
+      env: {...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0', ...env},
+    })
+    return {stdout, stderr, code: 0}
+  } catch (error) {
+    const {stdout, stderr, code} = error as {stdout: string; stderr: string; code: number}
+    return {stdout, stderr, code}
+  }
+}
+
+t.test('help and mistakes, through the real entry point', async (t) => {
+  const [short, commandShort, helpCommand, misspeltCommand, misspeltFlag, badUrl, failure] = await Promise.all([
+    dataquest(['-h']),
+    dataquest(['fetch', '-h']),
+    dataquest(['help', 'fetch']),
+    dataquest(['fecth']),
+    dataquest(['fetch', '--contcat', 'me@example.com']),
+    dataquest(['fetch', '--contact', 'me@example.com', '--bls-url', 'ftp://example.com/pr/']),
+    // A narrow terminal width would wrap oclif's own error printer mid-phrase.
+    dataquest(['report', '--processed', path.join(projectRoot, 'test', 'no-such-store')], {COLUMNS: '40', FORCE_COLOR: '1'}),
+  ])
+  t.equal(short.code, 0, '-h works')
+  t.match(short.stdout, /^\s+fetch\s+\S/m)
+  t.equal(commandShort.code, 0, 'fetch -h works')
+  t.match(commandShort.stdout, '--contact=EMAIL')
+  t.equal(helpCommand.code, 0, 'help fetch works')
+  t.equal(helpCommand.stdout, commandShort.stdout, 'help fetch is fetch --help')
+  t.equal(misspeltCommand.code, 127)
+  t.equal(misspeltCommand.stderr, 'Error: `fecth` is not a dataquest command; did you mean `dataquest fetch`? see `dataquest --help`\n')
+  t.equal(misspeltFlag.code, 2)
+  t.equal(misspeltFlag.stderr, 'Error: Nonexistent flag: --contcat; did you mean --contact?; see `dataquest fetch --help`\n', 'one line, no usage')
+  t.equal(badUrl.code, 2)
+  t.equal(badUrl.stderr, 'Error: --bls-url: "ftp://example.com/pr/" is not an http:// or https:// URL; see `dataquest fetch --help`\n')
+  t.equal(failure.code, 1)
+  t.match(failure.stderr, /^Error: no population_stats\.json, .* run `dataquest transform` first\n$/, 'one unwrapped line, no ANSI')
+})
+
+t.test('help says true things per command', async (t) => {
+  const config = await Config.load(projectRoot)
+  const helpOf = async (id: keyof typeof commands): Promise<string> => {
+    const help = new CapturingHelp(config)
+    await help.showCommandHelp(Object.assign(commands[id], {id}) as never)
+    return help.text.replace(/\s+/g, ' ')
+  }
+  const [fetch, report, transform, consume, run] = await Promise.all(['fetch', 'report', 'transform', 'consume', 'run'].map((id) => helpOf(id as never)))
+  t.match(fetch, '[env: DATAQUEST_BUCKET] shorthand for --raw s3://NAME/raw/ ')
+  t.notMatch(fetch, '--processed s3://NAME')
+  t.match(report, '[env: DATAQUEST_BUCKET] shorthand for --processed s3://NAME/processed/ ')
+  t.notMatch(report, '--raw s3://NAME')
+  t.match(transform, 'shorthand for --raw s3://NAME/raw/ and --processed s3://NAME/processed/')
+  t.match(transform, '[default: ./data/raw, env: DATAQUEST_RAW] raw store', 'tags where oclif puts its own')
+  t.match(consume, 'long-polling wait per receive, 0–20 seconds')
+  t.notMatch(fetch + report + transform + run, 'Format output as json', '--json says what it prints')
+  t.match(run, '--json print every step')
+})

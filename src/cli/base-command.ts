@@ -6,22 +6,23 @@ import {createProgress, type Progress, progressMode} from '../render/progress.js
 import {sanitize} from '../render/table.js'
 import {openStore} from '../stores/open.js'
 import type {Store, WriteLock} from '../stores/store.js'
+import {describeFailure} from './errors.js'
 import {exitOnInterrupt, interruptedLine} from './interrupt.js'
 
 /** Shared plumbing for dataquest commands: JSON output, store locations, AWS options. */
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true
 
-  /** AWS options from flags; region from the SDK's usual environment variables. */
-  protected awsOptions(flags: {endpoint?: string}): AwsOptions {
-    return {endpoint: flags.endpoint, region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION}
+  /** AWS options from flags; without --region (or AWS_REGION), AWS_DEFAULT_REGION, then the SDK's profile. */
+  protected awsOptions(flags: {endpoint?: string; region?: string}): AwsOptions {
+    return {endpoint: flags.endpoint, region: flags.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION}
   }
 
   protected locations(flags: {raw?: string; processed?: string; bucket?: string}): Locations {
     return resolveLocations(flags, process.env)
   }
 
-  protected store(location: string, flags: {endpoint?: string}): Store {
+  protected store(location: string, flags: {endpoint?: string; region?: string}): Store {
     return openStore(location, {...this.awsOptions(flags), onWarning: (message) => process.stderr.write(`⚠ ${sanitize(message)}\n`)})
   }
 
@@ -64,5 +65,21 @@ export abstract class BaseCommand extends Command {
   protected progress(): Progress {
     return createProgress({mode: progressMode({json: this.jsonEnabled(), stream: process.stderr}), stream: process.stderr})
   }
-}
 
+  /**
+   * Every failure prints once, as one unwrapped line without ANSI codes (oclif's own printer
+   * indents, wraps at the terminal width and dumps the usage on a flag error); with --json, one
+   * error object without oclif's bookkeeping.
+   */
+  override async catch(error: Error): Promise<void> {
+    if (error instanceof Errors.ExitError) throw error
+    const failure = describeFailure(error, {bin: this.config.bin, id: this.id, flags: this.ctor.flags ?? {}})
+    if (this.jsonEnabled()) {
+      process.exitCode = failure.exit
+      this.logJson({error: failure.json})
+      return
+    }
+    this.logToStderr(`Error: ${failure.message}`)
+    this.exit(failure.exit)
+  }
+}

@@ -1,32 +1,65 @@
-import {Flags} from '@oclif/core'
+import {Errors, Flags} from '@oclif/core'
 
 import {DEFAULT_PROCESSED, DEFAULT_RAW} from '../config/locations.js'
 import {CONTACT_REASON} from '../http/user-agent.js'
 import {BLS_ROOT, parseSurveyList} from '../sources/bls.js'
 import {POPULATION_URL} from '../sources/population.js'
 
-// Raw/processed/bucket are resolved together (see config/locations.ts), so oclif's own `env`
-// is not used for them: a --bucket flag must win over DATAQUEST_RAW.
+/**
+ * `[default: X, env: Y] text`: the tags where oclif puts them for the flags it reads itself, for the
+ * flags resolved elsewhere (raw/processed/bucket are resolved together in config/locations.ts, so
+ * oclif's own `env` is not used for them: a --bucket flag must win over DATAQUEST_RAW).
+ */
+const tagged = (text: string, tags: {default?: string; env: string}): string =>
+  `[${tags.default === undefined ? '' : `default: ${tags.default}, `}env: ${tags.env}] ${text}`
+
 export const raw = Flags.string({
-  description: `raw store: a folder or s3://bucket/prefix [env: DATAQUEST_RAW] [default: ${DEFAULT_RAW}]`,
+  description: tagged('raw store: a folder or s3://bucket/prefix', {default: DEFAULT_RAW, env: 'DATAQUEST_RAW'}),
   helpValue: 'LOC',
 })
 
 export const processed = Flags.string({
-  description: `processed store: a folder or s3://bucket/prefix [env: DATAQUEST_PROCESSED] [default: ${DEFAULT_PROCESSED}]`,
+  description: tagged('processed store: a folder or s3://bucket/prefix', {default: DEFAULT_PROCESSED, env: 'DATAQUEST_PROCESSED'}),
   helpValue: 'LOC',
 })
 
-export const bucket = Flags.string({
-  description: 'shorthand for --raw s3://NAME/raw/ and --processed s3://NAME/processed/ [env: DATAQUEST_BUCKET]',
-  helpValue: 'NAME',
+// Each command says which of its stores --bucket sets: fetch has only --raw, report only --processed.
+const bucketFor = (sets: string) => Flags.string({description: tagged(`shorthand for ${sets}`, {env: 'DATAQUEST_BUCKET'}), helpValue: 'NAME'})
+export const bucket = bucketFor('--raw s3://NAME/raw/ and --processed s3://NAME/processed/')
+export const rawBucket = bucketFor('--raw s3://NAME/raw/')
+export const processedBucket = bucketFor('--processed s3://NAME/processed/')
+
+/** The one URL check: a usage error (exit 2) when the flag is parsed, not retries against nothing. */
+export function checkHttpUrl(input: string): string {
+  let url: URL | undefined
+  try {
+    url = new URL(input)
+  } catch {
+    // reported below, with the protocol case
+  }
+  if (!url || !['http:', 'https:'].includes(url.protocol)) {
+    throw new Errors.CLIError(`${JSON.stringify(input)} is not an http:// or https:// URL`, {exit: 2})
+  }
+  return input
+}
+
+/** A flag whose value must be an http(s) URL (checked at parse time, env values included). */
+export const urlFlag = Flags.custom<string>({helpValue: 'URL', parse: async (input) => checkHttpUrl(input)})
+
+export const endpoint = urlFlag({
+  description: 'S3/SQS-compatible endpoint (an emulator, MinIO…), with path-style addressing; AWS itself when unset',
+  env: 'AWS_ENDPOINT_URL',
 })
 
-export const endpoint = Flags.string({
-  description: 'S3/SQS-compatible endpoint (an emulator, MinIO…); path-style addressing then [default: AWS]',
-  env: 'AWS_ENDPOINT_URL',
-  helpValue: 'URL',
+export const region = Flags.string({
+  description: 'AWS region of the bucket or queue; else AWS_DEFAULT_REGION, then the AWS profile',
+  env: 'AWS_REGION',
+  helpValue: 'REGION',
 })
+
+/** `--json`, saying what it prints (oclif's own says only "Format output as json."). */
+export const jsonFlag = (what: string) =>
+  Flags.boolean({description: `print ${what} as one JSON object on stdout, nothing else there (an error: {"error": {…}})`, helpGroup: 'GLOBAL'})
 
 // Upstream flags (fetch, run): oclif reads their env vars and prints env and default in --help.
 export const contact = Flags.string({
@@ -45,25 +78,22 @@ export const survey = Flags.custom<string[] | 'all'>({
   parse: async (input) => parseSurveyList(input),
 })()
 
-export const blsRoot = Flags.string({
+export const blsRoot = urlFlag({
   description: 'the BLS time-series root: survey S is read from <root>S/',
   env: 'DATAQUEST_BLS_ROOT',
   default: BLS_ROOT,
-  helpValue: 'URL',
 })
 
 // No default, so that --bls-root reaches pr too unless this is given.
-export const blsUrl = Flags.string({
+export const blsUrl = urlFlag({
   description: 'the BLS pr directory, mirrored into bls/pr/; wins over --bls-root for pr (kept for compatibility) [default: <bls-root>pr/]',
   env: 'DATAQUEST_BLS_URL',
-  helpValue: 'URL',
 })
 
-export const populationUrl = Flags.string({
+export const populationUrl = urlFlag({
   description: 'the DataUSA population API, stored as datausa/population.json',
   env: 'DATAQUEST_POPULATION_URL',
   default: POPULATION_URL,
-  helpValue: 'URL',
 })
 
 export const upstreamFlags = {contact, survey, 'bls-root': blsRoot, 'bls-url': blsUrl, 'population-url': populationUrl}
@@ -71,4 +101,4 @@ export const upstreamFlags = {contact, survey, 'bls-root': blsRoot, 'bls-url': b
 /** How to give a contact, for the errors that need one. */
 export const CONTACT_HINT = 'set one with --contact you@example.com or the DATAQUEST_CONTACT environment variable'
 
-export const locationFlags = {raw, processed, bucket, endpoint}
+export const locationFlags = {raw, processed, bucket, endpoint, region}

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {createS3Client, createSqsClient} from '../aws/clients.js'
 import {BaseCommand} from '../cli/base-command.js'
-import {endpoint} from '../cli/flags.js'
+import {endpoint, region, urlFlag} from '../cli/flags.js'
 import {consumeQueue} from '../queue/consumer.js'
 import {handleReportMessage, type MessageOutcome, type QueueMessage, s3ReportReader, s3Url, settleMessage} from '../queue/report-message.js'
 import {useColor} from '../render/progress.js'
@@ -24,12 +24,13 @@ export default class Consume extends BaseCommand {
   static override enableJsonFlag = false
 
   static override flags = {
-    queue: Flags.string({description: 'SQS queue of S3 event notifications (required)', env: 'DATAQUEST_QUEUE_URL', helpValue: 'URL'}),
-    wait: Flags.integer({description: 'long-polling wait per receive, in seconds', default: 20, min: 0, max: 20, helpValue: 'SECONDS'}),
+    queue: urlFlag({description: 'SQS queue of S3 event notifications (required)', env: 'DATAQUEST_QUEUE_URL'}),
+    wait: Flags.integer({description: 'long-polling wait per receive, 0–20 seconds', default: 20, min: 0, max: 20, helpValue: 'SECONDS'}),
     once: Flags.boolean({description: 'stop at the first receive that comes back empty'}),
     'max-messages': Flags.integer({description: 'stop after N messages', min: 1, helpValue: 'N'}),
     format: Flags.option({options: REPORT_FORMATS, default: 'table' as const, description: 'how to print each report (json: one line per report)'})(),
     endpoint,
+    region,
   }
 
   async run(): Promise<void> {

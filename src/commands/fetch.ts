@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {contactHint} from '../cli/contact-hint.js'
-import {bucket, endpoint, raw, upstreamFlags} from '../cli/flags.js'
+import {endpoint, jsonFlag, raw, rawBucket, region, upstreamFlags} from '../cli/flags.js'
 import {FetchError, type FetchSummary, fetchUpstream} from '../fetch/index.js'
 import {HTTP_DEFAULTS} from '../http/client.js'
 import {useColor} from '../render/progress.js'
@@ -27,11 +27,13 @@ export default class Fetch extends BaseCommand {
 
   static override flags = {
     raw,
-    bucket,
+    bucket: rawBucket,
     endpoint,
+    region,
     ...upstreamFlags,
     force: Flags.boolean({description: 'override the deletion guard (empty listing, or deleting more than half)'}),
     'dry-run': Flags.boolean({description: 'show the plan; write and delete nothing'}),
+    json: jsonFlag('the summary (counts, bytes, requests and every file with its action)'),
   }
 
   async run(): Promise<FetchSummary> {

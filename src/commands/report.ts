@@ -1,5 +1,5 @@
 import {BaseCommand} from '../cli/base-command.js'
-import {bucket, endpoint, processed} from '../cli/flags.js'
+import {endpoint, jsonFlag, processed, processedBucket, region} from '../cli/flags.js'
 import {reportFlags, reportFormat, selectedReports} from '../cli/report-flags.js'
 import {useColor} from '../render/progress.js'
 import {renderReports} from '../render/reports.js'
@@ -16,7 +16,14 @@ export default class ReportCommand extends BaseCommand {
     '<%= config.bin %> report --bucket my-bucket --format csv --only series',
   ]
 
-  static override flags = {processed, bucket, endpoint, ...reportFlags}
+  static override flags = {
+    processed,
+    bucket: processedBucket,
+    endpoint,
+    region,
+    ...reportFlags,
+    json: jsonFlag('the reports ({"reports": [...]}, each as its file holds it)'),
+  }
 
   async run(): Promise<{reports: Report[]}> {
     const {flags} = await this.parse(ReportCommand)

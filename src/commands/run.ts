@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {contactHint} from '../cli/contact-hint.js'
-import {locationFlags, upstreamFlags} from '../cli/flags.js'
+import {jsonFlag, locationFlags, upstreamFlags} from '../cli/flags.js'
 import {reportFlags, reportFormat, selectedReports} from '../cli/report-flags.js'
 import {transformFlags, transformParameters} from '../cli/transform-flags.js'
 import {type PipelineResult, planPipeline, StepError} from '../pipeline/index.js'
@@ -28,6 +28,7 @@ run and is named in the error; the steps before it keep what they wrote.`
     force: Flags.boolean({description: 'override the fetch deletion guard (empty listing, or deleting more than half)'}),
     ...transformFlags,
     ...reportFlags,
+    json: jsonFlag('every step\'s result ({"fetch", "transform", "reports"}); the reports are not printed then'),
   }
 
   async run(): Promise<PipelineResult> {

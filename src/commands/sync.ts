@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {endpoint} from '../cli/flags.js'
+import {endpoint, jsonFlag, region} from '../cli/flags.js'
 import {bucketLocations, DEFAULT_RAW} from '../config/locations.js'
 import {useColor} from '../render/progress.js'
 import {formatBytes, renderResult, syncRows} from '../render/summary.js'
@@ -23,9 +23,11 @@ export default class Sync extends BaseCommand {
     to: Flags.string({description: 'target store: a folder or s3://bucket/prefix (wins over --bucket)', helpValue: 'LOC'}),
     bucket: Flags.string({description: 'shorthand for --to s3://NAME/raw/', env: 'DATAQUEST_BUCKET', helpValue: 'NAME'}),
     endpoint,
+    region,
     delete: Flags.boolean({description: 'delete target objects the source lacks (--no-delete keeps them)', allowNo: true, default: true}),
     force: Flags.boolean({description: 'override the deletion guard (empty source, or deleting more than half)'}),
     'dry-run': Flags.boolean({description: 'show the plan; upload and delete nothing'}),
+    json: jsonFlag('the summary (uploaded, deleted, unchanged, kept, bytes and every file with its action)'),
   }
 
   async run(): Promise<SyncSummary> {

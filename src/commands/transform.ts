@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {locationFlags} from '../cli/flags.js'
+import {jsonFlag, locationFlags} from '../cli/flags.js'
 import {transformFlags, transformParameters} from '../cli/transform-flags.js'
 import {useColor} from '../render/progress.js'
 import {formatBytes} from '../render/summary.js'
@@ -24,6 +24,7 @@ export default class Transform extends BaseCommand {
     ...locationFlags,
     ...transformFlags,
     'dry-run': Flags.boolean({description: 'compute the reports and say which would change; write nothing'}),
+    json: jsonFlag('the summary (rows, series, rejected rows with line numbers, files written and unchanged)'),
   }
 
   async run(): Promise<TransformSummary> {

@@ -20,6 +20,7 @@ import {mapLimit} from '../util/concurrency.js'
 import {onInterrupt} from './cleanup.js'
 import {MANIFEST_NAME, toReadable} from './folder.js'
 import {contentTypeFor} from './raw-layout.js'
+import {parseS3Location} from './s3-location.js'
 import {assertSafeKey, type Body, NotFoundError, SizeMismatchError, type Store, type StoredObject, type WriteOptions} from './store.js'
 
 /**
@@ -37,18 +38,7 @@ const MiB = 1024 * 1024
 /** Parts in flight at once per upload: memory is about (this + 1) × partSize. */
 const PARTS_IN_FLIGHT = 4
 
-export interface S3Location {
-  bucket: string
-  /** Empty, or ending in `/`. */
-  prefix: string
-}
-
-export function parseS3Location(location: string): S3Location {
-  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(location)
-  if (!match?.[1]) throw new Error(`invalid S3 location ${JSON.stringify(location)}: use s3://bucket/prefix`)
-  const prefix = match[2] as string
-  return {bucket: match[1], prefix: prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`}
-}
+export {parseS3Location, type S3Location} from './s3-location.js'
 
 // HEAD answers 404 as NotFound (no body to name it), GET as NoSuchKey.
 const isNotFound = (error: unknown): boolean => ['NoSuchKey', 'NotFound'].includes((error as Error).name)

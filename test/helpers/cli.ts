@@ -54,7 +54,8 @@ export async function runCommand(
     error = caught as Error
     const oclif = (caught as {oclif?: {exit?: number}}).oclif
     exitCode = oclif?.exit ?? 1
-    if (exitCode !== 0) err.push(`${(caught as Error).message}\n`)
+    // An ExitError (code EEXIT) follows a message the command printed itself.
+    if (exitCode !== 0 && (caught as {code?: string}).code !== 'EEXIT') err.push(`${(caught as Error).message}\n`)
   } finally {
     process.exitCode = savedExitCode
     process.stdout.write = writeOut
