@@ -64,12 +64,16 @@ export class Pipeline extends Construct {
         backoffRate: 2,
         jitterStrategy: sfn.JitterType.FULL,
       })
-    // One fetch (a survey or the population) as an outcome: {fetched, summary} or {fetched, error, cause}.
-    const fetchOutcome = (name: string, payload: sfn.TaskInput): sfn.IChainable => {
+    // One fetch (a survey or the population) as an outcome: {fetched, summary} or {fetched, error, cause},
+    // either one going on to `then` when given.
+    const fetchOutcome = (name: string, payload: sfn.TaskInput, then?: sfn.State): sfn.IChainable => {
       const failed = new sfn.Pass(this, `${name}Failed`, {
         parameters: {'fetched.$': '$.fetched', 'error.$': '$.error.Error', 'cause.$': '$.error.Cause'},
       })
-      return step(name, props.fetch, {payload, resultPath: '$.summary'}).addCatch(failed, {errors: [sfn.Errors.ALL], resultPath: '$.error'})
+      const task = step(name, props.fetch, {payload, resultPath: '$.summary'}).addCatch(failed, {errors: [sfn.Errors.ALL], resultPath: '$.error'})
+      if (!then) return task
+      failed.next(then)
+      return task.next(then)
     }
 
     const listSurveys = step('ListSurveys', props.fetch, {
@@ -83,10 +87,11 @@ export class Pipeline extends Construct {
       itemSelector: {'fetched.$': '$$.Map.Item.Value'},
       maxConcurrency: MAX_CONCURRENT_SURVEYS,
     }).itemProcessor(fetchOutcome('FetchSurvey', sfn.TaskInput.fromObject({survey: sfn.JsonPath.stringAt('$.fetched')})))
-    const population = new sfn.Pass(this, 'Population', {result: sfn.Result.fromObject({fetched: 'population'})})
-      .next(fetchOutcome('FetchPopulation', sfn.TaskInput.fromObject({population: true})))
-      // A one-item list, so that both branches' outcomes flatten into one list below.
-      .next(new sfn.Pass(this, 'PopulationOutcome', {parameters: {'list.$': 'States.Array($)'}, outputPath: '$.list'}))
+    // A one-item list, so that both branches' outcomes flatten into one list below.
+    const populationOutcome = new sfn.Pass(this, 'PopulationOutcome', {parameters: {'list.$': 'States.Array($)'}, outputPath: '$.list'})
+    const population = new sfn.Pass(this, 'Population', {result: sfn.Result.fromObject({fetched: 'population'})}).next(
+      fetchOutcome('FetchPopulation', sfn.TaskInput.fromObject({population: true}), populationOutcome),
+    )
 
     const fetchAll = new sfn.Parallel(this, 'FetchAll', {
       comment: 'The surveys and the population, side by side',

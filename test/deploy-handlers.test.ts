@@ -5,7 +5,6 @@ import t from 'tap'
 import {handler as fetchHandler} from '../deploy/handlers/fetch.js'
 import {handler as loggerHandler, reportFields, TABLE_ROWS} from '../deploy/handlers/logger.js'
 import {handler as transformHandler} from '../deploy/handlers/transform.js'
-import {LOGGER_TIMEOUT} from '../deploy/stack.js'
 import {FetchError} from '../src/fetch/index.js'
 import {MissingContactError} from '../src/http/user-agent.js'
 import {type Emulator, startEmulator} from './helpers/fauxqs.js'
@@ -106,7 +105,8 @@ t.test('fetch, transform and logger handlers against fauxqs and the local upstre
     t.match(message.table, /199,980 more rows not shown/)
     const bytes = Buffer.byteLength(JSON.stringify({timestamp: new Date().toISOString(), level: 'INFO', requestId: 'x'.repeat(36), message}))
     t.ok(bytes < 256 * 1024, `the event is ${bytes} bytes, under CloudWatch's 256 KB`)
-    t.ok(seconds < LOGGER_TIMEOUT.toSeconds() / 2, `handled in ${seconds.toFixed(1)} s, within half the function's timeout`)
+    // deploy/stack.ts gives the logger 30 s (not imported: that would load the CDK into this test).
+    t.ok(seconds < 15, `handled in ${seconds.toFixed(1)} s, within half the function's timeout`)
   })
 
   await t.test('logger: a table of very long text is cut, so the event stays under 256 KB', async (t) => {
