@@ -29,6 +29,8 @@ const ENV: Record<string, string> = {
   processed: 'DATAQUEST_PROCESSED',
   bucket: 'DATAQUEST_BUCKET',
   contact: 'DATAQUEST_CONTACT',
+  survey: 'DATAQUEST_SURVEY',
+  'bls-root': 'DATAQUEST_BLS_ROOT',
   'bls-url': 'DATAQUEST_BLS_URL',
   'population-url': 'DATAQUEST_POPULATION_URL',
   queue: 'DATAQUEST_QUEUE_URL',
