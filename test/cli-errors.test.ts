@@ -4,10 +4,11 @@ import type {AddressInfo} from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 
+import {ReceiveMessageCommand} from '@aws-sdk/client-sqs'
 import {Config} from '@oclif/core'
 import t, {type Test} from 'tap'
 
-import {explainAwsError} from '../src/aws/clients.js'
+import {createSqsClient, explainAwsError} from '../src/aws/clients.js'
 import {closest, describeFailure, oneLine} from '../src/cli/errors.js'
 import {checkHttpUrl} from '../src/cli/flags.js'
 import notFound from '../src/cli/not-found.js'
@@ -143,8 +144,10 @@ t.test('AWS errors name the thing and the fix', async (t) => {
 
 t.test('a queue that does not exist is named, with where to fix it', async (t) => {
   const emulator = await startEmulator(t)
-  const queue = `${emulator.endpoint}/000000000000/no-such-queue`
-  const result = await runCommand(Consume, ['--queue', queue, '--endpoint', emulator.endpoint, '--once', '--wait', '0'])
-  t.equal(result.exitCode, 1)
-  t.match(result.stderr, `the queue ${queue} does not exist (in this account and region); check --queue (or DATAQUEST_QUEUE_URL) and --region`)
+  const sqs = createSqsClient({endpoint: emulator.endpoint})
+  t.teardown(() => sqs.destroy())
+  const QueueUrl = `${emulator.endpoint}/000000000000/no-such-queue`
+  await t.rejects(sqs.send(new ReceiveMessageCommand({QueueUrl, WaitTimeSeconds: 0})), {
+    message: `the queue ${QueueUrl} does not exist (in this account and region); check --queue (or DATAQUEST_QUEUE_URL) and --region`,
+  })
 })
