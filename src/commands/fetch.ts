@@ -4,8 +4,8 @@ import {BaseCommand} from '../cli/base-command.js'
 import {contactHint} from '../cli/contact-hint.js'
 import {bucket, endpoint, raw, upstreamFlags} from '../cli/flags.js'
 import {FetchError, type FetchSummary, fetchUpstream} from '../fetch/index.js'
-import {useColor} from '../render/progress.js'
-import {fetchRows, formatBytes, renderResult} from '../render/summary.js'
+import {fetchProgress, useColor} from '../render/progress.js'
+import {fetchLine, renderFetchResult} from '../render/summary.js'
 
 export default class Fetch extends BaseCommand {
   static override summary = 'Mirror the BLS pr directory and the DataUSA population API into the raw store.'
@@ -34,10 +34,8 @@ export default class Fetch extends BaseCommand {
     try {
       const summary = await progress.step(
         `Fetch BLS pr and population into ${store.location}`,
-        (step) => {
-          let done = 0
-          let total = 0
-          return fetchUpstream({
+        (step) =>
+          fetchUpstream({
             store,
             contact: flags.contact,
             version: this.config.version,
@@ -45,15 +43,9 @@ export default class Fetch extends BaseCommand {
             populationUrl: flags['population-url'],
             force: flags.force,
             dryRun: flags['dry-run'],
-            onProgress: (event) => {
-              if (event.type === 'warning') progress.warn(event.message)
-              else if (event.type === 'retry') progress.warn(`retrying ${event.url} in ${(event.delayMs / 1000).toFixed(1)}s (${event.reason})`)
-              else if (event.type === 'planned') total = Object.values(event.counts).reduce((a, b) => a + b, 0)
-              else step.update(`${++done}/${total} files, ${event.file.key}`)
-            },
-          })
-        },
-        (s) => `${s.added} added, ${s.replaced} replaced, ${s.deleted} deleted, ${s.unchanged} unchanged, ${formatBytes(s.bytes)}`,
+            onProgress: fetchProgress({update: step.update, warn: progress.warn, note: progress.warn}),
+          }),
+        fetchLine,
       )
       this.show(summary)
       return summary
@@ -64,8 +56,6 @@ export default class Fetch extends BaseCommand {
   }
 
   private show(summary: FetchSummary): void {
-    if (this.jsonEnabled()) return
-    const title = summary.dryRun ? 'fetch plan (dry run)' : 'fetch'
-    this.log(renderResult(title, summary.files, fetchRows(summary), {color: useColor(process.stdout, process.env)}))
+    if (!this.jsonEnabled()) this.log(renderFetchResult(summary, {color: useColor(process.stdout, process.env)}))
   }
 }

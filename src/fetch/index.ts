@@ -7,7 +7,7 @@ import type {Store} from '../stores/store.js'
 import {DeletionGuardError} from '../sync/deletion-guard.js'
 import {BLS_PREFIX, POPULATION_KEY} from '../stores/raw-layout.js'
 import {byKey, bytesOf, countActions, succeeded} from '../util/outcomes.js'
-import {applyFetch, type FileResult, resultOf} from './apply.js'
+import {applyFetch, type DownloadProgress, type FileResult, resultOf} from './apply.js'
 import {type FetchAction, type FetchPlan, planFetch, planPopulation} from './plan.js'
 
 export {BLS_URL} from '../sources/bls.js'
@@ -39,6 +39,7 @@ export type FetchEvent =
   | {type: 'file'; file: FileResult}
   | {type: 'warning'; message: string}
   | ({type: 'retry'} & RetryEvent)
+  | ({type: 'progress'} & DownloadProgress)
 
 export interface FetchSummary {
   store: string
@@ -113,7 +114,7 @@ export async function fetchUpstream(options: FetchOptions): Promise<FetchSummary
       const written = await store.write(POPULATION_KEY, canonical!, {contentType: 'application/json'})
       record(resultOf(populationPlan, {bytes: written.size}))
     }
-    if (blsPlan && !blsPlan.refusal) await applyFetch(blsPlan, {store, client, onFile: record})
+    if (blsPlan && !blsPlan.refusal) await applyFetch(blsPlan, {store, client, onFile: record, onBytes: (progress) => emit({type: 'progress', ...progress})})
   }
 
   files.sort(byKey)
