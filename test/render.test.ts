@@ -129,11 +129,11 @@ t.test('dry runs say what they would do; a sync names its direction', async (t) 
       'would delete  bls/pr/b  gone',
       '',
       'fetch plan (dry run)',
-      'would add          13',
-      'would replace       1',
-      'would delete        2',
-      'unchanged           4',
-      'upstream requests   2',
+      'would add             13',
+      'would replace          1',
+      'would delete           2',
+      'unchanged              4',
+      'upstream requests      2',
     ].join('\n'),
     'no bytes written in a plan',
   )
@@ -184,9 +184,8 @@ t.test('fetch progress: counts, the download in flight with bytes and rate, retr
 
 t.test('tables of any size, decimal points aligned', async (t) => {
   const rows = Array.from({length: 130_000}, (_, i) => ({id: `S${i}`, value: i % 3 === 0 ? '-1.25' : i % 3 === 1 ? '7' : '16.5'}))
-  const startedAt = performance.now()
+  // Past ~125,000 rows, spreading the cells into Math.max threw RangeError (call stack size).
   const text = renderTable(rows, [{header: 'id', value: (row) => row.id}, {header: 'value', value: (row) => row.value, align: 'decimal'}])
-  t.ok(performance.now() - startedAt < 10_000, 'bounded time (no call stack overflow)')
   const lines = text.split('\n')
   t.equal(lines.length, 130_001)
   t.same(lines.slice(0, 4), ['id       value', 'S0       -1.25', 'S1        7', 'S2       16.5'])

@@ -164,7 +164,7 @@ t.test('rendering in all four formats', async (t) => {
       'PRS30006013  1996     7      Q05 annual average',
       'PRS30006014  1996  -101.125  sum of Q01–Q04',
     ])
-    t.match(renderReport({...bestYear, rows}, 'csv'), /^series_id,year,value,basis,title\nPRS30006011,1996,16.4,quarterly,\n/, 'CSV keeps the field names and values')
+    t.match(renderReport({...bestYear, rows}, 'csv'), /^series_id,year,value,basis\nPRS30006011,1996,16.4,quarterly\nPRS30006013,1996,7,annual\n/, 'CSV keeps the field names and values')
   })
 })
 
@@ -261,19 +261,13 @@ const bigBestYear = (count: number): BestYearReport => ({
   })),
 })
 
-t.test('a report of 200,000+ rows prints in every format, in bounded time', async (t) => {
+// 200,000-row reports in every format: `npm run bench:report` (big data stays out of the tests);
+// the table's regression test (130,000 rows) is in render.test.ts.
+t.test('readReport: the one reader of report and consume', async (t) => {
   const processed = new FolderStore(await tempDir())
-  const big = bigBestYear(210_000)
+  const big = bigBestYear(300)
   await writeReports(processed, [big])
-  const env = {DATAQUEST_PROCESSED: processed.root, DATAQUEST_BUCKET: undefined}
-  for (const format of ['table', 'json', 'csv', 'markdown']) {
-    const startedAt = performance.now()
-    const result = await runCommand(ReportCommand, ['--only', 'best-year', '--format', format], env)
-    t.equal(result.exitCode, 0, `${format}: ${result.stderr}`)
-    t.ok(performance.now() - startedAt < 30_000, `${format} in bounded time`)
-    t.ok(result.stdout.includes('PRS00209999'), `${format}: the last row is there`)
-  }
-  t.same(await readReport(processed, 'best_year_by_series.json'), big, 'one reader for report and consume')
+  t.same(await readReport(processed, 'best_year_by_series.json'), big)
   await t.rejects(readReport(processed, 'best_year_by_series.json', {maxBytes: 1000}), /^larger than 1000 bytes, not a report$/)
 })
 
