@@ -69,7 +69,7 @@ function conditionalHeaders(file: PlannedFile): Record<string, string> {
   return headers
 }
 
-async function download(file: PlannedFile, {store, client, onBytes}: ApplyContext): Promise<FileResult> {
+async function download(file: PlannedFile, {store, client, onBytes = () => {}}: ApplyContext): Promise<FileResult> {
   const entry = file.entry!
   // identity: the bytes on the wire are the file's bytes, so Content-Length and the listing size apply.
   const headers = {'accept-encoding': 'identity', ...conditionalHeaders(file)}
@@ -84,7 +84,7 @@ async function download(file: PlannedFile, {store, client, onBytes}: ApplyContex
     if (declared !== null && Number(declared) !== entry.size) {
       throw new Error(`the server announced ${declared} bytes but the listing says ${entry.size} (changed during the fetch? try again)`)
     }
-    const body = onBytes ? counted(response.stream(), (bytes) => onBytes({key: file.key, bytes, total: entry.size})) : response.stream()
+    const body = counted(response.stream(), (bytes) => onBytes({key: file.key, bytes, total: entry.size}))
     const written = await store.write(file.key, body, {expectedSize: entry.size, metadata: sourceMetadata(entry, response)})
     return resultOf(file, {bytes: written.size})
   })
