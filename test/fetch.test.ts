@@ -301,9 +301,9 @@ t.test('--dry-run plans without writing; --json prints only the summary', async 
   t.same(await readdir(root), [], 'nothing written')
 
   const plain = await runCommand(Fetch, [...argv, '--dry-run'])
-  t.match(plain.stdout, /add\s+bls\/pr\/pr\.txt\s+new in the listing/)
-  t.match(plain.stdout, /fetch plan \(dry run\)/)
-  t.match(plain.stderr, /✔ Fetch BLS pr and population into .* — 4 added, 0 replaced/)
+  t.match(plain.stdout, /would add\s+bls\/pr\/pr\.txt\s+new in the listing/)
+  t.match(plain.stdout, /fetch plan \(dry run\)\nwould add +4\n/)
+  t.match(plain.stderr, /✔ Fetch BLS pr and population into .* — would add 4, replace 0, delete 0; 0 unchanged/)
 
   const real = await runCommand(Fetch, argv)
   t.equal(real.exitCode, 0)

@@ -1,9 +1,12 @@
+import {execFile} from 'node:child_process'
 import {writeFile} from 'node:fs/promises'
 import path from 'node:path'
+import {promisify} from 'node:util'
 
 import Papa from 'papaparse'
 import t from 'tap'
 
+import {TERMINAL_ROWS} from '../src/cli/report-flags.js'
 import ReportCommand from '../src/commands/report.js'
 import TransformCommand from '../src/commands/transform.js'
 import {renderReport, renderReports} from '../src/render/reports.js'
@@ -14,6 +17,7 @@ import {
   MissingReportsError,
   parseReport,
   type PopulationStatsReport,
+  readReport,
   type Report,
   ReportFormatError,
   type SeriesPopulationReport,
@@ -24,7 +28,7 @@ import {FolderStore} from '../src/stores/folder.js'
 import {openStore} from '../src/stores/open.js'
 import {transformStores} from '../src/transform/index.js'
 import {dataFile, DATA_KEY, type DataRow, NATION, POPULATION_KEY, populationCurrent, QUEST_ROWS, questStore, removeTempDirs, tempDir} from './helpers/bls-files.js'
-import {runCommand} from './helpers/cli.js'
+import {projectRoot, runCommand} from './helpers/cli.js'
 import {startEmulator} from './helpers/fauxqs.js'
 
 const ESC = '\u001b'
@@ -111,10 +115,10 @@ t.test('rendering in all four formats', async (t) => {
     const lines = text.split('\n')
     t.equal(lines[0], '### best_year_by_series')
     t.equal(lines[2], '3 series, best year each: 0 (0.0%) scored on the annual average (Q05), 3 on the sum of Q01–Q04')
-    t.equal(lines[4], '| series_id | year | value | basis | title |')
+    t.equal(lines[4], '| series_id | year | value | value is | title |')
     t.equal(lines[5], '| --- | ---: | ---: | --- | --- |')
-    t.equal(lines[6], '| PRS30006011 | 1996 | 7 | quarterly | Manufacturing\\|=cmd |')
-    t.equal(lines.at(-1), '_… 1 more row not shown_')
+    t.equal(lines[6], '| PRS30006011 | 1996 | 7 | sum of Q01–Q04 | Manufacturing\\|=cmd |')
+    t.equal(lines.at(-1), '_… 1 more row not shown; --limit 0 shows all_')
     t.notMatch(text, new RegExp(`[${ESC}${CSI}]`))
     t.match(renderReport(population, 'markdown'), /\| missing years \| 2020, 2021 \|/)
   })
@@ -138,7 +142,7 @@ t.test('rendering in all four formats', async (t) => {
     t.notMatch(stats, ESC)
     const colored = renderReport(bestYear, 'table', {color: true, limit: 1})
     t.match(colored, `${ESC}[1m`)
-    t.match(colored, /… 2 more rows not shown/)
+    t.match(colored, /… 2 more rows not shown; --limit 0 shows all/)
     t.equal(colored.split('\n').filter((line) => line.includes('facturing')).length, 1)
     t.notMatch(colored.split('\n').find((line) => line.includes('facturing')), new RegExp(`[${ESC}${CSI}]`), 'data text sanitised')
     t.match(renderReport({...bestYear, rows: []}, 'table'), /^0 series, best year each: 0 \(0.0%\)/m)
@@ -146,6 +150,21 @@ t.test('rendering in all four formats', async (t) => {
     t.match(renderReport({...population, result: {...population.result, missingYears: []}}, 'table'), /missing years +none/)
     t.same(renderReports(reports, 'table').match(/^(population_stats|best_year_by_series|series_population)$/gm), ['population_stats', 'best_year_by_series', 'series_population'])
     t.notMatch(renderReport({...bestYear, rows: bestYear.rows.map(({title: _title, ...row}) => row)}, 'table'), /title/, 'no title column without titles')
+  })
+
+  t.test('table: decimal points aligned; the best-year value says what it holds', async (t) => {
+    const rows = [
+      {...bestYear.rows[0]!, value: 16.4, basis: 'quarterly' as const, title: undefined},
+      {...bestYear.rows[0]!, series_id: 'PRS30006013', value: 7, basis: 'annual' as const, title: undefined},
+      {...bestYear.rows[0]!, series_id: 'PRS30006014', value: -101.125, basis: 'quarterly' as const, title: undefined},
+    ]
+    t.same(renderReport({...bestYear, rows}, 'table').split('\n').slice(3), [
+      'series_id    year     value  value is',
+      'PRS30006011  1996    16.4    sum of Q01–Q04',
+      'PRS30006013  1996     7      Q05 annual average',
+      'PRS30006014  1996  -101.125  sum of Q01–Q04',
+    ])
+    t.match(renderReport({...bestYear, rows}, 'csv'), /^series_id,year,value,basis\nPRS30006011,1996,16.4,quarterly\nPRS30006013,1996,7,annual\n/, 'CSV keeps the field names and values')
   })
 })
 
@@ -160,11 +179,12 @@ t.test('loadReports reads what transform wrote, and names what is missing or wro
   t.same(await loadReports(processed), reports)
 
   await writeFile(path.join(processed.root, 'population_stats.json'), '{oops')
-  await t.rejects(loadReports(processed), /population_stats.json in .* is not JSON .*; run `dataquest transform` to rewrite it/)
+  await t.rejects(loadReports(processed), /population_stats.json in .*: not JSON \(.*\); run `dataquest transform` to rewrite it/)
   await writeFile(path.join(processed.root, 'population_stats.json'), serializeReport(reports[2]))
   await t.rejects(loadReports(processed), /population_stats.json in .* holds a series_population report/)
   await writeFile(path.join(processed.root, 'population_stats.json'), '{"report": "population_stats"}')
   await t.rejects(loadReports(processed), ReportFormatError)
+  await t.rejects(loadReports(processed), /^population_stats.json in .*: not a valid population_stats report: parameters should be an object; run `dataquest transform`/, 'names the file')
 })
 
 t.test('the commands against folders', async (t) => {
@@ -225,6 +245,77 @@ t.test('the commands against folders', async (t) => {
   t.match(missing.stderr, /bls\/pr\/pr.data.0.Current not found in .*nowhere: run `dataquest fetch` first/)
   const badFlag = await runCommand(TransformCommand, ['--period', 'Q07'], env)
   t.not(badFlag.exitCode, 0)
+})
+
+/** A best-year report of `count` series (titles included), as a large upstream would give. */
+const bigBestYear = (count: number): BestYearReport => ({
+  report: 'best_year_by_series',
+  parameters: {dataFile: 'pr.data.0.Current'},
+  inputs: [{key: 'bls/pr/pr.data.0.Current', md5: '0123456789abcdef0123456789abcdef'}],
+  rows: Array.from({length: count}, (_, i) => ({
+    series_id: `PRS${String(i).padStart(8, '0')}`,
+    year: 1990 + (i % 30),
+    value: (i % 7) * 1.25 - 3,
+    basis: i % 5 === 0 ? ('annual' as const) : ('quarterly' as const),
+    title: 'Manufacturing — Employment — % Change same quarter 1 year ago',
+  })),
+})
+
+// 200,000-row reports in every format: `npm run bench:report` (big data stays out of the tests);
+// the table's regression test (130,000 rows) is in render.test.ts.
+t.test('readReport: the one reader of report and consume', async (t) => {
+  const processed = new FolderStore(await tempDir())
+  const big = bigBestYear(300)
+  await writeReports(processed, [big])
+  t.same(await readReport(processed, 'best_year_by_series.json'), big)
+  await t.rejects(readReport(processed, 'best_year_by_series.json', {maxBytes: 1000}), /^larger than 1000 bytes, not a report$/)
+})
+
+t.test('--json and --format json honour --only and --limit; csv needs one report', async (t) => {
+  const processed = new FolderStore(await tempDir())
+  const [population, bestYear, series] = await computed()
+  await writeReports(processed, [population, bestYear, series])
+  const env = {DATAQUEST_PROCESSED: processed.root, DATAQUEST_BUCKET: undefined}
+  const json = await runCommand(ReportCommand, ['--json', '--only', 'best-year', '--limit', '2'], env)
+  t.same(JSON.parse(json.stdout), {reports: [{...bestYear, rows: bestYear.rows.slice(0, 2)}]})
+  const all = JSON.parse((await runCommand(ReportCommand, ['--json', '--limit', '1'], env)).stdout)
+  t.same(all.reports.map((r: Report) => r.report), ['population_stats', 'best_year_by_series', 'series_population'])
+  t.same(all.reports[2].rows, series.rows.slice(0, 1))
+  const lines = (await runCommand(ReportCommand, ['--format', 'json', '--only', 'series', '--limit', '1'], env)).stdout.trim().split('\n')
+  t.same(lines.map((line) => JSON.parse(line)), [{...series, rows: series.rows.slice(0, 1)}])
+
+  const csv = await runCommand(ReportCommand, ['--format', 'csv'], env)
+  t.equal(csv.exitCode, 2)
+  t.equal(csv.stdout, '')
+  t.equal(csv.stderr.trim(), '--format csv prints one report: add --only population, --only best-year, --only series')
+})
+
+t.test('on a terminal a table shows the top rows, a count of the rest and how to see all', async (t) => {
+  const processed = new FolderStore(await tempDir())
+  await writeReports(processed, [bigBestYear(282)])
+  const env = {DATAQUEST_PROCESSED: processed.root, DATAQUEST_BUCKET: undefined, NO_COLOR: '1'}
+  const tty = process.stdout.isTTY
+  process.stdout.isTTY = true
+  t.teardown(() => {
+    process.stdout.isTTY = tty
+  })
+  const top = await runCommand(ReportCommand, ['--only', 'best-year'], env)
+  t.equal(top.stdout.split('\n').filter((line) => line.startsWith('PRS')).length, TERMINAL_ROWS)
+  t.match(top.stdout, `… ${282 - TERMINAL_ROWS} more rows not shown; --limit 0 shows all`)
+  const all = await runCommand(ReportCommand, ['--only', 'best-year', '--limit', '0'], env)
+  t.equal(all.stdout.split('\n').filter((line) => line.startsWith('PRS')).length, 282)
+  const csv = await runCommand(ReportCommand, ['--only', 'best-year', '--format', 'csv'], env)
+  t.equal(csv.stdout.split('\n').filter((line) => line.startsWith('PRS')).length, 282, 'only the table is cut short')
+  process.stdout.isTTY = tty
+
+  // Piped, the real entry point prints every row.
+  const {stdout} = await promisify(execFile)(path.join(projectRoot, 'bin/dev.js'), ['report', '--only', 'best-year'], {
+    // The child runs under tsx, whose coverage would confuse tap's own mapping.
+    env: {...process.env, ...env, _TAPJS_PROCESSINFO_COVERAGE_: '0'},
+    maxBuffer: 64 * 1024 * 1024,
+  })
+  t.equal(stdout.split('\n').filter((line) => line.startsWith('PRS')).length, 282)
+  t.notMatch(stdout, /more rows? not shown/)
 })
 
 t.test('the transform summary', async (t) => {

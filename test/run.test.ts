@@ -71,6 +71,44 @@ t.test('run into folders: fetch, transform, then the reports, with plain progres
   })
 })
 
+t.test('run --dry-run is the fetch plan: nothing written, transformed or reported', async (t) => {
+  const upstream = await startUpstream(t)
+  serveFiles(upstream)
+  const root = await tempDir()
+  const argv = ['--raw', path.join(root, 'raw'), '--processed', path.join(root, 'processed'), ...upstreamArgs(upstream), '--dry-run']
+  const result = await runCommand(Run, argv, {DATAQUEST_CONTACT: CONTACT})
+  t.equal(result.exitCode, 0, result.stderr)
+  t.match(result.stderr, /Plan the fetch into .*raw — would add 4, replace 0, delete 0; 0 unchanged/)
+  t.notMatch(result.stderr, /Transform|Read the reports/)
+  t.match(result.stdout, /^would add +bls\/pr\/pr\.data\.0\.Current/m)
+  t.match(result.stdout, /^fetch plan \(dry run\)\nwould add +4$/m)
+  t.same(await readdir(root), [], 'nothing written')
+  t.equal(upstream.requests.total, 2, 'the listing and the API only')
+  const json = await runCommand(Run, [...argv, '--json'], {DATAQUEST_CONTACT: CONTACT})
+  const parsed = JSON.parse(json.stdout)
+  t.match(parsed, {fetch: {dryRun: true, added: 4}})
+  t.notOk(parsed.reports, 'no reports')
+})
+
+t.test('run shows the retries it is waiting on as they happen, and the csv/--only rule before any work', async (t) => {
+  const upstream = await startUpstream(t)
+  serveFiles(upstream)
+  upstream.failNext('file:pr.txt', {status: 503, headers: {'Retry-After': '0'}})
+  const root = await tempDir()
+  const argv = ['--raw', path.join(root, 'raw'), '--processed', path.join(root, 'processed'), ...upstreamArgs(upstream)]
+  const result = await runCommand(Run, argv, {DATAQUEST_CONTACT: CONTACT})
+  t.equal(result.exitCode, 0, result.stderr)
+  const retry = result.stderr.search(/^retrying http:\/\/127\.0\.0\.1:\d+\/pub\/time\.series\/pr\/pr\.txt in 0\.0s \(503 Service Unavailable\)$/m)
+  t.ok(retry >= 0, 'the retry is shown')
+  t.ok(retry < result.stderr.search(/Fetch upstream into .* — 4 added/), 'while the fetch runs, not after it')
+
+  upstream.resetCounts()
+  const csv = await runCommand(Run, [...argv, '--format', 'csv'], {DATAQUEST_CONTACT: CONTACT})
+  t.equal(csv.exitCode, 2)
+  t.match(csv.stderr, /--format csv prints one report: add --only population/)
+  t.equal(upstream.requests.total, 0, 'refused before any request')
+})
+
 t.test('run without a contact says so before any request', async (t) => {
   const upstream = await startUpstream(t)
   serveFiles(upstream)
@@ -137,9 +175,10 @@ t.test('the task list on a terminal: live rendering, each outcome kept', async (
     [
       {
         title: 'first',
-        run: async ({update, warn}) => {
+        run: async ({update, warn, note}) => {
           update('working')
           warn('careful')
+          note('retrying soon')
           return 'done well'
         },
       },
@@ -151,6 +190,7 @@ t.test('the task list on a terminal: live rendering, each outcome kept', async (
   t.match(output, /first — done well \(\d+\.\ds\)/)
   t.match(output, /second — fine/)
   t.match(output, /⚠ careful/)
+  t.match(output, /retrying soon/, 'a note is live detail')
 
   // A terminal that reports no width gets plain lines, not a list wrapped to nothing.
   chunks.length = 0

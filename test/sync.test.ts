@@ -179,7 +179,10 @@ t.test('S3 → folder and folder → folder', async (t) => {
 
   const copy = new FolderStore(await tempDir())
   const result = await runCommand(Sync, ['--from', folder.root, '--to', copy.root, '--json'])
-  t.match(JSON.parse(result.stdout), {uploaded: 3})
+  t.match(JSON.parse(result.stdout), {uploaded: 3, direction: 'copy'})
+  const down = await runCommand(Sync, ['--from', `s3://${bucket}/raw/`, '--to', await tempDir()], {AWS_ENDPOINT_URL: emulator.endpoint})
+  t.match(down.stdout, /^downloaded +3$/m, 'S3 → folder says downloaded')
+  t.match(down.stderr, /Sync \(download\) .* — 3 downloaded/)
   const again = await runCommand(Sync, ['--from', folder.root, '--to', copy.root])
   t.match(again.stdout, /unchanged\s+3/)
   t.notMatch(again.stdout, /action/, 'no file table when nothing changed')
@@ -226,12 +229,13 @@ t.test('a failing copy keeps the target copy and names the file', async (t) => {
 
   const cli = await runCommand(Sync, ['--from', source.root, '--to', target.root])
   t.equal(cli.exitCode, 1)
-  t.match(cli.stdout, /upload FAILED\s+bls\/pr\/pr\.txt/, 'the summary still shows what happened')
+  t.match(cli.stdout, /copy FAILED\s+bls\/pr\/pr\.txt/, 'the summary still shows what happened')
   t.match(cli.stderr, /bls\/pr\/pr\.txt: .*previous copy was kept/)
 
   const dry = await runCommand(Sync, ['--from', source.root, '--to', target.root, '--dry-run'])
   t.match(dry.stdout, /sync plan \(dry run\)/)
-  t.match(dry.stdout, /upload\s+bls\/pr\/pr\.txt\s+not in the target/)
+  t.match(dry.stdout, /would copy\s+bls\/pr\/pr\.txt\s+not in the target/)
+  t.match(dry.stdout, /^would copy +\d+$/m)
 
   const result = await runCommand(Sync, ['--from', source.root, '--to', source.root])
   t.match(result.stderr, /--from and --to are the same store/)

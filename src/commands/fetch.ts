@@ -5,18 +5,16 @@ import {contactHint} from '../cli/contact-hint.js'
 import {endpoint, jsonFlag, raw, rawBucket, region, upstreamFlags} from '../cli/flags.js'
 import {FetchError, type FetchSummary, fetchUpstream} from '../fetch/index.js'
 import {HTTP_DEFAULTS} from '../http/client.js'
-import {useColor} from '../render/progress.js'
-import {fetchRows, formatBytes, renderResult} from '../render/summary.js'
-import {renderSurveys, surveyLine} from '../render/surveys.js'
+import {fetchProgress, useColor} from '../render/progress.js'
+import {fetchLine, renderFetchResult} from '../render/summary.js'
+import {renderSurveys} from '../render/surveys.js'
 
 export default class Fetch extends BaseCommand {
   static override summary = 'Mirror BLS surveys (pr by default) and the DataUSA population API into the raw store.'
   static override description = [
     'Files added upstream are added, changed ones replaced, removed ones deleted; an unchanged upstream costs one listing per survey plus the API, and writes nothing. Each survey is planned and guarded on its own: a listing that yields no files, or would delete more than half of the stored files or bytes, changes nothing for that survey unless --force, and a failing survey does not stop the others (the exit code is 1 if any failed).',
     `Timeouts: ${HTTP_DEFAULTS.headersTimeoutMs / 1000} s to connect and receive the response headers, ${HTTP_DEFAULTS.idleTimeoutMs / 1000} s without a byte mid-body; a body that keeps flowing has no time limit. Network errors, timeouts, a failed body (resumed with Range where the server allows it), 429 and 5xx are retried ${HTTP_DEFAULTS.retries} times with backoff. Redirects are followed on the same host only.`,
-  ].join('
-
-')
+  ].join('\n\n')
 
   static override examples = [
     '<%= config.bin %> fetch --contact you@example.com',
@@ -44,10 +42,8 @@ export default class Fetch extends BaseCommand {
     try {
       const summary = await progress.step(
         `Fetch BLS ${flags.survey === 'all' ? 'all surveys' : flags.survey.join(', ')} and population into ${store.location}`,
-        (step) => {
-          let done = 0
-          let total = 0
-          return fetchUpstream({
+        (step) =>
+          fetchUpstream({
             store,
             contact: flags.contact,
             version: this.config.version,
@@ -57,16 +53,9 @@ export default class Fetch extends BaseCommand {
             populationUrl: flags['population-url'],
             force: flags.force,
             dryRun: flags['dry-run'],
-            onProgress: (event) => {
-              if (event.type === 'warning') progress.warn(event.message)
-              else if (event.type === 'retry') progress.warn(`retrying ${event.url} in ${(event.delayMs / 1000).toFixed(1)}s (${event.reason})`)
-              else if (event.type === 'planned') total = Object.values(event.counts).reduce((a, b) => a + b, 0)
-              else if (event.type === 'survey') progress.note(surveyLine(event.survey))
-              else step.update(`${++done}/${total} files, ${event.file.key}`)
-            },
-          })
-        },
-        (s) => `${s.added} added, ${s.replaced} replaced, ${s.deleted} deleted, ${s.unchanged} unchanged, ${formatBytes(s.bytes)}`,
+            onProgress: fetchProgress({update: step.update, warn: progress.warn, note: progress.warn}),
+          }),
+        fetchLine,
       )
       this.show(summary)
       return summary
@@ -78,8 +67,7 @@ export default class Fetch extends BaseCommand {
 
   private show(summary: FetchSummary): void {
     if (this.jsonEnabled()) return
-    const title = summary.dryRun ? 'fetch plan (dry run)' : 'fetch'
-    this.log(renderResult(title, summary.files, fetchRows(summary), {color: useColor(process.stdout, process.env)}))
+    this.log(renderFetchResult(summary, {color: useColor(process.stdout, process.env)}))
     if (summary.surveys.length > 1) this.log(`\n${renderSurveys(summary.surveys)}`)
   }
 }

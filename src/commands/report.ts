@@ -1,19 +1,20 @@
 import {BaseCommand} from '../cli/base-command.js'
 import {endpoint, jsonFlag, processed, processedBucket, region} from '../cli/flags.js'
-import {reportFlags, reportFormat, selectedReports} from '../cli/report-flags.js'
+import {reportFlags, reportFlagsProblem, reportFormat, rowLimit, selectedReports} from '../cli/report-flags.js'
 import {useColor} from '../render/progress.js'
 import {renderReports} from '../render/reports.js'
-import {loadReports, type Report} from '../reports/index.js'
+import {limitReport, loadReports, type Report} from '../reports/index.js'
 
 export default class ReportCommand extends BaseCommand {
   static override summary = 'Print the reports from the processed store.'
   static override description =
-    'Each report opens with a headline (mean and standard deviation; how many series, and the share scored on the annual basis; the series and its years). Colour only on a terminal, never with NO_COLOR; text from the data is printed without control characters.'
+    'Each report opens with a headline (mean and standard deviation; how many series, and the share scored on the annual basis; the series and its years). On a terminal a table shows its first rows and how many more there are (--limit 0 shows all); piped or redirected output is complete. --json prints one object, {reports: […]}; --format json prints one line per report (JSON lines, as consume does); both honour --only and --limit. Colour only on a terminal, never with NO_COLOR; text from the data is printed without control characters.'
 
   static override examples = [
     '<%= config.bin %> report',
     '<%= config.bin %> report --only best-year --limit 10',
-    '<%= config.bin %> report --bucket my-bucket --format csv --only series',
+    '<%= config.bin %> report --limit 0 | less',
+    '<%= config.bin %> report --bucket my-bucket --format csv --only series > series.csv',
   ]
 
   static override flags = {
@@ -27,6 +28,9 @@ export default class ReportCommand extends BaseCommand {
 
   async run(): Promise<{reports: Report[]}> {
     const {flags} = await this.parse(ReportCommand)
+    const json = this.jsonEnabled()
+    const problem = json ? undefined : reportFlagsProblem(flags)
+    if (problem) this.error(problem, {exit: 2})
     const store = this.store(this.locations(flags).processed, flags)
     let reports: Report[]
     try {
@@ -34,7 +38,8 @@ export default class ReportCommand extends BaseCommand {
     } catch (error) {
       this.fail((error as Error).message)
     }
-    this.log(renderReports(reports, reportFormat(flags.format), {color: useColor(process.stdout, process.env), limit: flags.limit}))
-    return {reports}
+    const limit = rowLimit({limit: flags.limit, format: json ? 'json' : flags.format}, process.stdout)
+    if (!json) this.log(renderReports(reports, reportFormat(flags.format), {color: useColor(process.stdout, process.env), limit}))
+    return {reports: reports.map((report) => limitReport(report, limit))}
   }
 }

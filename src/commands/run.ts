@@ -3,29 +3,35 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {contactHint} from '../cli/contact-hint.js'
 import {jsonFlag, locationFlags, upstreamFlags} from '../cli/flags.js'
-import {reportFlags, reportFormat, selectedReports} from '../cli/report-flags.js'
+import {reportFlags, reportFlagsProblem, reportFormat, rowLimit, selectedReports} from '../cli/report-flags.js'
 import {transformFlags, transformParameters} from '../cli/transform-flags.js'
 import {type PipelineResult, planPipeline, StepError} from '../pipeline/index.js'
 import {progressMode, useColor} from '../render/progress.js'
 import {renderReports} from '../render/reports.js'
+import {renderFetchResult} from '../render/summary.js'
+import {limitReport} from '../reports/index.js'
 import {runTaskList} from '../render/task-list.js'
 
 export default class Run extends BaseCommand {
   static override summary = 'Fetch, transform and report in one go, with a live task list.'
   static override description = `Runs fetch (upstream → raw store), transform (raw → processed store) and report (print the
 reports) in one process, on folders by default or on S3 with --bucket. A failing step stops the
-run and is named in the error; the steps before it keep what they wrote.`
+run and is named in the error; the steps before it keep what they wrote. On a terminal the task
+list shows each download's bytes and rate and the retries being waited on. --dry-run is the fetch
+plan alone (as fetch --dry-run): nothing is written, transformed or reported.`
 
   static override examples = [
     '<%= config.bin %> run --contact you@example.com',
     '<%= config.bin %> run --contact you@example.com --bucket my-bucket --only best-year --limit 10',
     '<%= config.bin %> run --json',
+    '<%= config.bin %> run --contact you@example.com --dry-run',
   ]
 
   static override flags = {
     ...locationFlags,
     ...upstreamFlags,
     force: Flags.boolean({description: 'override the fetch deletion guard (empty listing, or deleting more than half)'}),
+    'dry-run': Flags.boolean({description: 'show the fetch plan; write, transform and report nothing'}),
     ...transformFlags,
     ...reportFlags,
     json: jsonFlag('every step\'s result ({"fetch", "transform", "reports"}); the reports are not printed then'),
@@ -33,6 +39,11 @@ run and is named in the error; the steps before it keep what they wrote.`
 
   async run(): Promise<PipelineResult> {
     const {flags} = await this.parse(Run)
+    const json = this.jsonEnabled()
+    const dryRun = flags['dry-run']
+    // Before any work: a run that cannot print its reports should not fetch first.
+    const problem = json || dryRun ? undefined : reportFlagsProblem(flags)
+    if (problem) this.error(problem, {exit: 2})
     const locations = this.locations(flags)
     const raw = this.store(locations.raw, flags)
     const processed = this.store(locations.processed, flags)
@@ -43,20 +54,24 @@ run and is named in the error; the steps before it keep what they wrote.`
         {
           raw,
           processed,
-          fetch: {contact: flags.contact, version: this.config.version, blsUrl: flags['bls-url'], populationUrl: flags['population-url'], force: flags.force, blsRoot: flags['bls-root'], surveys: flags.survey},
+          fetch: {contact: flags.contact, version: this.config.version, blsUrl: flags['bls-url'], populationUrl: flags['population-url'], force: flags.force, blsRoot: flags['bls-root'], surveys: flags.survey, dryRun},
           transform: transformParameters(flags),
           reports: selectedReports(flags.only),
         },
         result,
       )
-      await runTaskList(steps, {mode: progressMode({json: this.jsonEnabled(), stream: process.stderr}), stream: process.stderr})
+      await runTaskList(steps, {mode: progressMode({json, stream: process.stderr}), stream: process.stderr})
     } catch (error) {
       const cause = error instanceof StepError ? (error.cause as Error) : (error as Error)
       this.fail(`${(error as Error).message}${contactHint(cause)}`, {steps: result})
     }
-    if (!this.jsonEnabled()) {
-      this.log(renderReports(result.reports!, reportFormat(flags.format), {color: useColor(process.stdout, process.env), limit: flags.limit}))
+    const color = useColor(process.stdout, process.env)
+    if (dryRun) {
+      if (!json) this.log(renderFetchResult(result.fetch!, {color}))
+      return result
     }
-    return result
+    const limit = rowLimit({limit: flags.limit, format: json ? 'json' : flags.format}, process.stdout)
+    if (!json) this.log(renderReports(result.reports!, reportFormat(flags.format), {color, limit}))
+    return {...result, reports: result.reports!.map((report) => limitReport(report, limit))}
   }
 }

@@ -4,7 +4,7 @@ import {BaseCommand} from '../cli/base-command.js'
 import {endpoint, jsonFlag, region} from '../cli/flags.js'
 import {bucketLocations, DEFAULT_RAW} from '../config/locations.js'
 import {useColor} from '../render/progress.js'
-import {formatBytes, renderResult, syncRows} from '../render/summary.js'
+import {renderSyncResult, type SyncDirection, syncDirection, syncLine} from '../render/summary.js'
 import {SyncError, type SyncSummary, syncStores} from '../sync/index.js'
 
 export default class Sync extends BaseCommand {
@@ -30,7 +30,7 @@ export default class Sync extends BaseCommand {
     json: jsonFlag('the summary (uploaded, deleted, unchanged, kept, bytes and every file with its action)'),
   }
 
-  async run(): Promise<SyncSummary> {
+  async run(): Promise<SyncSummary & {direction: SyncDirection}> {
     const {flags} = await this.parse(Sync)
     const to = flags.to ?? (flags.bucket ? bucketLocations(flags.bucket).raw : undefined)
     if (!to) this.fail('sync needs a target: --to LOC, or --bucket NAME (or DATAQUEST_BUCKET) for s3://NAME/raw/')
@@ -39,9 +39,12 @@ export default class Sync extends BaseCommand {
     if (source.location === target.location) this.fail(`--from and --to are the same store (${source.location})`)
     if (!flags['dry-run']) await this.beginWriting(target)
     const progress = this.progress()
+    // The library copies either way; people (and --json) are told which way files went.
+    const direction = syncDirection(source.location, target.location)
+    const directed = (summary: SyncSummary) => ({...summary, direction})
     try {
       const summary = await progress.step(
-        `Sync ${source.location} → ${target.location}`,
+        `Sync (${direction}) ${source.location} → ${target.location}`,
         (step) => {
           let done = 0
           let total = 0
@@ -57,19 +60,17 @@ export default class Sync extends BaseCommand {
             },
           })
         },
-        (s) => `${s.uploaded} uploaded, ${s.deleted} deleted, ${s.unchanged} unchanged, ${formatBytes(s.bytes)}`,
+        (s) => syncLine(directed(s)),
       )
-      this.show(summary)
-      return summary
+      this.show(directed(summary))
+      return directed(summary)
     } catch (error) {
-      if (error instanceof SyncError) this.show(error.summary)
-      this.fail((error as Error).message, error instanceof SyncError ? {summary: error.summary} : {})
+      if (error instanceof SyncError) this.show(directed(error.summary))
+      this.fail((error as Error).message, error instanceof SyncError ? {summary: directed(error.summary)} : {})
     }
   }
 
-  private show(summary: SyncSummary): void {
-    if (this.jsonEnabled()) return
-    const title = summary.dryRun ? 'sync plan (dry run)' : 'sync'
-    this.log(renderResult(title, summary.files, syncRows(summary), {color: useColor(process.stdout, process.env)}))
+  private show(summary: SyncSummary & {direction: SyncDirection}): void {
+    if (!this.jsonEnabled()) this.log(renderSyncResult(summary, {color: useColor(process.stdout, process.env)}))
   }
 }

@@ -1,3 +1,5 @@
+import {Readable} from 'node:stream'
+
 import {describeError, MAX_CONCURRENT_REQUESTS, type HttpClient, type HttpResponse} from '../http/client.js'
 import {blsGet, type ListingEntry} from '../sources/bls.js'
 import {type Store, StoreStateError} from '../stores/store.js'
@@ -20,6 +22,29 @@ export interface ApplyContext {
   client: HttpClient
   /** Called as each file is done (or has failed). */
   onFile?: (result: FileResult) => void
+  /** Called as a download's bytes arrive: bytes so far of `total` (the listing's size). */
+  onBytes?: (progress: DownloadProgress) => void
+}
+
+export interface DownloadProgress {
+  key: string
+  bytes: number
+  total: number
+}
+
+/** The body as it flows, reporting the bytes read so far (a long download's progress). */
+function counted(body: Readable, report: (bytes: number) => void): Readable {
+  let bytes = 0
+  return Readable.from(
+    (async function* () {
+      for await (const chunk of body) {
+        bytes += (chunk as Buffer).length
+        report(bytes)
+        yield chunk as Buffer
+      }
+    })(),
+    {objectMode: false},
+  )
 }
 
 export const resultOf = ({key, action, reason}: PlannedFile, extra: Partial<FileResult> = {}): FileResult => ({key, action, reason, ...extra})
@@ -44,7 +69,7 @@ function conditionalHeaders(file: PlannedFile): Record<string, string> {
   return headers
 }
 
-async function download(file: PlannedFile, {store, client}: ApplyContext): Promise<FileResult> {
+async function download(file: PlannedFile, {store, client, onBytes = () => {}}: ApplyContext): Promise<FileResult> {
   const entry = file.entry!
   // identity: the bytes on the wire are the file's bytes, so Content-Length and the listing size apply.
   const headers = {'accept-encoding': 'identity', ...conditionalHeaders(file)}
@@ -59,7 +84,8 @@ async function download(file: PlannedFile, {store, client}: ApplyContext): Promi
     if (declared !== null && Number(declared) !== entry.size) {
       throw new Error(`the server announced ${declared} bytes but the listing says ${entry.size} (changed during the fetch? try again)`)
     }
-    const written = await store.write(file.key, response.stream(), {expectedSize: entry.size, metadata: sourceMetadata(entry, response)})
+    const body = counted(response.stream(), (bytes) => onBytes({key: file.key, bytes, total: entry.size}))
+    const written = await store.write(file.key, body, {expectedSize: entry.size, metadata: sourceMetadata(entry, response)})
     return resultOf(file, {bytes: written.size})
   })
 }

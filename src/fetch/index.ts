@@ -8,7 +8,7 @@ import {DeletionGuardError} from '../sync/deletion-guard.js'
 import {blsPrefix, POPULATION_KEY} from '../stores/raw-layout.js'
 import {mapLimit} from '../util/concurrency.js'
 import {byKey, bytesOf, countActions, succeeded} from '../util/outcomes.js'
-import {applyFetch, type FileResult, resultOf} from './apply.js'
+import {applyFetch, type DownloadProgress, type FileResult, resultOf} from './apply.js'
 import {type FetchAction, type FetchPlan, type PlannedFile, planFetch, planPopulation, SOURCE_META} from './plan.js'
 
 export {BLS_ROOT, BLS_URL} from '../sources/bls.js'
@@ -61,6 +61,7 @@ export type FetchEvent =
   | {type: 'survey'; survey: SurveySummary}
   | {type: 'warning'; message: string}
   | ({type: 'retry'} & RetryEvent)
+  | ({type: 'progress'} & DownloadProgress)
 
 export interface FetchSummary {
   store: string
@@ -208,7 +209,7 @@ export async function fetchUpstream(options: FetchOptions): Promise<FetchSummary
       record(file)
     }
     if (plan && dryRun) plan.files.forEach((file) => onFile(resultOf(file)))
-    else if (plan) await applyFetch(plan, {store, client, onFile})
+    else if (plan) await applyFetch(plan, {store, client, onFile, onBytes: (progress) => emit({type: 'progress', ...progress})})
     const summary = surveySummary(survey, done, error ? [error] : [])
     emit({type: 'survey', survey: summary})
     return summary

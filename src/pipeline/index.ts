@@ -1,6 +1,7 @@
 import {type FetchOptions, type FetchSummary, fetchUpstream} from '../fetch/index.js'
 import {userAgent} from '../http/user-agent.js'
-import {surveyLine} from '../render/surveys.js'
+import {fetchProgress} from '../render/progress.js'
+import {fetchLine} from '../render/summary.js'
 import {loadReports, type Report, type ReportName} from '../reports/index.js'
 import type {Store} from '../stores/store.js'
 import {type TransformOptions, type TransformSummary, transformStores} from '../transform/index.js'
@@ -9,8 +10,12 @@ export type StepId = 'fetch' | 'transform' | 'report'
 
 /** What a step can tell its renderer while it runs. */
 export interface StepControl {
+  /** Live detail, replaced by the next. */
   update(text: string): void
+  /** A line kept for the end. */
   warn(message: string): void
+  /** A line shown now (a retry being waited on). */
+  note(message: string): void
 }
 
 /** One step of the pipeline: what it is, how to run it, how to describe its outcome in a line. */
@@ -49,7 +54,8 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 || wo
 /**
  * The steps of `dataquest run` — fetch, transform, read the reports back — each filling in
  * `result`. Planned up front so a task list can show them all before the first one starts.
- * Checks the contact before anything runs: fetch cannot succeed without one.
+ * Checks the contact before anything runs: fetch cannot succeed without one. A dry run
+ * (`fetch.dryRun`) is the fetch plan alone: nothing is written, so there is nothing to transform.
  */
 export function planPipeline(options: PipelineOptions, result: PipelineResult): PipelineStep[] {
   userAgent(options.fetch.version, options.fetch.contact)
@@ -64,26 +70,18 @@ export function planPipeline(options: PipelineOptions, result: PipelineResult): 
       }
     },
   })
+  const fetch = step(
+    'fetch',
+    `${options.fetch.dryRun ? 'Plan the fetch' : 'Fetch upstream'} into ${options.raw.location}`,
+    (control) => fetchUpstream({...options.fetch, store: options.raw, onProgress: fetchProgress(control)}),
+    (summary) => {
+      result.fetch = summary
+      return fetchLine(summary)
+    },
+  )
+  if (options.fetch.dryRun) return [fetch]
   return [
-    step(
-      'fetch',
-      `Fetch upstream into ${options.raw.location}`,
-      (control) =>
-        fetchUpstream({
-          ...options.fetch,
-          store: options.raw,
-          onProgress: (event) => {
-            if (event.type === 'warning') control.warn(event.message)
-            if (event.type === 'file') control.update(event.file.key)
-            if (event.type === 'survey') control.update(surveyLine(event.survey))
-          },
-        }),
-      (summary) => {
-        result.fetch = summary
-        const surveys = summary.surveys.length > 1 ? ` (${plural(summary.surveys.length, 'survey')})` : ''
-        return `${summary.added} added, ${summary.replaced} replaced, ${summary.deleted} deleted, ${summary.unchanged} unchanged${surveys}`
-      },
-    ),
+    fetch,
     step(
       'transform',
       `Transform into ${options.processed.location}`,

@@ -1,6 +1,6 @@
 import type {S3Client} from '@aws-sdk/client-s3'
 
-import {parseReport, type Report} from '../reports/index.js'
+import {type ReadReportOptions, readReport, type Report} from '../reports/index.js'
 import {S3Store} from '../stores/s3.js'
 import {NotFoundError, type Store} from '../stores/store.js'
 import {sanitize} from '../util/sanitize.js'
@@ -91,38 +91,20 @@ export async function settleMessage(
   }
 }
 
-export interface ReportReaderOptions {
-  /** Larger objects are refused unread: reports are small, and a stray upload must not fill memory. */
-  maxBytes?: number
-}
-
 /**
- * A ReportReader over S3: reads the object, parses it as JSON and checks it is one of the three
- * reports (parseReport). Objects are read through S3Store (one per bucket, sharing the client) so
- * that consume sees the same key rules and not-found signal as every other command.
+ * A ReportReader over S3: readReport (the reader `dataquest report` uses too) through an S3Store
+ * per bucket, sharing the client, so consume sees the same key rules and not-found signal as every
+ * other command.
  */
-export function s3ReportReader(client: S3Client, {maxBytes = 16 * 1024 * 1024}: ReportReaderOptions = {}): ReportReader {
+export function s3ReportReader(client: S3Client, options: ReadReportOptions = {}): ReportReader {
   const stores = new Map<string, Store>()
   return async ({bucket, key}) => {
     let store = stores.get(bucket)
     if (!store) stores.set(bucket, (store = new S3Store(client, `s3://${bucket}/`)))
-    const chunks: Buffer[] = []
-    let size = 0
     try {
-      for await (const chunk of await store.read(key)) {
-        size += (chunk as Buffer).length
-        if (size > maxBytes) throw new Error(`larger than ${maxBytes} bytes, not a report`)
-        chunks.push(chunk as Buffer)
-      }
+      return await readReport(store, key, options)
     } catch (error) {
       throw error instanceof NotFoundError ? new Error('no such object') : error
     }
-    let json: unknown
-    try {
-      json = JSON.parse(Buffer.concat(chunks).toString('utf8'))
-    } catch {
-      throw new Error('not JSON')
-    }
-    return parseReport(json)
   }
 }

@@ -2,6 +2,9 @@ import {performance} from 'node:perf_hooks'
 
 import ora from 'ora'
 
+import type {FetchEvent} from '../fetch/index.js'
+import {formatBytes} from './summary.js'
+import {surveyLine} from './surveys.js'
 import {sanitize} from './table.js'
 
 /**
@@ -93,5 +96,46 @@ export function createProgress({mode, stream}: ProgressOptions): Progress {
       write(`  ${sanitize(message)}`)
       spinner?.render()
     },
+  }
+}
+
+/** Where fetch's progress goes: live detail, lines that stay at the end, lines shown at once. */
+export interface FetchProgressSink {
+  /** Live detail (replaced by the next). */
+  update(text: string): void
+  warn(message: string): void
+  /** A line shown now: a retry being waited on must not look like a hang. */
+  note(message: string): void
+}
+
+/**
+ * Turn fetch's events into progress, for `fetch` and `run` alike: file counts, the download in
+ * flight (bytes of total, and its rate since it started), the retries being waited on, warnings.
+ */
+export function fetchProgress(sink: FetchProgressSink, now: () => number = () => performance.now()): (event: FetchEvent) => void {
+  let done = 0
+  let total = 0
+  const started = new Map<string, number>()
+  return (event) => {
+    switch (event.type) {
+      case 'warning':
+        return sink.warn(event.message)
+      case 'retry':
+        return sink.note(`retrying ${event.url} in ${(event.delayMs / 1000).toFixed(1)}s (${event.reason})`)
+      case 'planned':
+        total = Object.values(event.counts).reduce((a, b) => a + b, 0)
+        return
+      case 'progress': {
+        if (!started.has(event.key)) started.set(event.key, now())
+        const seconds = (now() - started.get(event.key)!) / 1000
+        const rate = seconds > 0 ? `, ${formatBytes(Math.round(event.bytes / seconds))}/s` : ''
+        return sink.update(`${done}/${total} files; ${event.key} ${formatBytes(event.bytes)} of ${formatBytes(event.total)}${rate}`)
+      }
+      case 'survey':
+        return sink.note(surveyLine(event.survey))
+      case 'file':
+        started.delete(event.file.key)
+        return sink.update(`${++done}/${total} files, ${event.file.key}`)
+    }
   }
 }

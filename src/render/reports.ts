@@ -1,7 +1,8 @@
 import {Chalk} from 'chalk'
 import Papa from 'papaparse'
 
-import type {BestYearReport, BestYearRow, PopulationStatsReport, Report, SeriesPopulationReport, SeriesPopulationRow} from '../reports/types.js'
+import {limitRows} from '../reports/limit.js'
+import type {Basis, BestYearReport, BestYearRow, PopulationStatsReport, Report, SeriesPopulationReport, SeriesPopulationRow} from '../reports/types.js'
 import {type Align, renderTable, sanitize} from './table.js'
 
 export const REPORT_FORMATS = ['table', 'json', 'csv', 'markdown'] as const
@@ -10,7 +11,7 @@ export type ReportFormat = (typeof REPORT_FORMATS)[number]
 export interface RenderOptions {
   /** ANSI colour (the caller decides: a terminal, and NO_COLOR unset). */
   color?: boolean
-  /** At most this many rows of the best-year and series tables. */
+  /** At most this many rows of the best-year and series tables (undefined: all). */
   limit?: number
 }
 
@@ -19,6 +20,8 @@ type Cell = string | number | null
 /** A column: its header, its text for people (table, markdown) and its value for CSV. */
 interface Field<Row> {
   header: string
+  /** The header people read (table, markdown) where it differs from the CSV one. */
+  label: string
   text: (row: Row) => string
   value: (row: Row) => Cell
   align?: Align
@@ -40,17 +43,20 @@ const grouped = (digits: number) => new Intl.NumberFormat('en-US', {maximumFract
 const whole = grouped(0)
 const twoDecimals = grouped(2)
 
-const field = <Row>(header: string, value: (row: Row) => Cell, options: {align?: Align; text?: (row: Row) => string} = {}): Field<Row> => ({
+const field = <Row>(header: string, value: (row: Row) => Cell, options: {align?: Align; text?: (row: Row) => string; label?: string} = {}): Field<Row> => ({
   header,
+  label: options.label ?? header,
   value,
   text: options.text ?? ((row) => String(value(row))),
   align: options.align,
 })
 
+const BASIS_TEXT: Record<Basis, string> = {quarterly: 'sum of Q01–Q04', annual: 'Q05 annual average'}
+
 const range = (years: readonly number[]): string => (years.length === 0 ? 'none' : years.join(', '))
 
 function limited<Row>(rows: Row[], limit: number | undefined): {rows: Row[]; omitted: number} {
-  const kept = limit === undefined ? rows : rows.slice(0, limit)
+  const kept = limitRows(rows, limit)
   return {rows: kept, omitted: rows.length - kept.length}
 }
 
@@ -93,8 +99,9 @@ function bestYearView(report: BestYearReport, limit: number | undefined): View<B
   const fields = [
     field<BestYearRow>('series_id', (row) => row.series_id),
     field<BestYearRow>('year', (row) => row.year, {align: 'right'}),
-    field<BestYearRow>('value', (row) => row.value, {align: 'right'}),
-    field<BestYearRow>('basis', (row) => row.basis),
+    field<BestYearRow>('value', (row) => row.value, {align: 'decimal'}),
+    // The value is a sum for one basis and an average for the other: people read which.
+    field<BestYearRow>('basis', (row) => row.basis, {label: 'value is', text: (row) => BASIS_TEXT[row.basis]}),
   ]
   if (all.some((row) => row.title !== undefined)) fields.push(field('title', (row) => row.title ?? ''))
   return {
@@ -120,7 +127,7 @@ function seriesView(report: SeriesPopulationReport, limit: number | undefined): 
       field('series_id', (row) => row.series_id),
       field('year', (row) => row.year, {align: 'right'}),
       field('period', (row) => row.period),
-      field('value', (row) => row.value, {align: 'right'}),
+      field('value', (row) => row.value, {align: 'decimal'}),
       field('population', (row) => row.population, {align: 'right', text: (row) => (row.population === null ? '—' : whole.format(row.population))}),
     ],
     rows,
@@ -149,22 +156,23 @@ function renderView<Row>(view: View<Row>, format: ReportFormat, color: boolean):
     case 'markdown': {
       const line = (cells: string[]): string => `| ${cells.join(' | ')} |`
       const table = [
-        line(fields.map((f) => f.header)),
-        line(fields.map((f) => (f.align === 'right' ? '---:' : '---'))),
+        line(fields.map((f) => f.label)),
+        line(fields.map((f) => (f.align === undefined || f.align === 'left' ? '---' : '---:'))),
         ...rows.map((row) => line(fields.map((f) => markdownCell(f.text(row))))),
       ]
       return [`### ${view.title}`, '', sanitize(view.headline), '', ...table, ...footer(view, (text) => ['', `_${text}_`])].join('\n')
     }
     case 'table': {
       const chalk = new Chalk({level: color ? 1 : 0})
-      const table = renderTable(rows, fields.map((f) => ({header: f.header, value: f.text, align: f.align})), (header) => chalk.bold(header))
+      const table = renderTable(rows, fields.map((f) => ({header: f.label, value: f.text, align: f.align})), (header) => chalk.bold(header))
       return [chalk.bold.cyan(view.title), sanitize(view.headline), '', table, ...footer(view, (text) => [chalk.dim(text)])].join('\n')
     }
   }
 }
 
 function footer<Row>(view: View<Row>, wrap: (text: string) => string[]): string[] {
-  return view.omitted > 0 ? wrap(`… ${view.omitted} more row${view.omitted === 1 ? '' : 's'} not shown`) : []
+  const {omitted} = view
+  return omitted > 0 ? wrap(`… ${whole.format(omitted)} more row${omitted === 1 ? '' : 's'} not shown; --limit 0 shows all`) : []
 }
 
 /** One report in one format: table (headline, aligned columns), json (one line), csv or markdown. */

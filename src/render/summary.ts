@@ -42,12 +42,25 @@ export function renderSummary(title: string, rows: readonly SummaryRow[], option
   )
 }
 
+type FileRow = {key: string; action: string; reason: string; error?: string}
+
+/** How a result's actions read: a dry run says what it would do; `verbs` renames actions (a sync's `upload` read as `download`). */
+export interface ActionWording {
+  dryRun?: boolean
+  verbs?: Readonly<Record<string, string>>
+}
+
+const actionText = (action: string, {dryRun, verbs}: ActionWording): string => {
+  const verb = verbs?.[action] ?? action
+  return dryRun && action !== 'unchanged' ? `would ${verb}` : verb
+}
+
 /** A per-file table (a plan, or what changed): action, key, reason or error. */
-export function renderFiles(files: readonly {key: string; action: string; reason: string; error?: string}[], options: RenderOptions): string {
+export function renderFiles(files: readonly FileRow[], options: RenderOptions & ActionWording): string {
   return renderTable(
     files,
     [
-      {header: 'action', value: (file) => (file.error ? `${file.action} FAILED` : file.action)},
+      {header: 'action', value: (file) => `${actionText(file.action, options)}${file.error ? ' FAILED' : ''}`},
       {header: 'file', value: (file) => file.key},
       {header: 'why', value: (file) => file.error ?? file.reason},
     ],
@@ -56,33 +69,88 @@ export function renderFiles(files: readonly {key: string; action: string; reason
 }
 
 /** What a command prints at the end: the files that changed or failed, then the summary table. */
-export function renderResult(
-  title: string,
-  files: readonly {key: string; action: string; reason: string; error?: string}[],
-  rows: readonly SummaryRow[],
-  options: RenderOptions,
-): string {
+export function renderResult(title: string, files: readonly FileRow[], rows: readonly SummaryRow[], options: RenderOptions & ActionWording): string {
   const listed = files.filter((file) => file.action !== 'unchanged' || file.error)
   return [...(listed.length > 0 ? [renderFiles(listed, options), ''] : []), renderSummary(title, rows, options)].join('\n')
 }
 
-/** The closing table rows of a fetch. */
-export const fetchRows = (s: {added: number; replaced: number; deleted: number; unchanged: number; failed: number; bytes: number; requests: number}): SummaryRow[] => [
-  ['added', s.added],
-  ['replaced', s.replaced],
-  ['deleted', s.deleted],
+interface FetchCounts {
+  dryRun: boolean
+  added: number
+  replaced: number
+  deleted: number
+  unchanged: number
+  failed: number
+  bytes: number
+  requests: number
+}
+
+/** The closing table rows of a fetch; a dry run's say what it would do, and it writes no bytes. */
+export const fetchRows = (s: FetchCounts): SummaryRow[] => [
+  [s.dryRun ? 'would add' : 'added', s.added],
+  [s.dryRun ? 'would replace' : 'replaced', s.replaced],
+  [s.dryRun ? 'would delete' : 'deleted', s.deleted],
   ['unchanged', s.unchanged],
   ...(s.failed > 0 ? [['failed', s.failed] as SummaryRow] : []),
-  ['bytes written', formatBytes(s.bytes)],
+  ...(s.dryRun ? [] : [['bytes written', formatBytes(s.bytes)] as SummaryRow]),
   ['upstream requests', s.requests],
 ]
 
-/** The closing table rows of a sync. */
-export const syncRows = (s: {uploaded: number; deleted: number; unchanged: number; kept: number; failed: number; bytes: number}): SummaryRow[] => [
-  ['uploaded', s.uploaded],
-  ['deleted', s.deleted],
+/** The one-line outcome of a fetch (progress and task lists). */
+export const fetchLine = (s: FetchCounts): string =>
+  s.dryRun
+    ? `would add ${s.added}, replace ${s.replaced}, delete ${s.deleted}; ${s.unchanged} unchanged`
+    : `${s.added} added, ${s.replaced} replaced, ${s.deleted} deleted, ${s.unchanged} unchanged, ${formatBytes(s.bytes)}`
+
+/** A fetch's files and summary table, under a title that says whether it was a dry run. */
+export const renderFetchResult = (summary: FetchCounts & {files: readonly FileRow[]}, options: RenderOptions): string =>
+  renderResult(summary.dryRun ? 'fetch plan (dry run)' : 'fetch', summary.files, fetchRows(summary), {...options, dryRun: summary.dryRun})
+
+/**
+ * Which way a sync moves files, from the two locations: S3 → folder downloads, folder → S3
+ * uploads, anything else copies.
+ */
+export type SyncDirection = 'upload' | 'download' | 'copy'
+
+export function syncDirection(from: string, to: string): SyncDirection {
+  const s3 = (location: string): boolean => location.startsWith('s3://')
+  if (s3(from) === s3(to)) return 'copy'
+  return s3(to) ? 'upload' : 'download'
+}
+
+const PAST: Record<SyncDirection, string> = {upload: 'uploaded', download: 'downloaded', copy: 'copied'}
+
+interface SyncCounts {
+  dryRun: boolean
+  direction: SyncDirection
+  uploaded: number
+  deleted: number
+  unchanged: number
+  kept: number
+  failed: number
+  bytes: number
+}
+
+/** The closing table rows of a sync, in the words of its direction. */
+export const syncRows = (s: SyncCounts): SummaryRow[] => [
+  [s.dryRun ? `would ${s.direction}` : PAST[s.direction], s.uploaded],
+  [s.dryRun ? 'would delete' : 'deleted', s.deleted],
   ['unchanged', s.unchanged],
   ...(s.kept > 0 ? [['kept (--no-delete)', s.kept] as SummaryRow] : []),
   ...(s.failed > 0 ? [['failed', s.failed] as SummaryRow] : []),
-  ['bytes uploaded', formatBytes(s.bytes)],
+  ...(s.dryRun ? [] : [[`bytes ${PAST[s.direction]}`, formatBytes(s.bytes)] as SummaryRow]),
 ]
+
+/** The one-line outcome of a sync. */
+export const syncLine = (s: SyncCounts): string =>
+  s.dryRun
+    ? `would ${s.direction} ${s.uploaded}, delete ${s.deleted}; ${s.unchanged} unchanged`
+    : `${s.uploaded} ${PAST[s.direction]}, ${s.deleted} deleted, ${s.unchanged} unchanged, ${formatBytes(s.bytes)}`
+
+/** A sync's files and summary table; its `upload` actions are worded in its direction. */
+export const renderSyncResult = (summary: SyncCounts & {files: readonly FileRow[]}, options: RenderOptions): string =>
+  renderResult(summary.dryRun ? 'sync plan (dry run)' : 'sync', summary.files, syncRows(summary), {
+    ...options,
+    dryRun: summary.dryRun,
+    verbs: {upload: summary.direction},
+  })

@@ -1,6 +1,7 @@
 import {stripVTControlCharacters} from 'node:util'
 
-export type Align = 'left' | 'right'
+/** `decimal`: numbers right-aligned on their decimal point (`7`, `16.4` and `-1.65` line up on the point). */
+export type Align = 'left' | 'right' | 'decimal'
 
 export interface Column<Row> {
   header: string
@@ -13,17 +14,44 @@ export interface Column<Row> {
  * so a crafted file cannot drive the terminal.
  */
 export function sanitize(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return stripVTControlCharacters(text).replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
+  // Escape sequences start with a control character (ESC, CSI): text without one is returned as
+  // is, which keeps a table of 200,000 rows fast (stripVTControlCharacters is a costly regex).
+  if (!CONTROL.test(text)) return text
+  return stripVTControlCharacters(text).replace(CONTROLS, '')
 }
 
-/** Aligned plain-text columns; cell text is sanitised; `style` decorates the header row (colour). */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+// eslint-disable-next-line no-control-regex
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g
+
+/** Cells of a decimal column split at the point: the whole part right-aligned, the fraction left. */
+function decimalAligner(cells: readonly string[]): (text: string) => string {
+  let whole = 0
+  let fraction = 0
+  // Loops, not Math.max(...cells): spreading 125,000+ arguments overflows the call stack.
+  for (const cell of cells) {
+    const point = cell.indexOf('.')
+    whole = Math.max(whole, point < 0 ? cell.length : point)
+    fraction = Math.max(fraction, point < 0 ? 0 : cell.length - point)
+  }
+  return (text) => {
+    const point = text.indexOf('.')
+    const wholePart = point < 0 ? text : text.slice(0, point)
+    return wholePart.padStart(whole) + (point < 0 ? '' : text.slice(point)).padEnd(fraction)
+  }
+}
+
+/**
+ * Aligned plain-text columns; cell text is sanitised; `style` decorates the header row (colour).
+ * Any number of rows: no argument spreading or recursion over rows.
+ */
 export function renderTable<Row>(rows: readonly Row[], columns: readonly Column<Row>[], style: (header: string) => string = (h) => h): string {
-  const cells = rows.map((row) => columns.map((column) => sanitize(column.value(row))))
-  const widths = columns.map((column, i) => Math.max(column.header.length, ...cells.map((r) => r[i]!.length)))
-  const pad = (text: string, i: number): string =>
-    columns[i]!.align === 'right' ? text.padStart(widths[i]!) : text.padEnd(widths[i]!)
+  const cells = columns.map((column) => rows.map((row) => sanitize(column.value(row))))
+  const aligned = cells.map((column, i) => (columns[i]!.align === 'decimal' ? column.map(decimalAligner(column)) : column))
+  const widths = aligned.map((column, i) => column.reduce((width, cell) => Math.max(width, cell.length), columns[i]!.header.length))
+  const pad = (text: string, i: number): string => (columns[i]!.align === 'left' || columns[i]!.align === undefined ? text.padEnd(widths[i]!) : text.padStart(widths[i]!))
   const header = columns.map((column, i) => style(pad(column.header, i))).join('  ')
-  const lines = cells.map((r) => r.map((cell, i) => pad(cell, i)).join('  ').trimEnd())
+  const lines = rows.map((_, r) => aligned.map((column, i) => pad(column[r]!, i)).join('  ').trimEnd())
   return [header.trimEnd(), ...lines].join('\n')
 }

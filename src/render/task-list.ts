@@ -8,7 +8,7 @@ import {sanitize} from './table.js'
 /** A task of a task list: runs, and returns the line that describes its outcome. */
 export interface Task {
   title: string
-  run(control: {update(text: string): void; warn(message: string): void}): Promise<string>
+  run(control: {update(text: string): void; warn(message: string): void; note(message: string): void}): Promise<string>
 }
 
 export interface TaskListOptions {
@@ -20,7 +20,7 @@ export interface TaskListOptions {
 /**
  * Run tasks in order with listr2, stopping at the first failure (rethrown as is): on a terminal
  * the live list (spinners, then each task's outcome and time); elsewhere listr2's simple renderer,
- * plain lines with no spinner frames; silent with --json. Warnings stay visible in every mode.
+ * plain lines with no spinner frames; silent with --json. Warnings and retries stay visible in every mode.
  */
 export async function runTaskList(tasks: readonly Task[], {mode, stream}: TaskListOptions): Promise<void> {
   // listr2 wraps the live list to process.stdout.columns: a terminal that reports no width (0)
@@ -40,6 +40,11 @@ export async function runTaskList(tasks: readonly Task[], {mode, stream}: TaskLi
           },
           warn: (message) => {
             warnings.push(sanitize(message))
+          },
+          // Live: the task's detail until the next update; elsewhere a line of its own, at once.
+          note: (message) => {
+            if (live) wrapper.output = sanitize(message)
+            else stream.write(`${sanitize(message)}\n`)
           },
         })
         wrapper.title = `${joined(task.title, outcome)} (${elapsed(startedAt)})`

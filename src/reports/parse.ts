@@ -12,8 +12,8 @@ import {
 import {isRecord} from '../util/is-record.js'
 
 export class ReportFormatError extends Error {
-  constructor(message: string) {
-    super(message)
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options)
     this.name = 'ReportFormatError'
   }
 }

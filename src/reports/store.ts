@@ -1,8 +1,6 @@
-import {text} from 'node:stream/consumers'
-
 import {md5Hex} from '../stores/md5.js'
 import {NotFoundError, type Store} from '../stores/store.js'
-import {parseReport} from './parse.js'
+import {parseReport, ReportFormatError} from './parse.js'
 import {type Report, type ReportName, REPORT_NAMES, reportKey} from './types.js'
 
 /** Same report → same bytes: fixed key order (as built), no timestamps, a final newline. */
@@ -42,18 +40,52 @@ export class MissingReportsError extends Error {
   }
 }
 
+/**
+ * The real best-year report is ~60 kB and one of 200,000 series ~40 MB; a stray huge object must
+ * not fill memory (the logger Lambda's included).
+ */
+export const MAX_REPORT_BYTES = 64 * 1024 * 1024
+
+export interface ReadReportOptions {
+  /** Larger objects are refused unread past this many bytes. */
+  maxBytes?: number
+}
+
+/**
+ * Read the report stored at `key`, parse it and check its shape (parseReport). Throws the store's
+ * NotFoundError when there is no such object, ReportFormatError (without the key: callers name it)
+ * when it is too large, not JSON or not a report.
+ */
+export async function readReport(store: Store, key: string, {maxBytes = MAX_REPORT_BYTES}: ReadReportOptions = {}): Promise<Report> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of await store.read(key)) {
+    size += (chunk as Buffer).length
+    if (size > maxBytes) throw new ReportFormatError(`larger than ${maxBytes} bytes, not a report`)
+    chunks.push(chunk as Buffer)
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  } catch (error) {
+    throw new ReportFormatError('not JSON', {cause: error})
+  }
+  return parseReport(json)
+}
+
 /** Read one report from the processed store, checking it is what its name says. */
 async function loadReport(processed: Store, name: ReportName): Promise<Report> {
   const key = reportKey(name)
-  const content = await text(await processed.read(key))
-  let json: unknown
+  const rewrite = 'run `dataquest transform` to rewrite it'
+  let report: Report
   try {
-    json = JSON.parse(content)
+    report = await readReport(processed, key)
   } catch (error) {
-    throw new Error(`${key} in ${processed.location} is not JSON (${(error as Error).message}); run \`dataquest transform\` to rewrite it`, {cause: error})
+    if (!(error instanceof ReportFormatError)) throw error
+    const cause = error.cause instanceof Error ? ` (${error.cause.message})` : ''
+    throw new ReportFormatError(`${key} in ${processed.location}: ${error.message}${cause}; ${rewrite}`, {cause: error})
   }
-  const report = parseReport(json)
-  if (report.report !== name) throw new Error(`${key} in ${processed.location} holds a ${report.report} report; run \`dataquest transform\` to rewrite it`)
+  if (report.report !== name) throw new ReportFormatError(`${key} in ${processed.location} holds a ${report.report} report; ${rewrite}`)
   return report
 }
 
