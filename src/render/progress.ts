@@ -5,7 +5,7 @@ import ora from 'ora'
 import type {FetchEvent} from '../fetch/index.js'
 import {formatBytes} from './summary.js'
 import {surveyLine} from './surveys.js'
-import {sanitize} from './table.js'
+import {sanitize} from '../util/sanitize.js'
 
 /**
  * Progress for any command, written to a side stream (stderr) so stdout keeps only the result:

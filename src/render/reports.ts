@@ -3,7 +3,8 @@ import Papa from 'papaparse'
 
 import {limitRows} from '../reports/limit.js'
 import type {Basis, BestYearReport, BestYearRow, PopulationStatsReport, Report, SeriesPopulationReport, SeriesPopulationRow} from '../reports/types.js'
-import {type Align, renderTable, sanitize} from './table.js'
+import {sanitize} from '../util/sanitize.js'
+import {type Align, renderTable} from './table.js'
 
 export const REPORT_FORMATS = ['table', 'json', 'csv', 'markdown'] as const
 export type ReportFormat = (typeof REPORT_FORMATS)[number]

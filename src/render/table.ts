@@ -1,4 +1,4 @@
-import {stripVTControlCharacters} from 'node:util'
+import {sanitize} from '../util/sanitize.js'
 
 /** `decimal`: numbers right-aligned on their decimal point (`7`, `16.4` and `-1.65` line up on the point). */
 export type Align = 'left' | 'right' | 'decimal'
@@ -8,22 +8,6 @@ export interface Column<Row> {
   value: (row: Row) => string
   align?: Align
 }
-
-/**
- * Remove control characters (escape sequences, C0/C1 controls) from text that came from data,
- * so a crafted file cannot drive the terminal.
- */
-export function sanitize(text: string): string {
-  // Escape sequences start with a control character (ESC, CSI): text without one is returned as
-  // is, which keeps a table of 200,000 rows fast (stripVTControlCharacters is a costly regex).
-  if (!CONTROL.test(text)) return text
-  return stripVTControlCharacters(text).replace(CONTROLS, '')
-}
-
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
-// eslint-disable-next-line no-control-regex
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g
 
 /** Cells of a decimal column split at the point: the whole part right-aligned, the fraction left. */
 function decimalAligner(cells: readonly string[]): (text: string) => string {

@@ -3,7 +3,7 @@ import {performance} from 'node:perf_hooks'
 import {Listr, ListrLogger, ProcessOutput} from 'listr2'
 
 import {elapsed, joined, type ProgressMode} from './progress.js'
-import {sanitize} from './table.js'
+import {sanitize} from '../util/sanitize.js'
 
 /** A task of a task list: runs, and returns the line that describes its outcome. */
 export interface Task {
