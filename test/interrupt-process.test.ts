@@ -1,17 +1,13 @@
 import {once} from 'node:events'
 import {existsSync} from 'node:fs'
-import {mkdtemp, readFile} from 'node:fs/promises'
+import {readFile} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 
 import t from 'tap'
 
-import Fetch from '../src/commands/fetch.js'
-import Run from '../src/commands/run.js'
 import {LOCK_NAME} from '../src/stores/folder.js'
-import {runCommand} from './helpers/cli.js'
-import {dataquest, fetchHere, inFlight, leftovers, SERIES_V2, stalledFetch, until, upstreamArgs, v1, v2} from './helpers/stalled-fetch.js'
-import {serveFiles, startUpstream} from './helpers/upstream.js'
+import {dataquest, fetchHere, inFlight, leftovers, stalledFetch, until, upstreamArgs, v1, v2} from './helpers/stalled-fetch.js'
 
 // Child processes start slowly on a loaded machine (tsx compiles the sources at each start).
 t.setTimeout(1_800_000)

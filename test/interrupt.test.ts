@@ -1,5 +1,3 @@
-import {once} from 'node:events'
-import {existsSync} from 'node:fs'
 import {mkdtemp, readFile} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -8,9 +6,8 @@ import t from 'tap'
 
 import Fetch from '../src/commands/fetch.js'
 import Run from '../src/commands/run.js'
-import {LOCK_NAME} from '../src/stores/folder.js'
 import {runCommand} from './helpers/cli.js'
-import {dataquest, fetchHere, inFlight, leftovers, SERIES_V2, stalledFetch, until, upstreamArgs, v1, v2} from './helpers/stalled-fetch.js'
+import {fetchHere, inFlight, leftovers, SERIES_V2, stalledFetch, until, upstreamArgs, v1} from './helpers/stalled-fetch.js'
 import {serveFiles, startUpstream} from './helpers/upstream.js'
 
 t.test('fetch interrupted in-process: temp files removed, lock released, one line, exit code 130', async (t) => {
