@@ -35,7 +35,7 @@ await source.write('bls/xx/xx.data.big', randomBytes(40 * MB))
 const tools = {
   dataquest: (bucket: string) => [process.execPath, [path.join(projectRoot, 'bin/run.js'), 'sync', '--from', root, '--to', `s3://${bucket}/raw/`, '--json']],
   'aws s3 sync': (bucket: string) => ['aws', ['s3', 'sync', root, `s3://${bucket}/raw/`, '--exclude', '.dataquest-manifest.json', '--only-show-errors']],
-} as const
+} satisfies Record<string, (bucket: string) => [string, string[]]>
 
 async function timed(tool: keyof typeof tools, bucket: string): Promise<{seconds: number; requests: number}> {
   const [command, args] = tools[tool](bucket)

@@ -85,7 +85,7 @@ async function buildRaw(dir: string, times: number): Promise<string> {
       const tab = line.indexOf('\t')
       return `${`${line.slice(0, tab).trimEnd()}_${copy}`.padEnd(17)}${line.slice(tab)}`
     })
-    if (!out.write(Buffer.from(renamed.join(''), 'latin1'))) await new Promise((resolve) => out.once('drain', resolve))
+    if (!out.write(Buffer.from(renamed.join(''), 'latin1'))) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
   }
   out.end()
   await finished(out)

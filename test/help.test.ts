@@ -112,7 +112,7 @@ t.test('help says true things per command', async (t) => {
     await help.showCommandHelp(Object.assign(commands[id], {id}) as never)
     return help.text.replace(/\s+/g, ' ')
   }
-  const [fetch, report, transform, consume, run] = await Promise.all(['fetch', 'report', 'transform', 'consume', 'run'].map((id) => helpOf(id as never)))
+  const [fetch = '', report = '', transform = '', consume = '', run = ''] = await Promise.all(['fetch', 'report', 'transform', 'consume', 'run'].map((id) => helpOf(id as never)))
   t.match(fetch, '[env: DATAQUEST_BUCKET] shorthand for --raw s3://NAME/raw/ ')
   t.notMatch(fetch, '--processed s3://NAME')
   t.match(report, '[env: DATAQUEST_BUCKET] shorthand for --processed s3://NAME/processed/ ')

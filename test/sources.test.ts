@@ -116,7 +116,8 @@ t.test('parsePopulation on the real responses', {skip: !existsSync(path.join(FIX
   const byYear = (rows: {year: number}[]) => [...rows].sort((a, b) => a.year - b.year)
   t.same(byYear(current.rows), byYear(legacy.rows), 'both shapes carry the same values')
   t.equal(current.rows.length, 7)
-  t.throws(() => parsePopulation(await read('state-acs5-tesseract.json'), 'state'), /not nation-level|rows for 2013/, 'a State drilldown never replaces the stored copy')
+  const state = await read('state-acs5-tesseract.json')
+  t.throws(() => parsePopulation(state, 'state'), /not nation-level|rows for 2013/, 'a State drilldown never replaces the stored copy')
 })
 
 t.test('userAgent names dataquest, its version and the contact', async (t) => {

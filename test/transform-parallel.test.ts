@@ -77,12 +77,12 @@ t.test('what the pieces cannot settle is rescanned on one thread: the same outco
     t.equal((parallel as Error).message, (single as Error).message, name)
   }
   // Sums whose pieces stay exact but whose running total would not, in file order: the rescan finds the line.
-  const huge = Array.from({length: 12}, () => ['PRSX', 2000, 'Q01', '999999999999.999'] as const)
+  const huge = Array.from({length: 12}, () => ['PRSX', 2000, 'Q01', '999999999999.999'] as [string, number, string, string])
   const {single, parallel} = await both(dataFile([...QUEST_ROWS, ...huge]), 64, {chunk: 64})
   t.match((single as Error).message, /line 23: the 2000 sum leaves the range of exact arithmetic/)
   t.equal((parallel as Error).message, (single as Error).message)
   // Big sums that cancel out stay exact on one thread, and so in parallel too.
-  const cancelling = Array.from({length: 12}, (_, i) => ['PRSX', 2000, 'Q01', i % 2 ? '-999999999999.999' : '999999999999.999'] as const)
+  const cancelling = Array.from({length: 12}, (_, i) => ['PRSX', 2000, 'Q01', i % 2 ? '-999999999999.999' : '999999999999.999'] as [string, number, string, string])
   const balanced = await both(dataFile([...QUEST_ROWS, ...cancelling]), 64, {chunk: 64})
   t.same(comparable(balanced.parallel as ScanResult), comparable(balanced.single as ScanResult))
   // A stream that fails is that failure, not a rescan.

@@ -1,5 +1,6 @@
 import {S3Client} from '@aws-sdk/client-s3'
 import {SQSClient} from '@aws-sdk/client-sqs'
+import type {MiddlewareStack} from '@smithy/types'
 
 /** Where to reach AWS. Credentials always come from the SDK's default chain. */
 export interface AwsOptions {
@@ -19,13 +20,13 @@ export function createS3Client(options: AwsOptions = {}): S3Client {
     // Every PUT and part carries its Content-MD5 (S3Store), which S3 checks; a CRC32 on top only costs CPU.
     requestChecksumCalculation: 'WHEN_REQUIRED',
   })
-  explainErrors(client, 's3', options)
+  explainErrors(client.middlewareStack, 's3', options)
   return client
 }
 
 export function createSqsClient(options: AwsOptions = {}): SQSClient {
   const client = new SQSClient({endpoint: options.endpoint, region: regionFor(options)})
-  explainErrors(client, 'sqs', options)
+  explainErrors(client.middlewareStack, 'sqs', options)
   return client
 }
 
@@ -84,8 +85,8 @@ export function explainAwsError(error: SdkError, request: AwsRequest): string | 
 }
 
 /** Rewrites the message of the errors `explainAwsError` knows; name, code and metadata stay as they were. */
-function explainErrors(client: S3Client | SQSClient, service: AwsRequest['service'], options: AwsOptions): void {
-  client.middlewareStack.add(
+function explainErrors<Input extends object, Output extends object>(stack: MiddlewareStack<Input, Output>, service: AwsRequest['service'], options: AwsOptions): void {
+  stack.add(
     (next, context) => async (args) => {
       try {
         return await next(args)

@@ -11,7 +11,7 @@ export interface Failure {
 export interface FailedCommand {
   bin: string
   id: string | undefined
-  flags: Record<string, {allowNo?: boolean}>
+  flags: Record<string, unknown>
 }
 
 // oclif's own bookkeeping on its errors; none of it is for the user (or a --json consumer).
@@ -43,7 +43,7 @@ export function oneLine(message: string): string {
 }
 
 const flagSuggestion = (unknown: readonly string[], command: FailedCommand): string => {
-  const names = Object.entries(command.flags).flatMap(([name, flag]) => (flag.allowNo ? [name, `no-${name}`] : [name]))
+  const names = Object.entries(command.flags).flatMap(([name, flag]) => ((flag as {allowNo?: boolean}).allowNo ? [name, `no-${name}`] : [name]))
   const suggestions = unknown.flatMap((given) => {
     const match = closest(given.replace(/^-+/, '').split('=')[0]!, names)
     return match ? [`--${match}`] : []

@@ -68,14 +68,17 @@ export const contact = Flags.string({
   helpValue: 'EMAIL',
 })
 
-// Surveys: a bad code is a usage error naming it (oclif prints the parse error and exits 2).
-export const survey = Flags.custom<string[] | 'all'>({
+// Surveys: a bad code is a usage error naming it. The value is the checked list, normalised
+// (`pr,cu` or `all`): oclif's flag types take an array value for a multiple flag.
+export const survey = Flags.custom<string>({
   description: 'BLS surveys to mirror, each into bls/<code>/: comma-separated codes (pr,cu,ce), or all for every survey --bls-root lists',
   env: 'DATAQUEST_SURVEY',
-  default: ['pr'],
-  defaultHelp: 'pr',
+  default: 'pr',
   helpValue: 'LIST',
-  parse: async (input) => parseSurveyList(input),
+  parse: async (input) => {
+    const surveys = parseSurveyList(input)
+    return surveys === 'all' ? surveys : surveys.join(',')
+  },
 })()
 
 export const blsRoot = urlFlag({

@@ -4,6 +4,7 @@ import {BaseCommand} from '../cli/base-command.js'
 import {contactHint} from '../cli/contact-hint.js'
 import {endpoint, jsonFlag, raw, rawBucket, region, upstreamFlags} from '../cli/flags.js'
 import {FetchError, type FetchSummary, fetchUpstream} from '../fetch/index.js'
+import {parseSurveyList} from '../sources/bls.js'
 import {HTTP_DEFAULTS} from '../http/client.js'
 import {fetchProgress, useColor} from '../render/progress.js'
 import {fetchLine, renderFetchResult} from '../render/summary.js'
@@ -41,14 +42,14 @@ export default class Fetch extends BaseCommand {
     const progress = this.progress()
     try {
       const summary = await progress.step(
-        `Fetch BLS ${flags.survey === 'all' ? 'all surveys' : flags.survey.join(', ')} and population into ${store.location}`,
+        `Fetch BLS ${flags.survey === 'all' ? 'all surveys' : flags.survey.replaceAll(',', ', ')} and population into ${store.location}`,
         (step) =>
           fetchUpstream({
             store,
             contact: flags.contact,
             version: this.config.version,
             blsRoot: flags['bls-root'],
-            surveys: flags.survey,
+            surveys: parseSurveyList(flags.survey),
             blsUrl: flags['bls-url'],
             populationUrl: flags['population-url'],
             force: flags.force,

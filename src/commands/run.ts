@@ -6,6 +6,7 @@ import {jsonFlag, locationFlags, upstreamFlags} from '../cli/flags.js'
 import {reportFlags, reportFlagsProblem, reportFormat, rowLimit, selectedReports} from '../cli/report-flags.js'
 import {transformFlags, transformParameters} from '../cli/transform-flags.js'
 import {type PipelineResult, planPipeline, StepError} from '../pipeline/index.js'
+import {parseSurveyList} from '../sources/bls.js'
 import {progressMode, useColor} from '../render/progress.js'
 import {renderReports} from '../render/reports.js'
 import {renderFetchResult} from '../render/summary.js'
@@ -54,7 +55,7 @@ plan alone (as fetch --dry-run): nothing is written, transformed or reported.`
         {
           raw,
           processed,
-          fetch: {contact: flags.contact, version: this.config.version, blsUrl: flags['bls-url'], populationUrl: flags['population-url'], force: flags.force, blsRoot: flags['bls-root'], surveys: flags.survey, dryRun},
+          fetch: {contact: flags.contact, version: this.config.version, blsUrl: flags['bls-url'], populationUrl: flags['population-url'], force: flags.force, blsRoot: flags['bls-root'], surveys: parseSurveyList(flags.survey), dryRun},
           transform: transformParameters(flags),
           reports: selectedReports(flags.only),
         },

@@ -94,7 +94,7 @@ export function serveScans(setup: WorkerSetup, port: MessagePort): void {
     if (message === 'end') {
       scanner.finishLine()
       const packed: PackedSeries = {...packSeries(scanner.series), rows: scanner.rows, maxAbsSum: scanner.maxAbsSum}
-      port.postMessage({done: packed} satisfies FromWorker, [packed.sums.buffer])
+      port.postMessage({done: packed} satisfies FromWorker, [packed.sums.buffer as ArrayBuffer])
       port.close()
       return
     }
