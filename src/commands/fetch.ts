@@ -54,7 +54,8 @@ export default class Fetch extends BaseCommand {
             populationUrl: flags['population-url'],
             force: flags.force,
             dryRun: flags['dry-run'],
-            onProgress: fetchProgress({update: step.update, warn: progress.warn, note: progress.warn}),
+            // Retries are warnings here (shown with --json too, as before); survey lines are progress notes.
+            onProgress: fetchProgress({update: step.update, warn: progress.warn, note: (line) => (line.startsWith('retrying ') ? progress.warn(line) : progress.note(line))}),
           }),
         fetchLine,
       )
