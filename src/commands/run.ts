@@ -48,7 +48,6 @@ plan alone (as fetch --dry-run): nothing is written, transformed or reported.`
     const locations = this.locations(flags)
     const raw = this.store(locations.raw, flags)
     const processed = this.store(locations.processed, flags)
-    await this.beginWriting(raw, processed)
     const result: PipelineResult = {}
     try {
       const steps = planPipeline(
@@ -61,6 +60,8 @@ plan alone (as fetch --dry-run): nothing is written, transformed or reported.`
         },
         result,
       )
+      // After the plan (which checks the contact): a run refused up front, or a dry run, writes nothing, not even a lock.
+      if (!dryRun) await this.beginWriting(raw, processed)
       await runTaskList(steps, {mode: progressMode({json, stream: process.stderr}), stream: process.stderr})
     } catch (error) {
       const cause = error instanceof StepError ? (error.cause as Error) : (error as Error)

@@ -32,7 +32,7 @@ export default class Transform extends BaseCommand {
     const locations = this.locations(flags)
     const raw = this.store(locations.raw, flags)
     const processed = this.store(locations.processed, flags)
-    await this.beginWriting(processed)
+    if (!flags['dry-run']) await this.beginWriting(processed)
     try {
       const {reports: _reports, ...summary} = await this.progress().step(
         `Transform ${raw.location} into ${processed.location}`,
