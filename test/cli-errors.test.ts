@@ -27,6 +27,7 @@ t.test('an error is one line, printed once, without ANSI codes; --json carries n
   t.equal(plain.exitCode, 1)
   t.match(plain.stderr, /^Error: no population_stats\.json.*: run `dataquest transform` first\n/)
   t.equal(plain.stderr.split('Error:').length, 2, 'printed once')
+  // eslint-disable-next-line no-control-regex -- the escape character is what must not appear
   t.notMatch(plain.stderr, /\x1b/, 'no ANSI codes')
 
   const json = await runCommand(Report, ['--processed', processed, '--json'])

@@ -63,7 +63,7 @@ t.test('fetch, transform and logger handlers against fauxqs and the local upstre
     t.match(JSON.parse(out.at(-1)!), {step: 'transform', summary: {series: 1}})
   })
 
-  await t.test('logger: logs the reports, acknowledges the test event, returns only the failed record', {todo: 'known failure after the merge of this round's branches, not yet fixed: see the closing note'}, async (t) => {
+  await t.test('logger: logs the reports, acknowledges the test event, returns only the failed record', {todo: 'known failure after the merge of this round of branches, not yet fixed: see the closing note'}, async (t) => {
     // The bodies S3 would send, through a real queue, then shaped as Lambda's SQS event.
     const queue = await createQueuePair(emulator)
     await emulator.s3.send(new PutObjectCommand({Bucket: processed, Key: 'notes/readme.txt', Body: 'not a report'}))
@@ -91,7 +91,7 @@ t.test('fetch, transform and logger handlers against fauxqs and the local upstre
     t.equal((await inspectQueue(emulator, queue.name)).inflight.length, 4, 'the handler deletes nothing itself: the event source mapping does')
   })
 
-  await t.test('logger: a report of 200,000 rows is one bounded event, logged in bounded time', {todo: 'known failure after the merge of this round's branches, not yet fixed: see the closing note'}, async (t) => {
+  await t.test('logger: a report of 200,000 rows is one bounded event, logged in bounded time', {todo: 'known failure after the merge of this round of branches, not yet fixed: see the closing note'}, async (t) => {
     const rows = Array.from({length: 200_000}, (_, i) => ({series_id: `PRS${String(i).padStart(8, '0')}`, year: 2000 + (i % 25), period: 'Q01', value: i / 10, population: null}))
     const report = {report: 'series_population', parameters: {seriesId: 'PRS00000000', period: 'Q01'}, inputs: [{key: 'bls/pr/pr.data.0.Current', md5: 'a'.repeat(32)}], rows}
     const body = JSON.stringify(report)

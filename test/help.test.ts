@@ -78,7 +78,7 @@ async function dataquest(argv: string[], env: Record<string, string> = {}): Prom
   }
 }
 
-t.test('help and mistakes, through the real entry point', {todo: 'known failure after the merge of this round's branches, not yet fixed: see the closing note'}, async (t) => {
+t.test('help and mistakes, through the real entry point', {todo: 'known failure after the merge of this round of branches, not yet fixed: see the closing note'}, async (t) => {
   const [short, commandShort, helpCommand, misspeltCommand, misspeltFlag, badUrl, failure] = await Promise.all([
     dataquest(['-h']),
     dataquest(['fetch', '-h']),

@@ -168,7 +168,7 @@ t.test('HttpClient against the local server', async (t) => {
     await t.rejects(readPopulation(client, upstream.populationUrl), /HTML page/)
   })
 
-  t.test('a connection refused is retried, then reported with the URL and its cause', {todo: 'known failure after the merge of this round's branches, not yet fixed: see the closing note'}, async (t) => {
+  t.test('a connection refused is retried, then reported with the URL and its cause', {todo: 'known failure after the merge of this round of branches, not yet fixed: see the closing note'}, async (t) => {
     const closed = await startUpstream()
     await closed.close()
     const quick = new HttpClient({userAgent: 'x', backoffMs: 1, retries: 1})
