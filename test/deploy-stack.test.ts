@@ -74,7 +74,8 @@ const asList = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [valu
 const rawId = logicalIdOf('AWS::S3::Bucket', (r) => r.Properties.VersioningConfiguration !== undefined)
 const processedId = logicalIdOf('AWS::S3::Bucket', (r) => r.Properties.VersioningConfiguration === undefined)
 const queueId = logicalIdOf('AWS::SQS::Queue', (r) => r.Properties.RedrivePolicy !== undefined)
-const dlqId = logicalIdOf('AWS::SQS::Queue', (r) => r.Properties.RedrivePolicy === undefined)
+// The reports queue's dead letters: the queue its redrive policy names (the schedule has a dead-letter queue of its own).
+const dlqId = ((resources[queueId]!.Properties.RedrivePolicy as {deadLetterTargetArn: {'Fn::GetAtt': string[]}}).deadLetterTargetArn['Fn::GetAtt'])[0]!
 const stateMachineId = onlyOf('AWS::StepFunctions::StateMachine')[0]
 
 t.test('buckets: private, TLS only, encrypted, kept on stack deletion; raw is versioned', async (t) => {
@@ -253,7 +254,7 @@ t.test('state machine: list the surveys, fetch them (a Map) beside the populatio
   const logGroup = JSON.stringify(
     ofType('AWS::Logs::LogGroup').map(([, g]) => g.Properties.LogGroupName).find((name) => JSON.stringify(name ?? '').includes('vendedlogs')),
   )
-  t.match(logGroup, /"\/aws\/vendedlogs\/states\/"/, 'the execution log group is under /aws/vendedlogs/states/')
+  t.match(logGroup, /"\/aws\/vendedlogs\/states\/Dataquest-pipeline-"/, 'the execution log group is under /aws/vendedlogs/states/')
 })
 
 t.test('schedule: daily at 08:00 UTC, starting the state machine with a role of its own', async (t) => {

@@ -291,7 +291,7 @@ t.test('both population shapes are stored canonically', async (t) => {
   t.match(JSON.parse(await readFile(path.join(root, POPULATION_KEY), 'utf8')).data[0], {Year: 2013, 'Nation ID': '01000US'})
 })
 
-t.test('--dry-run plans without writing; --json prints only the summary', {todo: 'known failure after the merge of this round of branches, not yet fixed: see the closing note'}, async (t) => {
+t.test('--dry-run plans without writing; --json prints only the summary', async (t) => {
   const {upstream, root} = await setup(t)
   const argv = ['--raw', root, '--contact', CONTACT, '--bls-url', upstream.blsUrl, '--population-url', upstream.populationUrl]
   const dry = await runCommand(Fetch, [...argv, '--dry-run', '--json'])
@@ -467,7 +467,7 @@ t.test('all: every survey folder the root lists; odd root links are skipped with
   t.equal((await store.list('bls/')).length, 8, 'nothing deleted')
 })
 
-t.test('one survey failing does not stop the others; each survey has its own deletion guard', {todo: 'known failure after the merge of this round of branches, not yet fixed: see the closing note'}, async (t) => {
+t.test('one survey failing does not stop the others; each survey has its own deletion guard', async (t) => {
   const {upstream, root, store, options} = await surveySetup(t, ['pr', 'cu', 'ce'])
   await fetchUpstream(options)
   upstream.failNext('listing:cu', {status: 404})

@@ -148,7 +148,8 @@ t.test('consumeQueue: deletes handled messages, keeps failed ones for the dead-l
     s3EventBody({bucket, key: 'raw/bls/pr/pr.series'}),
   ])
 
-  const result = await consume({once: true, leaseSeconds: 1})
+  // A lease of 4 s: long enough that the failed ones are still in flight when inspected on a loaded machine.
+  const result = await consume({once: true, leaseSeconds: 4})
   t.same(seen, [batch, test, malformed, missing, notJson], 'every message handled once, in order')
   t.same(result, {
     received: 5,
@@ -164,7 +165,7 @@ t.test('consumeQueue: deletes handled messages, keeps failed ones for the dead-l
   t.same(state.inflight.map((m) => m.messageId).sort(), [malformed, missing].sort(), 'the failed messages stay on the queue')
 
   // Once their lease ends, the redrive policy (maxReceiveCount 1) moves them to the dead-letter queue.
-  await sleep(1100)
+  await sleep(4100)
   t.same(await consume({once: true}), {received: 0, deleted: 0, failures: [], stoppedBy: 'empty'})
   t.same((await inspectQueue(emulator, queue.dlqName)).ready.sort(), [malformed, missing].sort())
 })
@@ -241,15 +242,16 @@ t.test('consumeQueue: once mode ends at the first empty receive, after waiting i
   t.ok(Date.now() - started >= 900, 'long-polled for the wait given')
 })
 
-t.test('consumeQueue: the lease of messages in hand is renewed while handling is slow', {todo: 'known failure after the merge of this round of branches, not yet fixed: see the closing note'}, async (t) => {
+t.test('consumeQueue: the lease of messages in hand is renewed while handling is slow', async (t) => {
   const {emulator, queue, handle, sendTestEvents, inspect, consume} = await queueFixture(t)
   const [slow, waiting] = await sendTestEvents(2)
   const observed: {deadlines: number[]; stolen: number} = {deadlines: [], stolen: 0}
   const slowly = async (message: QueueMessage): Promise<MessageOutcome> => {
     if (message.messageId === slow) {
-      // Handling takes three lease lengths; meanwhile another consumer must get nothing.
+      // Handling takes two lease lengths; meanwhile another consumer must get nothing. (Leases of
+      // 3 s, renewed each second: a shorter lease lapsed when a loaded machine stalled the timers.)
       for (let i = 0; i < 6; i++) {
-        await sleep(500)
+        await sleep(1000)
         observed.deadlines.push(...(await inspect()).inflight.map((m) => m.visibilityDeadline - Date.now()))
         const {Messages = []} = await emulator.sqs.send(new ReceiveMessageCommand({QueueUrl: queue.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0}))
         observed.stolen += Messages.length
@@ -258,8 +260,8 @@ t.test('consumeQueue: the lease of messages in hand is renewed while handling is
     return handle(message)
   }
   const started = Date.now()
-  t.same(await consume({handle: slowly, once: true, leaseSeconds: 1}), {received: 2, deleted: 2, failures: [], stoppedBy: 'empty'})
-  t.ok(Date.now() - started >= 3000, 'handling outlasted the 1-second lease three times')
+  t.same(await consume({handle: slowly, once: true, leaseSeconds: 3}), {received: 2, deleted: 2, failures: [], stoppedBy: 'empty'})
+  t.ok(Date.now() - started >= 6000, 'handling outlasted the 3-second lease twice')
   t.equal(observed.stolen, 0, 'no other consumer received a message in hand')
   t.equal(observed.deadlines.length, 12, 'both messages stayed in flight throughout')
   t.ok(observed.deadlines.every((left) => left > 0), 'their leases never ran out')

@@ -1,4 +1,4 @@
-import {mkdir, mkdtemp, readdir, readFile, stat, utimes, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, readdir, readFile, stat, writeFile} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import type {Readable} from 'node:stream'
@@ -112,7 +112,7 @@ t.test('a multipart object is compared by the MD5 in the manifest', async (t) =>
   })
 })
 
-t.test('verify what you read: bytes that differ from the MD5 the store vouched for are refused, naming the key', {todo: 'known failure after the merge of this round of branches, not yet fixed: see the closing note'}, async (t) => {
+t.test('verify what you read: bytes that differ from the MD5 the store vouched for are refused, naming the key', async (t) => {
   const emulator = await startEmulator(t)
   const bucket = await emulator.bucket()
   const s3 = new S3Store(emulator.s3, `s3://${bucket}/raw/`, {partSize: 5 * MiB})
@@ -138,12 +138,15 @@ t.test('verify what you read: bytes that differ from the MD5 the store vouched f
 
   // A folder file changed in place, keeping its size and mtime: the manifest still vouches for the old MD5.
   const file = path.join(folder.root, 'bls/pr/pr.series')
-  const {mtime} = await stat(file)
   await writeFile(file, 'SERIES_ID\r\n')
-  await utimes(file, mtime, mtime)
+  // As on a file system with coarse timestamps: the manifest's size and mtime still match the file.
+  const manifestFile = path.join(folder.root, MANIFEST_NAME)
+  const entries = JSON.parse(await readFile(manifestFile, 'utf8')) as Record<string, {mtimeMs: number}>
+  entries['bls/pr/pr.series']!.mtimeMs = (await stat(file)).mtimeMs
+  await writeFile(manifestFile, JSON.stringify(entries))
   const target = new FolderStore(await tempDir())
   await target.write('bls/pr/pr.series', 'kept\r\n')
-  const error = (await syncStores({source: folder, target}).catch((caught: unknown) => caught)) as SyncError
+  const error = (await syncStores({source: new FolderStore(folder.root), target}).catch((caught: unknown) => caught)) as SyncError
   t.type(error, SyncError)
   t.match(error.message, /^bls\/pr\/pr\.series: the bytes read have MD5 [0-9a-f]{32}, but the store recorded [0-9a-f]{32} .*previous copy was kept$/)
   t.match(error.summary, {uploaded: 2, failed: 1})
@@ -155,12 +158,13 @@ t.test('an unchanged folder → S3 sync costs LIST pages and the manifest, no HE
   const emulator = await startEmulator(t)
   const bucket = await emulator.bucket()
   const source = new FolderStore(await tempDir())
-  await mapLimit(Array.from({length: 1001}, (_, i) => i), 16, (i) => source.write(`bls/xx/f${i}`, `file ${i}\n`, {metadata: {'source-size': String(i)}}))
-  const target = (): S3Store => new S3Store(emulator.s3, `s3://${bucket}/raw/`)
-  t.match(await syncStores({source, target: target()}), {uploaded: 1001})
+  await mapLimit(Array.from({length: 21}, (_, i) => i), 16, (i) => source.write(`bls/xx/f${i}`, `file ${i}\n`, {metadata: {'source-size': String(i)}}))
+  // Pages of 10 keys: 21 objects page as 2,001 would at S3's 1,000.
+  const target = (): S3Store => new S3Store(emulator.s3, `s3://${bucket}/raw/`, {listPageSize: 10})
+  t.match(await syncStores({source, target: target()}), {uploaded: 21})
   const counts = countRequests(emulator.s3)
-  t.match(await syncStores({source, target: target()}), {uploaded: 0, unchanged: 1001})
-  t.same(Object.fromEntries(counts), {ListObjectsV2Command: 2, GetObjectCommand: 1})
+  t.match(await syncStores({source, target: target()}), {uploaded: 0, unchanged: 21})
+  t.same(Object.fromEntries(counts), {ListObjectsV2Command: 3, GetObjectCommand: 1})
   t.same((await target().stat('bls/xx/f7'))?.metadata, {'source-size': '7'})
   const type = await emulator.s3.send(new HeadObjectCommand({Bucket: bucket, Key: 'raw/bls/xx/f7'}))
   t.equal(type.ContentType, 'text/plain', 'BLS files are text')

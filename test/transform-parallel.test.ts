@@ -6,7 +6,7 @@ import {MessageChannel} from 'node:worker_threads'
 
 import t from 'tap'
 
-import {MAX_LINE_BYTES, type ScanOptions, type ScanResult, scanDataFile} from '../src/transform/bls-data.js'
+import {MAX_LINE_BYTES, type ScanOptions, type ScanResult, scanDataFile, yearSums} from '../src/transform/bls-data.js'
 import {mergeSeries, scanDataFileParallel, serveScans} from '../src/transform/parallel-scan.js'
 import {dataFile, HEADER, QUEST_ROWS} from './helpers/bls-files.js'
 
@@ -16,8 +16,15 @@ const OPTIONS: ScanOptions = {key: 'bls/pr/k', seriesId: 'PRS30006032', period: 
 const streamOf = (bytes: Buffer, chunk: number) => async (): Promise<Readable> =>
   Readable.from(Array.from({length: Math.ceil(bytes.length / chunk)}, (_, i) => bytes.subarray(i * chunk, (i + 1) * chunk)))
 
-/** A result with its series as sorted entries, so two results compare whatever their insertion order. */
-const comparable = (result: ScanResult): object => ({...result, threads: undefined, series: [...result.series].sort(([a], [b]) => (a < b ? -1 : 1))})
+/** Year/sum pairs by year: pieces merged in another order list a series' years in another order, with the same sums. */
+const byYear = (sums: readonly number[]): number[][] => [...yearSums(sums)].sort(([a], [b]) => a! - b!)
+
+/** A result with its series and years sorted, so two results compare whatever their insertion order. */
+const comparable = (result: ScanResult): object => ({
+  ...result,
+  threads: undefined,
+  series: [...result.series].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, {quarterly, annual}]) => [id, byYear(quarterly), byYear(annual)]),
+})
 
 async function both(text: string | Buffer, pieceBytes: number, options: Partial<ScanOptions> & {threads?: number; chunk?: number} = {}) {
   const bytes = Buffer.from(text)
@@ -27,7 +34,7 @@ async function both(text: string | Buffer, pieceBytes: number, options: Partial<
   return {single, parallel}
 }
 
-t.test('pieces cut anywhere give the single-threaded result, on worker threads', {todo: 'known failure after the merge of this round of branches, not yet fixed: see the closing note'}, async (t) => {
+t.test('pieces cut anywhere give the single-threaded result, on worker threads', async (t) => {
   const text = dataFile(QUEST_ROWS)
   for (const pieceBytes of [1, 41, 1000]) {
     const {single, parallel} = await both(text, pieceBytes)
@@ -47,7 +54,7 @@ t.test('pieces cut anywhere give the single-threaded result, on worker threads',
   t.equal((parallel as ScanResult).rows, 1)
 })
 
-t.test('rejected rows keep their file line numbers, first five in file order; no final line end', {todo: 'known failure after the merge of this round of branches, not yet fixed: see the closing note'}, async (t) => {
+t.test('rejected rows keep their file line numbers, first five in file order; no final line end', async (t) => {
   const lines = [HEADER]
   for (let i = 0; i < 40; i++) lines.push(i % 7 === 3 ? `PRS1\t20x${i}\tQ01\t1` : i % 11 === 5 ? '' : `PRS${i % 3}\t${2000 + i}\tQ0${(i % 5) + 1}\t${i}.5`)
   const text = lines.join('\n')

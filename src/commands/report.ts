@@ -3,9 +3,9 @@ import {endpoint, jsonFlag, processed, processedBucket, region} from '../cli/fla
 import {reportFlags, reportFlagsProblem, reportFormat, rowLimit, selectedReports} from '../cli/report-flags.js'
 import {useColor} from '../render/progress.js'
 import {renderReports} from '../render/reports.js'
-import {limitReport, loadReports, type Report} from '../reports/index.js'
+import {limitReport, loadReports, type Report as ReportData} from '../reports/index.js'
 
-export default class ReportCommand extends BaseCommand {
+export default class Report extends BaseCommand {
   static override summary = 'Print the reports from the processed store.'
   static override description =
     'Each report opens with a headline (mean and standard deviation; how many series, and the share scored on the annual basis; the series and its years). On a terminal a table shows its first rows and how many more there are (--limit 0 shows all); piped or redirected output is complete. --json prints one object, {reports: […]}; --format json prints one line per report (JSON lines, as consume does); both honour --only and --limit. Colour only on a terminal, never with NO_COLOR; text from the data is printed without control characters.'
@@ -26,13 +26,13 @@ export default class ReportCommand extends BaseCommand {
     json: jsonFlag('the reports ({"reports": [...]}, each as its file holds it)'),
   }
 
-  async run(): Promise<{reports: Report[]}> {
-    const {flags} = await this.parse(ReportCommand)
+  async run(): Promise<{reports: ReportData[]}> {
+    const {flags} = await this.parse(Report)
     const json = this.jsonEnabled()
     const problem = json ? undefined : reportFlagsProblem(flags)
     if (problem) this.error(problem, {exit: 2})
     const store = this.store(this.locations(flags).processed, flags)
-    let reports: Report[]
+    let reports: ReportData[]
     try {
       reports = await loadReports(store, selectedReports(flags.only))
     } catch (error) {

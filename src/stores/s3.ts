@@ -32,6 +32,8 @@ export const LEGACY_MD5_METADATA_KEY = 'content-md5'
 export interface S3StoreOptions {
   /** Bodies of at least this many bytes go up as multipart uploads in parts of this size (S3's minimum is 5 MiB). */
   partSize?: number
+  /** Keys per LIST page: S3's maximum, 1,000, unless smaller pages are wanted (tests page through a few dozen objects). */
+  listPageSize?: number
 }
 
 const MiB = 1024 * 1024
@@ -83,6 +85,7 @@ export class S3Store implements Store {
   private readonly bucket: string
   private readonly prefix: string
   private readonly partSize: number
+  private readonly listPageSize: number | undefined
   private manifest: Promise<Map<string, ManifestEntry>> | undefined
   private dirty = false
   private saving: Promise<void> = Promise.resolve()
@@ -92,6 +95,7 @@ export class S3Store implements Store {
     ;({bucket: this.bucket, prefix: this.prefix} = parseS3Location(location))
     this.location = `s3://${this.bucket}/${this.prefix}`
     this.partSize = Math.max(options.partSize ?? 8 * MiB, 5 * MiB)
+    this.listPageSize = options.listPageSize
   }
 
   private objectKey(key: string): string {
@@ -167,7 +171,7 @@ export class S3Store implements Store {
       let token: string | undefined
       do {
         const page = await this.client.send(
-          new ListObjectsV2Command({Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken: token}),
+          new ListObjectsV2Command({Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken: token, MaxKeys: this.listPageSize}),
         )
         for (const object of page.Contents ?? []) {
           const key = object.Key!.slice(this.prefix.length)
