@@ -1,5 +1,6 @@
 // Transform items of issues 8 and 12: an empty series report, bytes checked against the store's MD5, --dry-run.
 import {readFile, writeFile} from 'node:fs/promises'
+import {availableParallelism} from 'node:os'
 import path from 'node:path'
 
 import t from 'tap'
@@ -77,4 +78,5 @@ t.test('a data file of PARALLEL_MIN_BYTES or more is scanned on worker threads, 
   t.same(parallel.reports, single.reports)
   const byDefault = await transformStores({raw, processed: new FolderStore(await tempDir()), seriesId: 'PRS00000001'})
   t.same(byDefault.reports, single.reports)
+  t.equal(byDefault.threads, availableParallelism() >= 2 ? availableParallelism() : 1, 'one thread per core by default, at this size')
 })

@@ -1,3 +1,4 @@
+import {availableParallelism} from 'node:os'
 import {buffer} from 'node:stream/consumers'
 
 import type {Report, ReportInput} from '../reports/types.js'
@@ -41,7 +42,7 @@ export interface TransformOptions {
   strict?: boolean
   /** Compute and compare, write nothing: the files say what would be written. */
   dryRun?: boolean
-  /** Worker threads for the data file (default 1; the parallel scan is not trusted yet, see the README's Known gaps). */
+  /** Worker threads for the data file (default: one per core, for files of PARALLEL_MIN_BYTES or more). */
   threads?: number
   /** Called as the data file is read. */
   onProgress?: (progress: {bytes: number; totalBytes: number}) => void
@@ -149,9 +150,7 @@ export async function transformStores(options: TransformOptions): Promise<Transf
     seriesId,
     period: Number(period.slice(1)),
     strict,
-    // One thread unless asked: after this round's merge the parallel scan's tests disagree with the
-    // single-threaded result on some cuts (README, "Known gaps"), and exact results come first.
-    threads: options.threads ?? 1,
+    threads: options.threads ?? (dataInfo.size >= PARALLEL_MIN_BYTES ? availableParallelism() : 1),
     onBytes: options.onProgress && ((bytes) => options.onProgress!({bytes, totalBytes: dataInfo.size})),
   })
   verify(raw, dataKey, dataInfo.md5, scan.md5)
