@@ -8,22 +8,12 @@ import path from 'node:path'
 import {performance} from 'node:perf_hooks'
 
 import {REPORT_FORMATS, renderReport} from '../src/render/reports.js'
-import {type BestYearReport, readReport, writeReports} from '../src/reports/index.js'
+import {readReport, writeReports} from '../src/reports/index.js'
 import {FolderStore} from '../src/stores/folder.js'
+import {bigBestYear} from '../test/helpers/sample-reports.js'
 
 const count = Number(process.argv[2] ?? 200_000)
-const report: BestYearReport = {
-  report: 'best_year_by_series',
-  parameters: {dataFile: 'pr.data.0.Current'},
-  inputs: [{key: 'bls/pr/pr.data.0.Current', md5: '0123456789abcdef0123456789abcdef'}],
-  rows: Array.from({length: count}, (_, i) => ({
-    series_id: `PRS${String(i).padStart(8, '0')}`,
-    year: 1990 + (i % 30),
-    value: (i % 7) * 1.25 - 3,
-    basis: i % 5 === 0 ? 'annual' : 'quarterly',
-    title: 'Manufacturing — Employment — % Change same quarter 1 year ago',
-  })),
-}
+const report = bigBestYear(count)
 
 const bestOf3 = async (run: () => unknown): Promise<number> => {
   let best = Infinity

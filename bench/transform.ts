@@ -8,7 +8,7 @@
  *   npm run bench -- --times 1000       # 1.5 GB, 282,000 series
  *   npm run bench -- --runs 5 --times 10,100
  *
- * Needs ../shared/fixtures (the real file); pandas is measured where /usr/bin/python3 has it.
+ * Needs ../shared/fixtures (the real file); pandas is measured where python3 (or BENCH_PYTHON) has it.
  */
 import {execFileSync, spawnSync} from 'node:child_process'
 import {createWriteStream, existsSync} from 'node:fs'
@@ -23,7 +23,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const fixtures = path.resolve(root, '../shared/fixtures')
 const REAL = path.join(fixtures, 'bls-pr-2024-06-06/files/pr.data.0.Current')
 const POPULATION = path.join(fixtures, 'datausa/nation-acs1-tesseract.json')
-const PYTHON = '/usr/bin/python3'
+/** The Python that times every process (and runs pandas, where it has it): the first python3 on PATH unless BENCH_PYTHON says. */
+const PYTHON = process.env.BENCH_PYTHON ?? 'python3'
 
 /** Best year per series over Q01–Q04 sums, ties to the earliest year: the query of best_year_by_series. */
 const DUCKDB = `
@@ -111,7 +112,7 @@ async function main(): Promise<void> {
     try {
       const runs = Number(values.runs)
       console.log(`${os.availableParallelism()} cores, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (start); best of ${runs}, interleaved`)
-      if (!hasPandas) console.log(`pandas: not measured (${PYTHON} has no pandas; apt-get install python3-pandas)`)
+      if (!hasPandas) console.log(`pandas: not measured (${PYTHON} has no pandas; pip install pandas, or set BENCH_PYTHON)`)
       for (const times of values.times.split(',').map(Number)) {
         const dir = path.join(work, `x${times}`)
         const file = await buildRaw(dir, times)

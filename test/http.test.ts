@@ -104,22 +104,23 @@ t.test('timeouts fit big files', async (t) => {
   })
 
   t.test('a body that keeps flowing has no time limit', async (t) => {
-    // 16 chunks, 100 ms apart: 1.5 s in all, three times the 500 ms idle timeout (wide margins: a loaded machine stalls timers).
+    // 25 chunks, 150 ms apart: 3.75 s in all, 2.5 times the 1.5 s idle timeout. (Wide margins: under
+    // coverage on a loaded two-core machine, the event loop was seen to stall for over 500 ms.)
     const trickle = createServer((_request, response) => {
-      response.writeHead(200, {'Content-Length': 16})
+      response.writeHead(200, {'Content-Length': 25})
       let sent = 0
       const timer = setInterval(() => {
         response.write('x')
-        if (++sent === 16) {
+        if (++sent === 25) {
           clearInterval(timer)
           response.end()
         }
-      }, 100)
+      }, 150)
     })
     await new Promise<void>((resolve) => trickle.listen(0, '127.0.0.1', resolve))
     t.teardown(() => trickle.close())
-    const {http, retries} = client({idleTimeoutMs: 500})
-    t.equal(await http.get(`http://127.0.0.1:${(trickle.address() as AddressInfo).port}/`, {}, (response) => response.text()), 'x'.repeat(16))
+    const {http, retries} = client({idleTimeoutMs: 1500})
+    t.equal(await http.get(`http://127.0.0.1:${(trickle.address() as AddressInfo).port}/`, {}, (response) => response.text()), 'x'.repeat(25))
     t.same(retries, [])
   })
 

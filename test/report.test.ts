@@ -30,6 +30,7 @@ import {transformStores} from '../src/transform/index.js'
 import {dataFile, DATA_KEY, type DataRow, NATION, POPULATION_KEY, populationCurrent, QUEST_ROWS, questStore, removeTempDirs, tempDir} from './helpers/bls-files.js'
 import {projectRoot, runCommand} from './helpers/cli.js'
 import {startEmulator} from './helpers/fauxqs.js'
+import {bigBestYear} from './helpers/sample-reports.js'
 
 const ESC = '\u001b'
 const CSI = '\u009b'
@@ -245,20 +246,6 @@ t.test('the commands against folders', async (t) => {
   t.match(missing.stderr, /bls\/pr\/pr.data.0.Current not found in .*nowhere: run `dataquest fetch` first/)
   const badFlag = await runCommand(TransformCommand, ['--period', 'Q07'], env)
   t.not(badFlag.exitCode, 0)
-})
-
-/** A best-year report of `count` series (titles included), as a large upstream would give. */
-const bigBestYear = (count: number): BestYearReport => ({
-  report: 'best_year_by_series',
-  parameters: {dataFile: 'pr.data.0.Current'},
-  inputs: [{key: 'bls/pr/pr.data.0.Current', md5: '0123456789abcdef0123456789abcdef'}],
-  rows: Array.from({length: count}, (_, i) => ({
-    series_id: `PRS${String(i).padStart(8, '0')}`,
-    year: 1990 + (i % 30),
-    value: (i % 7) * 1.25 - 3,
-    basis: i % 5 === 0 ? ('annual' as const) : ('quarterly' as const),
-    title: 'Manufacturing — Employment — % Change same quarter 1 year ago',
-  })),
 })
 
 // 200,000-row reports in every format: `npm run bench:report` (big data stays out of the tests);

@@ -67,8 +67,9 @@ t.test('--dry-run computes and compares, writes nothing, and says what it would 
 })
 
 t.test('a data file of PARALLEL_MIN_BYTES or more is scanned on worker threads, with the same reports', async (t) => {
-  const rows = Array.from({length: Math.ceil(PARALLEL_MIN_BYTES / 40)}, (_, i) => `PRS${String(i % 5000).padStart(8, '0')}\t${1990 + (i % 30)}\tQ0${(i % 5) + 1}\t${(i % 997) / 10}\r\n`)
+  const rows = Array.from({length: Math.ceil(PARALLEL_MIN_BYTES / 25)}, (_, i) => `PRS${String(i % 5000).padStart(8, '0')}\t${1990 + (i % 30)}\tQ0${(i % 5) + 1}\t${(i % 997) / 10}\r\n`)
   const data = `series_id\tyear\tperiod\tvalue\r\n${rows.join('')}`
+  t.ok(data.length >= PARALLEL_MIN_BYTES, `${data.length} bytes`)
   const raw = await questStore()
   await raw.write(DATA_KEY, data)
   const parallel = await transformStores({raw, processed: new FolderStore(await tempDir()), threads: 2, seriesId: 'PRS00000001'})

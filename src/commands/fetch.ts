@@ -55,7 +55,7 @@ export default class Fetch extends BaseCommand {
             force: flags.force,
             dryRun: flags['dry-run'],
             // Retries are warnings here (shown with --json too, as before); survey lines are progress notes.
-            onProgress: fetchProgress({update: step.update, warn: progress.warn, note: (line) => (line.startsWith('retrying ') ? progress.warn(line) : progress.note(line))}),
+            onProgress: fetchProgress({update: step.update, warn: progress.warn, note: progress.note}),
           }),
         fetchLine,
       )

@@ -41,16 +41,19 @@ export interface FetchOptions {
   onProgress?: (event: FetchEvent) => void
 }
 
-/** What one survey's mirror did. */
-export interface SurveySummary {
-  survey: string
+/** Files by what was done to them, and the bytes written to the store: for a fetch and each of its surveys. */
+export interface FetchCounts {
   added: number
   replaced: number
   deleted: number
   unchanged: number
   failed: number
-  /** Bytes written to the store. */
   bytes: number
+}
+
+/** What one survey's mirror did. */
+export interface SurveySummary extends FetchCounts {
+  survey: string
   /** Why the survey failed, in part or whole (its listing, its deletion guard, its files). */
   error?: string
 }
@@ -63,16 +66,9 @@ export type FetchEvent =
   | ({type: 'retry'} & RetryEvent)
   | ({type: 'progress'} & DownloadProgress)
 
-export interface FetchSummary {
+export interface FetchSummary extends FetchCounts {
   store: string
   dryRun: boolean
-  added: number
-  replaced: number
-  deleted: number
-  unchanged: number
-  failed: number
-  /** Bytes written to the store. */
-  bytes: number
   /** Body bytes received from upstream (listing and API included). */
   downloaded: number
   /** Upstream HTTP requests, retries included. */
@@ -121,21 +117,23 @@ interface SurveyRead {
   error?: Error
 }
 
+/** What the files did: those that succeeded by action, those that failed, the bytes written. */
+const fetchCounts = (files: readonly FileResult[]): FetchCounts => ({
+  added: succeeded(files, 'add'),
+  replaced: succeeded(files, 'replace'),
+  deleted: succeeded(files, 'delete'),
+  unchanged: succeeded(files, 'unchanged'),
+  failed: files.filter((file) => file.error).length,
+  bytes: bytesOf(files),
+})
+
 /** Per-survey counts of what its files did. */
 function surveySummary(survey: string, files: readonly FileResult[], causes: readonly Error[]): SurveySummary {
   const failures = files.filter((file) => file.error).map((file) => new Error(file.error))
   const errors = [...causes, ...failures].map((cause) => cause.message)
-  return {
-    survey,
-    added: succeeded(files, 'add'),
-    replaced: succeeded(files, 'replace'),
-    deleted: succeeded(files, 'delete'),
-    unchanged: succeeded(files, 'unchanged'),
-    failed: failures.length,
-    bytes: bytesOf(files),
-    ...(errors.length > 0 ? {error: errors.join('; ')} : {}),
-  }
+  return {survey, ...fetchCounts(files), ...(errors.length > 0 ? {error: errors.join('; ')} : {})}
 }
+
 
 /**
  * Mirror each BLS survey's directory into `bls/<survey>/` and the population API into
@@ -223,12 +221,7 @@ export async function fetchUpstream(options: FetchOptions): Promise<FetchSummary
   const summary: FetchSummary = {
     store: store.location,
     dryRun,
-    added: succeeded(files, 'add'),
-    replaced: succeeded(files, 'replace'),
-    deleted: succeeded(files, 'delete'),
-    unchanged: succeeded(files, 'unchanged'),
-    failed: failures.length,
-    bytes: bytesOf(files),
+    ...fetchCounts(files),
     downloaded: client.bytesReceived,
     requests: client.requests,
     surveys,

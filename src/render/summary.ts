@@ -1,5 +1,8 @@
 import {Chalk} from 'chalk'
 
+import type {FetchCounts, FetchSummary} from '../fetch/index.js'
+import type {SyncSummary} from '../sync/index.js'
+
 import {renderTable} from './table.js'
 
 export interface RenderOptions {
@@ -74,19 +77,10 @@ export function renderResult(title: string, files: readonly FileRow[], rows: rea
   return [...(listed.length > 0 ? [renderFiles(listed, options), ''] : []), renderSummary(title, rows, options)].join('\n')
 }
 
-interface FetchCounts {
-  dryRun: boolean
-  added: number
-  replaced: number
-  deleted: number
-  unchanged: number
-  failed: number
-  bytes: number
-  requests: number
-}
+type FetchTotals = FetchCounts & Pick<FetchSummary, 'dryRun' | 'requests'>
 
 /** The closing table rows of a fetch; a dry run's say what it would do, and it writes no bytes. */
-export const fetchRows = (s: FetchCounts): SummaryRow[] => [
+export const fetchRows = (s: FetchTotals): SummaryRow[] => [
   [s.dryRun ? 'would add' : 'added', s.added],
   [s.dryRun ? 'would replace' : 'replaced', s.replaced],
   [s.dryRun ? 'would delete' : 'deleted', s.deleted],
@@ -97,13 +91,13 @@ export const fetchRows = (s: FetchCounts): SummaryRow[] => [
 ]
 
 /** The one-line outcome of a fetch (progress and task lists). */
-export const fetchLine = (s: FetchCounts): string =>
+export const fetchLine = (s: FetchTotals): string =>
   s.dryRun
     ? `would add ${s.added}, replace ${s.replaced}, delete ${s.deleted}; ${s.unchanged} unchanged`
     : `${s.added} added, ${s.replaced} replaced, ${s.deleted} deleted, ${s.unchanged} unchanged, ${formatBytes(s.bytes)}`
 
 /** A fetch's files and summary table, under a title that says whether it was a dry run. */
-export const renderFetchResult = (summary: FetchCounts & {files: readonly FileRow[]}, options: RenderOptions): string =>
+export const renderFetchResult = (summary: FetchTotals & {files: readonly FileRow[]}, options: RenderOptions): string =>
   renderResult(summary.dryRun ? 'fetch plan (dry run)' : 'fetch', summary.files, fetchRows(summary), {...options, dryRun: summary.dryRun})
 
 /**
@@ -120,16 +114,7 @@ export function syncDirection(from: string, to: string): SyncDirection {
 
 const PAST: Record<SyncDirection, string> = {upload: 'uploaded', download: 'downloaded', copy: 'copied'}
 
-interface SyncCounts {
-  dryRun: boolean
-  direction: SyncDirection
-  uploaded: number
-  deleted: number
-  unchanged: number
-  kept: number
-  failed: number
-  bytes: number
-}
+type SyncCounts = Pick<SyncSummary, 'dryRun' | 'uploaded' | 'deleted' | 'unchanged' | 'kept' | 'failed' | 'bytes'> & {direction: SyncDirection}
 
 /** The closing table rows of a sync, in the words of its direction. */
 export const syncRows = (s: SyncCounts): SummaryRow[] => [
