@@ -5,6 +5,14 @@ import os from 'node:os'
 
 import {projectRoot} from '../test/helpers/cli.js'
 
+// fauxqs takes any credentials and region; these reach dataquest, the AWS CLI and the bench's own
+// clients (unless the caller set their own).
+process.env.AWS_ACCESS_KEY_ID ??= 'test'
+process.env.AWS_SECRET_ACCESS_KEY ??= 'test'
+process.env.AWS_REGION ??= 'us-east-1'
+process.env.AWS_DEFAULT_REGION ??= process.env.AWS_REGION
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+
 const CHILD = `
 import {buildApp} from 'fauxqs'
 const app = buildApp({logger: false})

@@ -8,7 +8,7 @@
  *   npm run bench -- --times 1000       # 1.5 GB, 282,000 series
  *   npm run bench -- --runs 5 --times 10,100
  *
- * Needs ../shared/fixtures (the real file); pandas is measured where python3 (or BENCH_PYTHON) has it.
+ * Needs ../shared/fixtures (the real file); pandas is measured where /usr/bin/python3 (or BENCH_PYTHON) has it.
  */
 import {execFileSync, spawnSync} from 'node:child_process'
 import {createWriteStream, existsSync} from 'node:fs'
@@ -23,8 +23,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const fixtures = path.resolve(root, '../shared/fixtures')
 const REAL = path.join(fixtures, 'bls-pr-2024-06-06/files/pr.data.0.Current')
 const POPULATION = path.join(fixtures, 'datausa/nation-acs1-tesseract.json')
-/** The Python that times every process (and runs pandas, where it has it): the first python3 on PATH unless BENCH_PYTHON says. */
-const PYTHON = process.env.BENCH_PYTHON ?? 'python3'
+/** The Python that times every process (and runs pandas, where it has it): Debian's, whose python3-pandas is an apt install away, unless BENCH_PYTHON says. */
+const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3'
 
 /** Best year per series over Q01–Q04 sums, ties to the earliest year: the query of best_year_by_series. */
 const DUCKDB = `
@@ -32,8 +32,8 @@ import {DuckDBInstance} from '@duckdb/node-api'
 const connection = await (await DuckDBInstance.create(':memory:')).connect()
 const result = await connection.runAndReadAll(\`
   WITH rows AS (
-    SELECT trim(series_id) AS series_id, CAST(trim(year) AS INTEGER) AS year, trim(period) AS period, CAST(trim(value) AS DECIMAL(18, 3)) AS value
-    FROM read_csv(\${JSON.stringify(process.argv[1])}, delim = '\\t', header = true, all_varchar = true)
+    SELECT trim(r.series_id) AS series_id, CAST(trim(r.year) AS INTEGER) AS year, trim(r.period) AS period, CAST(trim(r.value) AS DECIMAL(18, 3)) AS value
+    FROM read_csv(\${JSON.stringify(process.argv[2])}, delim = '\\t', header = true, all_varchar = true) AS r
   ), sums AS (
     SELECT series_id, year, sum(value) AS total FROM rows WHERE period IN ('Q01', 'Q02', 'Q03', 'Q04') GROUP BY series_id, year
   )
@@ -56,7 +56,7 @@ const PAPAPARSE = `
 import {createReadStream} from 'node:fs'
 import Papa from 'papaparse'
 const sums = new Map()
-Papa.parse(createReadStream(process.argv[1]), {delimiter: '\\t', header: true, transformHeader: (h) => h.trim(), transform: (v) => v.trim(),
+Papa.parse(createReadStream(process.argv[2]), {delimiter: '\\t', header: true, transformHeader: (h) => h.trim(), transform: (v) => v.trim(),
   chunk({data}) { for (const row of data) if (/^Q0[1-4]$/.test(row.period)) { const key = row.series_id + '|' + row.year; sums.set(key, (sums.get(key) ?? 0) + Math.round(Number(row.value) * 1000)) } },
   complete() { console.log(new Set([...sums.keys()].map((k) => k.split('|')[0])).size) }})
 `
@@ -112,7 +112,7 @@ async function main(): Promise<void> {
     try {
       const runs = Number(values.runs)
       console.log(`${os.availableParallelism()} cores, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (start); best of ${runs}, interleaved`)
-      if (!hasPandas) console.log(`pandas: not measured (${PYTHON} has no pandas; pip install pandas, or set BENCH_PYTHON)`)
+      if (!hasPandas) console.log(`pandas: not measured (${PYTHON} has no pandas; apt-get install python3-pandas, or set BENCH_PYTHON)`)
       for (const times of values.times.split(',').map(Number)) {
         const dir = path.join(work, `x${times}`)
         const file = await buildRaw(dir, times)

@@ -141,6 +141,12 @@ t.test('AWS errors name the thing and the fix', async (t) => {
     's3:ListBucket on s3://my-bucket/raw/: the host my-bucket.s3.us-east-1.amazonaws.com does not resolve (ENOTFOUND); check the bucket name "my-bucket" and the region',
   )
   t.equal(explainAwsError(new Error('other'), {service: 's3', command: 'GetObjectCommand', input: {}}), undefined, 'other errors keep their words')
+  const denied = Object.assign(new Error('UnknownError'), {$metadata: {httpStatusCode: 403}})
+  t.equal(
+    explainAwsError(denied, {service: 's3', command: 'ListObjectsV2Command', input: {Bucket: 'my-bucket'}}),
+    'access denied: s3:ListBucket on s3://my-bucket/; the credentials in use (AWS_PROFILE, or the role) need that permission',
+    'a listing of the whole bucket names the bucket',
+  )
 })
 
 t.test('a queue that does not exist is named, with where to fix it', async (t) => {

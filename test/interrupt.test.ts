@@ -4,6 +4,7 @@ import path from 'node:path'
 
 import t from 'tap'
 
+import {interruptedLine} from '../src/cli/interrupt.js'
 import Fetch from '../src/commands/fetch.js'
 import Run from '../src/commands/run.js'
 import {runCommand} from './helpers/cli.js'
@@ -58,3 +59,11 @@ t.test('run on one folder for both stores locks it once', async (t) => {
   t.same(await leftovers(root), [])
 })
 
+
+t.test('the interrupted line: changes counted per store, and a command that holds no store', async (t) => {
+  t.equal(
+    interruptedLine('sync', 'SIGTERM', [{location: 's3://b/raw/', changes: 3}]),
+    'sync interrupted by SIGTERM: its temp files are removed; s3://b/raw/ keeps the 3 changes completed before it, the rest as it was',
+  )
+  t.equal(interruptedLine('transform', 'SIGINT', []), 'transform interrupted by SIGINT: its temp files are removed; what was completed before it is kept')
+})

@@ -2,7 +2,7 @@ import path from 'node:path'
 
 import type {AwsOptions} from '../aws/clients.js'
 import {FolderStore, type FolderStoreOptions} from './folder.js'
-import type {S3StoreOptions} from './s3.js'
+import type {S3Store, S3StoreOptions} from './s3.js'
 import {parseS3Location} from './s3-location.js'
 import type {Store} from './store.js'
 
@@ -22,8 +22,8 @@ export function openStore(location: string, options: OpenStoreOptions = {}): Sto
  */
 function lazyS3Store(location: string, options: OpenStoreOptions): Store {
   const {bucket, prefix} = parseS3Location(location)
-  let loading: Promise<Store> | undefined
-  const s3 = (): Promise<Store> =>
+  let loading: Promise<S3Store> | undefined
+  const s3 = (): Promise<S3Store> =>
     (loading ??= Promise.all([import('../aws/clients.js'), import('./s3.js')]).then(
       ([aws, {S3Store}]) => new S3Store(aws.createS3Client(options), location, options),
     ))
@@ -35,6 +35,6 @@ function lazyS3Store(location: string, options: OpenStoreOptions): Store {
     write: async (key, body, writeOptions) => (await s3()).write(key, body, writeOptions),
     delete: async (key) => (await s3()).delete(key),
     // Nothing to save when the store was never used.
-    flush: async () => (loading ? (await loading).flush?.() : undefined),
+    flush: async () => (loading ? (await loading).flush() : undefined),
   }
 }

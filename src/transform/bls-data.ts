@@ -180,11 +180,6 @@ export class DataFileScanner {
     if (options.header !== undefined) this.useHeader(options.header)
   }
 
-  /** Lines scanned so far (the header included when it was read, not given). */
-  get lines(): number {
-    return this.line
-  }
-
   push(chunk: Buffer): void {
     let start = 0
     if (this.carry) {
