@@ -108,7 +108,8 @@ async function main(): Promise<void> {
     const papaparse = path.join(root, `.bench-papaparse-${process.pid}.mjs`)
     await writeFile(duckdb, DUCKDB)
     await writeFile(papaparse, PAPAPARSE)
-    await writeFile(path.join(scripts, 'pandas.py'), PANDAS)
+    // Not pandas.py: a script of that name is what `import pandas` would find first.
+    await writeFile(path.join(scripts, 'pandas_best_year.py'), PANDAS)
     try {
       const runs = Number(values.runs)
       console.log(`${os.availableParallelism()} cores, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (start); best of ${runs}, interleaved`)
@@ -120,7 +121,7 @@ async function main(): Promise<void> {
           ['dataquest transform', [process.execPath, 'bin/run.js', 'transform', '--raw', path.join(dir, 'raw'), '--processed', path.join(dir, 'processed'), '--json']],
           ['DuckDB (@duckdb/node-api)', [process.execPath, duckdb, file]],
           ['papaparse (parse + sums)', [process.execPath, papaparse, file]],
-          ...(hasPandas ? [['pandas', [PYTHON, path.join(scripts, 'pandas.py'), file]] as [string, string[]]] : []),
+          ...(hasPandas ? [['pandas', [PYTHON, path.join(scripts, 'pandas_best_year.py'), file]] as [string, string[]]] : []),
         ]
         const best = new Map<string, {seconds: number; rssMB: number}>()
         for (let run = 0; run < runs; run++) {
