@@ -36,6 +36,8 @@ export interface BenchEmulator {
 
 export async function startBenchEmulator(): Promise<BenchEmulator> {
   const child: ChildProcess = spawn(process.execPath, ['--input-type=module', '-e', CHILD], {cwd: projectRoot, stdio: ['ignore', 'inherit', 'inherit', 'ipc']})
+  // A bench that crashes must not leave the emulator running (its IPC channel keeps it alive).
+  process.once('exit', () => child.kill())
   const reply = (): Promise<Record<string, unknown>> => new Promise((resolve) => child.once('message', (message) => resolve(message as Record<string, unknown>)))
   const {endpoint} = (await reply()) as {endpoint: string}
   const ask = async (message: string): Promise<number> => {

@@ -322,7 +322,7 @@ t.test('the command shows warnings and retries as they happen', async (t) => {
   const result = await runCommand(Fetch, ['--raw', root, '--contact', CONTACT, '--bls-url', upstream.blsUrl, '--population-url', upstream.populationUrl])
   t.equal(result.exitCode, 0)
   t.match(result.stderr, /⚠ skipped listing link "\.\.\/escape": contains \.\./)
-  t.match(result.stderr, /^  retrying http:\/\/127\.0\.0\.1:\d+\/pub\/time\.series\/pr\/pr\.txt in 0\.0s \(503 Service Unavailable\)$/m, 'live, as run shows it')
+  t.match(result.stderr, /^ {2}retrying http:\/\/127\.0\.0\.1:\d+\/pub\/time\.series\/pr\/pr\.txt in 0\.0s \(503 Service Unavailable\)$/m, 'live, as run shows it')
   t.match(result.stdout, /upstream requests\s+6/)
 })
 
