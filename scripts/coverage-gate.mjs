@@ -4,8 +4,12 @@
 // Reads the json-summary report tap writes (.taprc: coverage-report).
 import {readFileSync} from 'node:fs'
 
-/** Uncovered statements, branches and functions allowed in all of src/ and deploy/ (measured in a clean clone without ../shared). */
-const ALLOWED = {statements: 7, branches: 26, functions: 2}
+/**
+ * Uncovered statements, branches and functions allowed in all of src/ and deploy/: measured in a
+ * clean clone without ../shared (5, 23, 1), plus 1 statement and 2 branches for paths whose
+ * coverage depends on timing (a worker or stream failing mid-scan, a request racing its timeout).
+ */
+const ALLOWED = {statements: 6, branches: 25, functions: 1}
 
 const {total} = JSON.parse(readFileSync('.tap/report/coverage-summary.json', 'utf8'))
 const over = Object.entries(ALLOWED)
