@@ -12,12 +12,11 @@ import {readFileSync} from 'node:fs'
 const ALLOWED = {statements: 6, branches: 25, functions: 1}
 
 const {total} = JSON.parse(readFileSync('.tap/report/coverage-summary.json', 'utf8'))
-const over = Object.entries(ALLOWED)
-  .map(([metric, allowed]) => ({metric, allowed, uncovered: total[metric].total - total[metric].covered}))
-  .filter(({uncovered, allowed}) => uncovered > allowed)
+const counts = Object.entries(ALLOWED).map(([metric, allowed]) => ({metric, allowed, uncovered: total[metric].total - total[metric].covered}))
+const over = counts.filter(({uncovered, allowed}) => uncovered > allowed)
 if (over.length > 0) {
   const what = over.map(({metric, allowed, uncovered}) => `${uncovered} ${metric} uncovered (at most ${allowed})`).join(', ')
   console.error(`coverage gate: ${what}; cover the new code (the table above lists the lines) or say in scripts/coverage-gate.mjs why not`)
   process.exit(1)
 }
-console.log(`coverage gate: ${Object.entries(ALLOWED).map(([metric]) => `${total[metric].total - total[metric].covered} ${metric} uncovered`).join(', ')} (allowed ${Object.values(ALLOWED).join(', ')})`)
+console.log(`coverage gate: ${counts.map(({metric, uncovered}) => `${uncovered} ${metric} uncovered`).join(', ')} (allowed ${counts.map(({allowed}) => allowed).join(', ')})`)

@@ -54,7 +54,7 @@ export default class Fetch extends BaseCommand {
             populationUrl: flags['population-url'],
             force: flags.force,
             dryRun: flags['dry-run'],
-            // Retries are warnings here (shown with --json too, as before); survey lines are progress notes.
+            // Retries and survey lines are live progress notes, as in `run` (quiet under --json).
             onProgress: fetchProgress({update: step.update, warn: progress.warn, note: progress.note}),
           }),
         fetchLine,

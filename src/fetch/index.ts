@@ -134,7 +134,6 @@ function surveySummary(survey: string, files: readonly FileResult[], causes: rea
   return {survey, ...fetchCounts(files), ...(errors.length > 0 ? {error: errors.join('; ')} : {})}
 }
 
-
 /**
  * Mirror each BLS survey's directory into `bls/<survey>/` and the population API into
  * `datausa/population.json` of the raw store, incrementally. Each survey is read, planned and
