@@ -1,6 +1,6 @@
 // Start-up of the built CLI as a user runs it (bin/run.js + dist/ + oclif.manifest.json), against
 // `node -e 0` measured in the same run: whole processes, interleaved, best of N.
-// Run: npm run build && npx oclif manifest && npm run bench:startup [-- N]
+// Run: npm run bench:startup [-- N]   (it runs `npm run prepare` first: the bundle and the manifest)
 import {spawnSync} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {mkdtemp, rm} from 'node:fs/promises'

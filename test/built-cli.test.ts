@@ -1,0 +1,105 @@
+// The CLI as users run it: bin/run.js on the esbuild bundle in dist/ (`npm run prepare`, which
+// `npm test` runs first). What each command loads is traced through a module resolve hook.
+import {execFile} from 'node:child_process'
+import {existsSync} from 'node:fs'
+import {readFile, writeFile} from 'node:fs/promises'
+import {availableParallelism} from 'node:os'
+import path from 'node:path'
+import {fileURLToPath, pathToFileURL} from 'node:url'
+import {promisify} from 'node:util'
+
+import t from 'tap'
+
+import {FolderStore} from '../src/stores/folder.js'
+import {PARALLEL_MIN_BYTES, transformStores} from '../src/transform/index.js'
+import {DATA_KEY, questStore, removeTempDirs, tempDir} from './helpers/bls-files.js'
+import {projectRoot} from './helpers/cli.js'
+
+t.teardown(removeTempDirs)
+
+if (!existsSync(path.join(projectRoot, 'dist/cli/main.js'))) throw new Error('dist/ is not built: run `npm run prepare`')
+
+interface Built {
+  code: number
+  stdout: string
+  stderr: string
+  /** Every module file the process resolved, as a path. */
+  loaded: string[]
+}
+
+/** Runs bin/run.js with a resolve hook that records each module the process loads. */
+async function dataquest(argv: string[]): Promise<Built> {
+  const dir = await tempDir()
+  const trace = path.join(dir, 'loaded.txt')
+  const hooks = path.join(dir, 'hooks.mjs')
+  await writeFile(
+    hooks,
+    `import {appendFileSync} from 'node:fs'\nexport async function resolve(specifier, context, next) {\n  const resolved = await next(specifier, context)\n  appendFileSync(${JSON.stringify(trace)}, resolved.url + '\\n')\n  return resolved\n}\n`,
+  )
+  const register = `data:text/javascript,import {register} from 'node:module'; register(${encodeURIComponent(JSON.stringify(pathToFileURL(hooks).href))})`
+  const result = await promisify(execFile)(process.execPath, ['--import', register, path.join(projectRoot, 'bin/run.js'), ...argv], {
+    env: {...process.env, NO_COLOR: '1', FORCE_COLOR: undefined},
+  }).then(
+    ({stdout, stderr}) => ({code: 0, stdout, stderr}),
+    (error: {code: number; stdout: string; stderr: string}) => ({code: error.code, stdout: error.stdout, stderr: error.stderr}),
+  )
+  const urls = existsSync(trace) ? (await readFile(trace, 'utf8')).split('\n').filter(Boolean) : []
+  return {...result, loaded: [...new Set(urls.filter((url) => url.startsWith('file:')).map((url) => fileURLToPath(url)))]}
+}
+
+/** The packages bundled into the dist/ files a process loaded, read from their source maps. */
+async function bundledPackages(loaded: string[]): Promise<Set<string>> {
+  const packages = new Set<string>()
+  for (const file of loaded.filter((file) => file.startsWith(path.join(projectRoot, 'dist')))) {
+    const {sources} = JSON.parse(await readFile(`${file}.map`, 'utf8')) as {sources: string[]}
+    for (const source of sources) {
+      const name = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(source)?.[1]
+      if (name) packages.add(name)
+    }
+  }
+  return packages
+}
+
+t.test('--help loads the bundle alone: no file from node_modules, no AWS SDK, listr2, ora or papaparse', async (t) => {
+  const help = await dataquest(['--help'])
+  t.equal(help.code, 0, help.stderr)
+  for (const command of ['consume', 'fetch', 'report', 'run', 'sync', 'transform']) t.match(help.stdout, new RegExp(`^ {2}${command} `, 'm'))
+  t.same(help.loaded.filter((file) => file.includes(`${path.sep}node_modules${path.sep}`)), [], 'nothing resolved from node_modules')
+  t.ok(help.loaded.length <= 6, `${help.loaded.length} modules: ${help.loaded.map((file) => path.relative(projectRoot, file)).join(', ')}`)
+  const bundled = await bundledPackages(help.loaded)
+  t.ok(bundled.has('@oclif/core'), 'oclif is in the bundle')
+  for (const heavy of ['listr2', 'ora', 'papaparse']) t.notOk(bundled.has(heavy), `${heavy} not loaded`)
+
+  const commandHelp = await dataquest(['report', '--help'])
+  t.equal(commandHelp.code, 0)
+  t.match(commandHelp.stdout, /^USAGE\n {2}\$ dataquest report /m)
+  t.notOk([...(await bundledPackages(commandHelp.loaded))].some((name) => ['listr2', 'ora', 'papaparse'].includes(name)), 'a command help loads no command')
+})
+
+t.test('a misspelt command gets the closest one and exit 127, from the bundled hook', async (t) => {
+  const typo = await dataquest(['reprot'])
+  t.equal(typo.code, 127)
+  t.equal(typo.stderr, 'Error: `reprot` is not a dataquest command; did you mean `dataquest report`? see `dataquest --help`\n')
+})
+
+t.test('transform on worker threads from the bundle, then report: the reports the sources compute', async (t) => {
+  const rows = Array.from({length: Math.ceil(PARALLEL_MIN_BYTES / 25)}, (_, i) => `PRS${String(i % 3000).padStart(8, '0')}\t${1990 + (i % 30)}\tQ0${(i % 5) + 1}\t${(i % 991) / 10}\r\n`)
+  const raw = (await questStore()) as FolderStore
+  await raw.write(DATA_KEY, `series_id\tyear\tperiod\tvalue\r\n${rows.join('')}`)
+  const processed = await tempDir()
+  const transform = await dataquest(['transform', '--raw', raw.root, '--processed', processed, '--series', 'PRS00000001', '--json'])
+  t.equal(transform.code, 0, transform.stderr)
+  t.equal(JSON.parse(transform.stdout).threads, availableParallelism() >= 2 ? availableParallelism() : 1, 'one worker per core')
+  t.notOk(transform.loaded.some((file) => file.includes(`${path.sep}@aws-sdk${path.sep}`)), 'a folder transform loads no AWS SDK')
+
+  const expected = await transformStores({raw: new FolderStore(raw.root), processed: new FolderStore(await tempDir()), threads: 1, seriesId: 'PRS00000001'})
+  const report = await dataquest(['report', '--processed', processed, '--json'])
+  t.equal(report.code, 0, report.stderr)
+  t.same(
+    (JSON.parse(report.stdout) as {reports: {rows: unknown[]}[]}).reports.map((r) => r.rows),
+    expected.reports.map((r) => r.rows),
+  )
+  const bundled = await bundledPackages(report.loaded)
+  t.notOk(bundled.has('listr2'), 'report loads no listr2')
+  t.notOk(report.loaded.some((file) => file.includes(`${path.sep}@aws-sdk${path.sep}`)), 'a folder report loads no AWS SDK')
+})
