@@ -8,12 +8,11 @@ import {execute} from '@oclif/core'
 // The lockfile pins the AWS SDK; its notice about future releases needing Node 22 is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 
-// oclif maps dist/ to src/ only through tsconfig's outDir, which the type-checking tsconfig has
-// not got; so point command discovery at the sources, which tsx (loaded by --import) can run.
-const root = fileURLToPath(new URL('..', import.meta.url))
+// oclif reads oclif.manifest.json (which describes dist/) from the root it is given, whatever
+// `ignoreManifest` says; so the root here is src/, which has none, and the paths are relative to it.
+// tsx (loaded by --import) runs the .ts files.
 const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
-pjson.oclif.commands = './src/commands'
-pjson.oclif.hooks.command_not_found = './src/cli/not-found.ts'
+pjson.oclif.commands = './commands'
+pjson.oclif.hooks.command_not_found = './cli/not-found.ts'
 
-// The manifest (if `npm run prepare` made one) describes dist/, which may be older than src/.
-await execute({development: true, loadOptions: {root, pjson, ignoreManifest: true}})
+await execute({development: true, loadOptions: {root: fileURLToPath(new URL('../src', import.meta.url)), pjson}})

@@ -65,11 +65,11 @@ t.test('`dataquest --help` lists every command (the real entry point, from the s
   for (const id of Object.keys(commands)) t.match(stdout, new RegExp(`^\\s+${id}\\s+\\S`, 'm'), `${id} is listed`)
 })
 
-/** `dataquest <argv>` as a user runs it (the entry point as a child process, stdout/stderr piped). */
+/** `dataquest <argv>` as a user runs it (bin/run.js on the build, as a child process, stdout/stderr piped). */
 async function dataquest(argv: string[], env: Record<string, string | undefined> = {}): Promise<{stdout: string; stderr: string; code: number}> {
-  const merged = {...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0', ...env}
+  const merged = {...process.env, ...env}
   try {
-    const {stdout, stderr} = await promisify(execFile)(path.join(projectRoot, 'bin/dev.js'), argv, {
+    const {stdout, stderr} = await promisify(execFile)(process.execPath, [path.join(projectRoot, 'bin/run.js'), ...argv], {
       env: Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== undefined)),
     })
     return {stdout, stderr, code: 0}
