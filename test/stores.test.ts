@@ -77,6 +77,12 @@ t.test('folder store', async (t) => {
   await writeFile(path.join(root, MANIFEST_NAME), '{not json')
   t.equal((await new FolderStore(root).stat('z.txt'))?.md5, md5Hex(new Uint8Array([1, 2, 3])))
   t.same(await new FolderStore(path.join(root, 'missing')).list(), [])
+
+  // Chunks of the size asked for (the parallel scan's pieces), 16 KiB by default.
+  await store.write('chunks.bin', Buffer.alloc(40 * 1024, 7))
+  const sizes = async (stream: Readable): Promise<number[]> => (await stream.toArray()).map((chunk: Buffer) => chunk.length)
+  t.same(await sizes(await store.read('chunks.bin')), [16384, 16384, 8192])
+  t.same(await sizes(await store.read('chunks.bin', {chunkBytes: 32 * 1024})), [32768, 8192])
 })
 
 t.test('S3 store against fauxqs', async (t) => {

@@ -32,8 +32,11 @@ export interface Store {
   list(prefix?: string): Promise<StoredObject[]>
   /** The object at `key`, or undefined when there is none. `hash: false`: no md5 unless known without reading the body. */
   stat(key: string, options?: {hash?: boolean}): Promise<StoredObject | undefined>
-  /** The object's content as a stream; throws NotFoundError when absent. */
-  read(key: string): Promise<Readable>
+  /**
+   * The object's content as a stream; throws NotFoundError when absent. `chunkBytes`: the size of
+   * the chunks to read, where the store chooses it (folders); S3 delivers what the network does.
+   */
+  read(key: string, options?: {chunkBytes?: number}): Promise<Readable>
   write(key: string, body: Body, options?: WriteOptions): Promise<StoredObject>
   delete(key: string): Promise<void>
   /**

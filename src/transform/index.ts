@@ -145,7 +145,7 @@ export async function transformStores(options: TransformOptions): Promise<Transf
   const lookups = await Promise.all(lookupNames.map((name) => readSmall(raw, BLS_PREFIX + LOOKUP_FILES[name])))
   const titles = seriesTitles(Object.fromEntries(lookupNames.flatMap((name, i) => (lookups[i] ? [[name, lookups[i].content]] : []))))
 
-  const scan = await scanDataFileParallel(() => raw.read(dataKey), {
+  const scan = await scanDataFileParallel((chunkBytes) => raw.read(dataKey, {chunkBytes}), {
     key: dataKey,
     seriesId,
     period: Number(period.slice(1)),
