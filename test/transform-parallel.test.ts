@@ -17,7 +17,7 @@ const streamOf = (bytes: Buffer, chunk: number) => async (): Promise<Readable> =
   Readable.from(Array.from({length: Math.ceil(bytes.length / chunk)}, (_, i) => bytes.subarray(i * chunk, (i + 1) * chunk)))
 
 /** Year/sum pairs by year: pieces merged in another order list a series' years in another order, with the same sums. */
-const byYear = (sums: readonly number[]): number[][] => [...yearSums(sums)].sort(([a], [b]) => a! - b!)
+const byYear = (sums: ArrayLike<number>): number[][] => [...yearSums(sums)].sort(([a], [b]) => a! - b!)
 
 /** A result with its series and years sorted, so two results compare whatever their insertion order. */
 const comparable = (result: ScanResult): object => ({
@@ -122,8 +122,11 @@ t.test('random files, random cuts: always the single-threaded result', async (t)
 
 t.test('the worker side, on this thread: a piece answered with its lines, the sums packed at the end', async (t) => {
   const {port1, port2} = new MessageChannel()
-  serveScans({...OPTIONS, seriesId: 'PRS1', header: HEADER}, port2)
-  port1.postMessage({index: 3, piece: Buffer.from('PRS1\t2000\tQ01\t1.5\r\nPRS1\t2000\tQ05\t2\r\nbad\r\nPRS1\t2001\tQ02\t-1')})
+  const memory = new SharedArrayBuffer(100)
+  const bytes = Buffer.from('PRS1\t2000\tQ01\t1.5\r\nPRS1\t2000\tQ05\t2\r\nbad\r\nPRS1\t2001\tQ02\t-1')
+  bytes.copy(Buffer.from(memory), 7)
+  serveScans({...OPTIONS, seriesId: 'PRS1', header: HEADER, memory}, port2)
+  port1.postMessage({index: 3, start: 7, end: 7 + bytes.length})
   const [piece] = (await once(port1, 'message')) as [{index: number; lines: number; rejectedCount: number; picked: unknown[]}]
   t.match(piece, {index: 3, lines: 4, rejectedCount: 1, picked: [{year: 2000, value: 1500}]})
   port1.postMessage('end')

@@ -351,7 +351,7 @@ t.test('the scanner: chunk boundaries anywhere, bounded lines, exact-range guard
   await t.rejects(scanDataFile(failing, {key: 'k', seriesId: 'x', period: 1}), /connection reset/)
 })
 
-t.test('the byte scanner agrees with a plain string reading of the same grammar (random lines)', async (t) => {
+t.test('the byte scanner agrees with a plain string reading of the same grammar (random lines, both paths, LF and CRLF)', async (t) => {
   let seed = 7
   const random = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n
   const pick = <T>(items: readonly T[]): T => items[random(items.length)]!
@@ -359,10 +359,13 @@ t.test('the byte scanner agrees with a plain string reading of the same grammar 
   const years = ['2000', '2001', ' 2001 ', '201', '20011', '2x01', '']
   const periods = ['Q01', 'Q04', 'Q05', ' Q02', 'Q00', 'Q06', 'q01', 'Q1', '']
   const values = ['1', '-2.5', '+0.125', '.5', '7.', '-', '.', '1.2345', '12 3', '999999999999.999', '1000000000000', 'abc', ' 3.25 ', '']
+  // Runs of one series, as in a real file (the quick path takes a run's later lines).
+  let runId = ids[0]!
   const lines = Array.from({length: 5000}, () => {
     // Mostly good fields, so that many lines are wholly good.
     const good = random(3) > 0
-    const fields = [pick(good ? ids.slice(0, 4) : ids), pick(good ? years.slice(0, 3) : years), pick(good ? periods.slice(0, 4) : periods), pick(good ? values.slice(0, 5) : values), pick(['', 'R', ' '])]
+    if (random(5) === 0) runId = pick(ids.slice(0, 4))
+    const fields = [good ? runId : pick(ids), pick(good ? years.slice(0, 3) : years), pick(good ? periods.slice(0, 4) : periods), pick(good ? values.slice(0, 5) : values), pick(['', 'R', ' ', 'R\t\t'])]
     return fields.slice(0, random(7) === 0 ? random(4) : 5).join('\t')
   })
   // The oracle: split on tabs, trim, test each field with a regular expression; sums in BigInt.
@@ -385,19 +388,26 @@ t.test('the byte scanner agrees with a plain string reading of the same grammar 
     const key = `${id}|${period === 'Q05' ? 'annual' : 'quarterly'}|${year}`
     expected.set(key, (expected.get(key) ?? 0n) + scaled)
   }
-  const scanner = new DataFileScanner({key: 'k', seriesId: 'PRS1', period: 1})
-  scanner.push(Buffer.from(`series_id\tyear\tperiod\tvalue\tfootnote_codes\n${lines.join('\n')}\n`))
-  scanner.end()
   t.ok(accepted > 1000 && rejected > 1000, `both kinds of line (${accepted} good, ${rejected} bad)`)
-  t.equal(scanner.rows, accepted)
-  t.equal(scanner.rejectedCount, rejected)
-  const actual = new Map<string, bigint>()
-  for (const [id, totals] of scanner.series) {
-    for (const [basis, sums] of [['quarterly', totals.quarterly], ['annual', totals.annual]] as const) {
-      for (const [year, sum] of yearSums(sums)) actual.set(`${id}|${basis}|${year}`, BigInt(sum))
+  // The standard column order takes the quick path for most lines; with a column before series_id, every line takes the general one.
+  for (const [layout, header, prefix] of [['standard', 'series_id\tyear\tperiod\tvalue\tfootnote_codes', ''], ['another column first', 'x\tseries_id\tyear\tperiod\tvalue', 'x\t']]) {
+    for (const eol of ['\n', '\r\n']) {
+      const scanner = new DataFileScanner({key: 'k', seriesId: 'PRS1', period: 1})
+      const text = Buffer.from([header, ...lines.map((line) => (line.trim() === '' ? line : prefix + line))].join(eol) + eol)
+      // In chunks, so that lines also cross chunk ends.
+      for (let at = 0; at < text.length; at += 4093) scanner.push(text.subarray(at, at + 4093))
+      scanner.end()
+      t.equal(scanner.rows, accepted, `${layout}, ${JSON.stringify(eol)}: rows`)
+      t.equal(scanner.rejectedCount, rejected, `${layout}, ${JSON.stringify(eol)}: rejected`)
+      const actual = new Map<string, bigint>()
+      for (const [id, totals] of scanner.series) {
+        for (const [basis, sums] of [['quarterly', totals.quarterly], ['annual', totals.annual]] as const) {
+          for (const [year, sum] of yearSums(sums)) actual.set(`${id}|${basis}|${year}`, BigInt(sum))
+        }
+      }
+      t.same(actual, expected, `${layout}, ${JSON.stringify(eol)}: sums`)
     }
   }
-  t.same(actual, expected)
 })
 
 const fixtures = path.resolve(projectRoot, '../shared/fixtures')

@@ -46,14 +46,20 @@ export interface SeriesTotals {
   annual: number[]
 }
 
-/** Index of `year` in a flat year/sum array, or -1. Rows come sorted, so a series has a few dozen years at most. */
-export function yearIndex(sums: readonly number[], year: number): number {
-  for (let i = 0; i < sums.length; i += 2) if (sums[i] === year) return i
+/** Sums as a scan returns them: the parallel scan's are views of what its workers sent back. */
+export interface YearSums {
+  quarterly: ArrayLike<number>
+  annual: ArrayLike<number>
+}
+
+/** Index of `year` in a flat year/sum array, or -1. Rows come sorted by year: the last year is the likely one. */
+export function yearIndex(sums: ArrayLike<number>, year: number): number {
+  for (let i = sums.length - 2; i >= 0; i -= 2) if (sums[i] === year) return i
   return -1
 }
 
 /** `[year, sum]` pairs of a flat year/sum array. */
-export function* yearSums(sums: readonly number[]): Generator<[number, number]> {
+export function* yearSums(sums: ArrayLike<number>): Generator<[number, number]> {
   for (let i = 0; i < sums.length; i += 2) yield [sums[i]!, sums[i + 1]!]
 }
 
@@ -81,7 +87,7 @@ export interface ScanResult {
   bytes: number
   /** Data rows accepted (summed). */
   rows: number
-  series: Map<string, SeriesTotals>
+  series: Map<string, YearSums>
   /** Rows of the chosen series in the chosen period, in file order (scaled values). */
   picked: {year: number; value: number}[]
   rejected: {count: number; samples: RejectedRow[]}
@@ -119,6 +125,9 @@ function parseHeader(header: string, key: string): number[] {
 
 /** Blanks are trimmed from fields: spaces and other controls, but not the tab that separates them. */
 const isBlank = (byte: number): boolean => byte <= SPACE && byte !== TAB
+
+/** quickLine looks this far for a line end, scanLine beyond. */
+const QUICK_LINE_BYTES = 256
 
 /** Factor that brings a value with 0–3 decimals to thousandths. */
 const SCALE_UP = [1000, 100, 10, 1]
@@ -164,6 +173,10 @@ export class DataFileScanner {
   /** Highest column index needed, and what each column up to it holds. */
   private lastColumn = 0
   private kinds = new Uint8Array(0)
+  /** series_id, year, period and value are the first four columns, in that order (as in every BLS file): quickLine applies. */
+  private standardColumns = false
+  /** The last value readValue read. */
+  private value = 0
   private carry: Buffer | undefined
   // The file is sorted by series, so the previous row's series is nearly always the next one's.
   private previousField = Buffer.alloc(0)
@@ -195,7 +208,14 @@ export class DataFileScanner {
       this.scanLine(joined, 0, joined.length)
       start = newline + 1
     }
-    for (let newline = chunk.indexOf(LF, start); newline !== -1; newline = chunk.indexOf(LF, start)) {
+    for (;;) {
+      const next = this.standardColumns ? this.quickLine(chunk, start) : -1
+      if (next !== -1) {
+        start = next
+        continue
+      }
+      const newline = chunk.indexOf(LF, start)
+      if (newline === -1) break
       this.checkLength(newline - start)
       this.scanLine(chunk, start, newline)
       start = newline + 1
@@ -248,6 +268,7 @@ export class DataFileScanner {
 
   private useHeader(header: string): void {
     this.columns = parseHeader(header, this.options.key)
+    this.standardColumns = this.columns.every((column, slot) => column === slot)
     this.lastColumn = Math.max(...this.columns)
     this.kinds = new Uint8Array(this.lastColumn + 1).fill(OTHER)
     this.columns.forEach((column, slot) => (this.kinds[column] = KIND_OF_REQUIRED[slot]!))
@@ -299,28 +320,9 @@ export class DataFileScanner {
         if (period < 1 || period > 5) return false
         i += 3
       } else if (kind === VALUE) {
-        const negative = buf[i] === MINUS
-        if (negative || buf[i] === PLUS) i++
-        let digits = 0
-        let digit: number
-        while (i < end && (digit = buf[i]! - ZERO) >= 0 && digit <= 9) {
-          value = value * 10 + digit
-          i++
-          digits++
-        }
-        let decimals = 0
-        if (i < end && buf[i] === DOT) {
-          i++
-          while (i < end && (digit = buf[i]! - ZERO) >= 0 && digit <= 9) {
-            value = value * 10 + digit
-            i++
-            decimals++
-          }
-        }
-        if (digits + decimals === 0 || decimals > DECIMALS) return false
-        value *= SCALE_UP[decimals]!
-        if (value >= MAX_SCALED_VALUE) return false
-        if (negative) value = -value
+        i = this.readValue(buf, i, end)
+        if (i === -1) return false
+        value = this.value
       } else {
         while (i < end && buf[i] !== TAB) i++
       }
@@ -332,6 +334,73 @@ export class DataFileScanner {
     }
     this.add(idStart === -1 ? this.current! : this.seriesFor(buf, idStart, idEnd, fieldEnd), year, period, value)
     return true
+  }
+
+  /**
+   * A decimal at `i` (sign, digits, point, at most DECIMALS decimals) scaled to thousandths in
+   * `value`; the position after it, or -1 when it is not one.
+   */
+  private readValue(buf: Buffer, i: number, end: number): number {
+    const negative = buf[i] === MINUS
+    if (negative || buf[i] === PLUS) i++
+    let value = 0
+    let digits = 0
+    let digit: number
+    while (i < end && (digit = buf[i]! - ZERO) >= 0 && digit <= 9) {
+      value = value * 10 + digit
+      i++
+      digits++
+    }
+    let decimals = 0
+    if (i < end && buf[i] === DOT) {
+      i++
+      while (i < end && (digit = buf[i]! - ZERO) >= 0 && digit <= 9) {
+        value = value * 10 + digit
+        i++
+        decimals++
+      }
+    }
+    if (digits + decimals === 0 || decimals > DECIMALS) return -1
+    value *= SCALE_UP[decimals]!
+    if (value >= MAX_SCALED_VALUE) return -1
+    this.value = negative ? -value : value
+    return i
+  }
+
+  /**
+   * The common line, without looking for its end first: the previous row's series, then year,
+   * period and value right after their tabs, in the standard column order. Adds the row and
+   * returns the next line's start; -1 leaves the line to scanLine, which decides the same for
+   * every line this accepts (half the time per row, npm run bench).
+   */
+  private quickLine(buf: Buffer, start: number): number {
+    const previous = this.previousField
+    const length = previous.length
+    // The shortest row: the series, then 4 + 3 + 1 bytes after tabs and a line end.
+    if (length === 0 || start + length + 12 > buf.length) return -1
+    for (let k = 0; k < length; k++) if (buf[start + k] !== previous[k]) return -1
+    let i = start + length
+    if (buf[i] !== TAB) return -1
+    let year = 0
+    for (const stop = i + 5; ++i < stop; ) {
+      const digit = buf[i]! - ZERO
+      if (digit < 0 || digit > 9) return -1
+      year = year * 10 + digit
+    }
+    if (buf[i] !== TAB || buf[i + 1] !== Q || buf[i + 2] !== ZERO || buf[i + 4] !== TAB) return -1
+    const period = buf[i + 3]! - ZERO
+    if (period < 1 || period > 5) return -1
+    i += 5
+    while (buf[i] === SPACE) i++
+    i = this.readValue(buf, i, buf.length)
+    if (i === -1) return -1
+    while (buf[i] === SPACE || buf[i] === CR) i++
+    // The columns after value are not read; a line end within a short reach, or scanLine's checks.
+    if (buf[i] === TAB) for (const stop = Math.min(buf.length, start + QUICK_LINE_BYTES); i < stop && buf[i] !== LF; i++);
+    if (buf[i] !== LF) return -1
+    this.line++
+    this.add(this.current!, year, period, this.value)
+    return i + 1
   }
 
   /** The slow path, for lines the hot path refused: skip a blank line, reject anything else with its reason. */

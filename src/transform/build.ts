@@ -6,12 +6,12 @@ import type {
   ReportInput,
   SeriesPopulationReport,
 } from '../reports/types.js'
-import {type SeriesTotals, yearSums} from './bls-data.js'
+import {type YearSums, yearSums} from './bls-data.js'
 import {scaledToNumber} from './decimal.js'
 import type {PopulationStats} from './population.js'
 
 /** The year with the highest sum (exact, scaled integers); ties go to the earliest year. */
-function bestOf(sums: readonly number[]): {year: number; sum: number} | undefined {
+function bestOf(sums: ArrayLike<number>): {year: number; sum: number} | undefined {
   let best: {year: number; sum: number} | undefined
   for (const [year, sum] of yearSums(sums)) {
     if (!best || sum > best.sum || (sum === best.sum && year < best.year)) best = {year, sum}
@@ -23,7 +23,7 @@ function bestOf(sums: readonly number[]): {year: number; sum: number} | undefine
  * One row per series: scored on Q01–Q04 sums, or — for series that publish no quarters at all —
  * on the Q05 annual average. Sorted by series id.
  */
-export function bestYearRows(series: ReadonlyMap<string, SeriesTotals>, titles: ReadonlyMap<string, string>): BestYearRow[] {
+export function bestYearRows(series: ReadonlyMap<string, YearSums>, titles: ReadonlyMap<string, string>): BestYearRow[] {
   return [...series.keys()].sort().map((id) => {
     const totals = series.get(id)!
     const basis = totals.quarterly.length > 0 ? 'quarterly' : 'annual'

@@ -1,7 +1,8 @@
 /**
  * The data file scanned on worker threads, one per core. This thread reads the store's stream
- * (folder or S3 alike), hashes it, and cuts it at line ends into pieces that go, as they are read,
- * to whichever worker has room (each row belongs to the piece its line starts in); each worker sums
+ * (folder or S3 alike) into memory it shares with the workers, hashes it, and cuts it at line ends
+ * into pieces that go, as they are read, to the least busy worker (each row belongs to the piece its
+ * line starts in); each worker sums
  * its pieces' rows with the same DataFileScanner as the single-threaded scan. The per-series sums
  * are merged at the end, the pieces' line counts, rejected rows and picked rows put back in file
  * order. Anything the pieces cannot settle exactly — a fatal row, a line too long, a header
@@ -21,6 +22,7 @@ import {
   scanDataFile,
   type SeriesTotals,
   yearIndex,
+  type YearSums,
 } from './bls-data.js'
 
 const LF = 10
@@ -28,12 +30,19 @@ const CR = 13
 
 /** Pieces of about this size: big enough that messages cost nothing, small enough to spread the work. */
 export const PIECE_BYTES = 1024 * 1024
-/** Pieces sent to a worker and not yet scanned: bounds memory when reading outpaces scanning. */
+/** Pieces handed to workers and not yet scanned, per worker: bounds memory when reading outpaces scanning. */
 const IN_FLIGHT = 2
 /** Marks the workerData of a scan worker (this module is also the worker's script). */
 const SETUP = 'dataquestScanSetup'
 
-type WorkerSetup = Pick<ScanOptions, 'key' | 'seriesId' | 'period' | 'strict' | 'sampleSize'> & {header: string}
+type WorkerSetup = Pick<ScanOptions, 'key' | 'seriesId' | 'period' | 'strict' | 'sampleSize'> & {header: string; memory: SharedArrayBuffer}
+
+/** A piece of the file: bytes [start, end) of the shared memory, and its place in the file. */
+interface Piece {
+  index: number
+  start: number
+  end: number
+}
 
 /** Per-series sums packed for the trip back: ids joined by LF (no id holds one), and per series its two array lengths then both arrays. */
 interface PackedSeries {
@@ -58,30 +67,32 @@ export function packSeries(series: ReadonlyMap<string, SeriesTotals>): Pick<Pack
   return {ids: [...series.keys()].join('\n'), sums}
 }
 
-function addSums(into: number[], from: Float64Array): void {
-  for (let i = 0; i < from.length; i += 2) {
-    const index = yearIndex(into, from[i]!)
-    if (index === -1) into.push(from[i]!, from[i + 1]!)
-    else into[index + 1]! += from[i + 1]!
+/** `into`'s year/sum pairs plus those of `sums`, in a new array. */
+function addSums(into: ArrayLike<number>, sums: Float64Array): number[] {
+  const added = Array.from(into)
+  for (let i = 0; i < sums.length; i += 2) {
+    const index = yearIndex(added, sums[i]!)
+    if (index === -1) added.push(sums[i]!, sums[i + 1]!)
+    else added[index + 1]! += sums[i + 1]!
   }
+  return added
 }
 
-/** Add packed sums into `into` (exact: the caller has checked the bound on every sum). */
-export function mergeSeries(into: Map<string, SeriesTotals>, {ids, sums}: Pick<PackedSeries, 'ids' | 'sums'>): void {
+/**
+ * Add packed sums into `into` (exact: the caller has checked the bound on every sum). A series
+ * one worker scanned alone, as most are, keeps views of the packed sums: nothing is copied.
+ */
+export function mergeSeries(into: Map<string, YearSums>, {ids, sums}: Pick<PackedSeries, 'ids' | 'sums'>): void {
   if (ids === '') return
   let at = 0
   for (const id of ids.split('\n')) {
-    const quarterlyLength = sums[at]!
-    const annualLength = sums[at + 1]!
-    const quarterly = sums.subarray(at + 2, at + 2 + quarterlyLength)
-    const annual = sums.subarray(at + 2 + quarterlyLength, (at += 2 + quarterlyLength + annualLength))
+    const quarterlyEnd = at + 2 + sums[at]!
+    const annualEnd = quarterlyEnd + sums[at + 1]!
+    const quarterly = sums.subarray(at + 2, quarterlyEnd)
+    const annual = sums.subarray(quarterlyEnd, annualEnd)
     const totals = into.get(id)
-    if (totals) {
-      addSums(totals.quarterly, quarterly)
-      addSums(totals.annual, annual)
-    } else {
-      into.set(id, {quarterly: Array.from(quarterly), annual: Array.from(annual)})
-    }
+    into.set(id, totals ? {quarterly: addSums(totals.quarterly, quarterly), annual: addSums(totals.annual, annual)} : {quarterly, annual})
+    at = annualEnd
   }
 }
 
@@ -90,7 +101,7 @@ type FromWorker = ({index: number} & PieceResult) | {done: PackedSeries}
 /** The worker side: scan each piece as it comes, answer with what it added; on `end`, the sums. */
 export function serveScans(setup: WorkerSetup, port: MessagePort): void {
   const scanner = new DataFileScanner(setup)
-  port.on('message', (message: {index: number; piece: Uint8Array} | 'end') => {
+  port.on('message', (message: Piece | 'end') => {
     if (message === 'end') {
       scanner.finishLine()
       const packed: PackedSeries = {...packSeries(scanner.series), rows: scanner.rows, maxAbsSum: scanner.maxAbsSum}
@@ -98,8 +109,9 @@ export function serveScans(setup: WorkerSetup, port: MessagePort): void {
       port.close()
       return
     }
-    const {index, piece} = message
-    scanner.push(Buffer.from(piece.buffer, piece.byteOffset, piece.length))
+    const {index, start, end} = message
+    // The scanner copies what it keeps of a piece (a series id), so the memory can be reused once answered.
+    scanner.push(Buffer.from(setup.memory, start, end - start))
     // A piece ends at a line end, except the file's last: finish that line here.
     scanner.finishLine()
     port.postMessage({index, ...scanner.takePiece()} satisfies FromWorker)
@@ -117,6 +129,28 @@ const WORKER_SCRIPT = FROM_SOURCES
   ? `import('tsx/esm/api').then(({register}) => { register(); return import(${JSON.stringify(import.meta.url)}) })`
   : new URL(import.meta.url)
 
+/**
+ * Memory shared with the workers, in slots: this thread reads the file into a slot and hands a
+ * piece of it to a worker, which answers when done, freeing the slot. Reused memory, no copy per
+ * worker: transferring a fresh buffer per piece cost more (page faults, GC) than scanning it.
+ */
+class Slots {
+  readonly memory: SharedArrayBuffer
+  readonly free: number[]
+
+  constructor(
+    count: number,
+    readonly size: number,
+  ) {
+    this.memory = new SharedArrayBuffer(count * size)
+    this.free = Array.from({length: count}, (_, i) => i)
+  }
+
+  view(slot: number): Buffer {
+    return Buffer.from(this.memory, slot * this.size, this.size)
+  }
+}
+
 /** Workers, the pieces they have in hand, and what came back. */
 class ScanPool {
   readonly pieces: PieceResult[] = []
@@ -124,16 +158,24 @@ class ScanPool {
   failure: Error | undefined
   private readonly workers: Worker[]
   private readonly inFlight: number[]
+  /** The slot of each piece in hand, by piece index. */
+  private readonly slotOf = new Map<number, number>()
   private wake: (() => void) | undefined
 
-  constructor(threads: number, setup: WorkerSetup) {
+  constructor(
+    threads: number,
+    setup: Omit<WorkerSetup, 'memory'>,
+    private readonly slots: Slots,
+  ) {
     this.workers = Array.from({length: threads}, (_, i) => {
-      const worker = new Worker(WORKER_SCRIPT, {workerData: {[SETUP]: setup}, eval: FROM_SOURCES})
+      const worker = new Worker(WORKER_SCRIPT, {workerData: {[SETUP]: {...setup, memory: slots.memory}}, eval: FROM_SOURCES})
       worker.on('message', (message: FromWorker) => {
         if ('done' in message) this.packed.push(message.done)
         else {
           this.pieces[message.index] = message
           this.inFlight[i]!--
+          this.slots.free.push(this.slotOf.get(message.index)!)
+          this.slotOf.delete(message.index)
         }
         this.wake?.()
       })
@@ -151,18 +193,19 @@ class ScanPool {
     return new Promise((resolve) => (this.wake = resolve))
   }
 
-  /** Hand a piece (its buffer is transferred, not copied) to the least busy worker; false once a worker failed. */
-  async send(index: number, piece: Uint8Array): Promise<boolean> {
-    let worker = 0
-    while (!this.failure) {
-      worker = this.inFlight.indexOf(Math.min(...this.inFlight))
-      if (this.inFlight[worker]! < IN_FLIGHT) break
-      await this.next()
-    }
-    if (this.failure) return false
+  /** A free slot, once a worker has answered for one; undefined once a worker failed. */
+  async freeSlot(): Promise<number | undefined> {
+    while (!this.failure && this.slots.free.length === 0) await this.next()
+    return this.failure ? undefined : this.slots.free.pop()
+  }
+
+  /** Hand bytes [start, end) of a slot to the least busy worker. */
+  send(index: number, slot: number, start: number, end: number): void {
+    const worker = this.inFlight.indexOf(Math.min(...this.inFlight))
     this.inFlight[worker]!++
-    this.workers[worker]!.postMessage({index, piece}, [piece.buffer as ArrayBuffer])
-    return true
+    this.slotOf.set(index, slot)
+    const offset = slot * this.slots.size
+    this.workers[worker]!.postMessage({index, start: offset + start, end: offset + end} satisfies Piece)
   }
 
   /** Every worker's sums, or undefined when one failed. */
@@ -177,64 +220,66 @@ class ScanPool {
   }
 }
 
-/** A copy of `parts` in one buffer of its own (so it can be transferred whole). */
-function joinOwned(parts: readonly Buffer[], length: number): Buffer {
-  const joined = Buffer.allocUnsafeSlow(length)
-  let at = 0
-  for (const part of parts) at += part.copy(joined, at)
-  return joined
-}
-
 /** The parallel scan, or undefined when only a rescan on this thread can give the exact outcome. */
 async function scanOnWorkers(stream: Readable, options: ScanOptions, threads: number, pieceBytes: number): Promise<ScanResult | undefined> {
   const hash = createHash('md5')
   let bytes = 0
-  let pending: Buffer[] = []
-  let pendingBytes = 0
+  // A slot holds a piece and the start of the line that crosses its end.
+  const slots = new Slots(threads * IN_FLIGHT + 1, pieceBytes + MAX_LINE_BYTES)
+  let slot = slots.free.pop()!
+  let view = slots.view(slot)
+  /** Bytes [start, fill) of the slot are read and not yet sent. */
+  let start = 0
+  let fill = 0
   let pool: ScanPool | undefined
   let sent = 0
   try {
-    /** Send what is pending up to its last line end (all of it when `final`); false when only a rescan can tell. */
-    const cut = async (final: boolean): Promise<boolean> => {
-      let joined = joinOwned(pending, pendingBytes)
-      if (!pool) {
-        const lf = joined.indexOf(LF)
-        if (lf === -1) {
-          pending = [joined]
-          return !final && joined.length <= MAX_LINE_BYTES
-        }
-        const header = joined.toString('utf8', 0, lf > 0 && joined[lf - 1] === CR ? lf - 1 : lf)
-        new DataFileScanner({...options, header}) // throws on a bad header, before any worker starts
-        const {key, seriesId, period, strict, sampleSize} = options
-        pool = new ScanPool(threads, {key, seriesId, period, strict, sampleSize, header})
-        joined = joinOwned([joined.subarray(lf + 1)], joined.length - lf - 1)
-      }
-      const end = final ? joined.length : joined.lastIndexOf(LF) + 1
-      // Copied: the piece's whole buffer is transferred to the worker.
-      const rest = Buffer.from(joined.subarray(end))
-      pending = [rest]
-      pendingBytes = rest.length
-      if (end === 0) return final || rest.length <= MAX_LINE_BYTES
-      return pool.send(sent++, joined.subarray(0, end))
+    /** Start the workers once the header line is in; false when only a rescan can tell. */
+    const startPool = (): boolean => {
+      const lf = view.subarray(0, fill).indexOf(LF)
+      if (lf === -1) return fill < slots.size
+      const header = view.toString('utf8', 0, lf > 0 && view[lf - 1] === CR ? lf - 1 : lf)
+      new DataFileScanner({...options, header}) // throws on a bad header, before any worker starts
+      const {key, seriesId, period, strict, sampleSize} = options
+      pool = new ScanPool(threads, {key, seriesId, period, strict, sampleSize, header}, slots)
+      start = lf + 1
+      return true
+    }
+    /** Send the slot's lines read so far, and go on in a fresh slot with the line they end inside of. */
+    const cut = async (): Promise<boolean> => {
+      const end = view.subarray(start, fill).lastIndexOf(LF) + 1
+      if (end === 0) return fill < slots.size
+      pool!.send(sent++, slot, start, start + end)
+      const next = await pool!.freeSlot()
+      if (next === undefined) return false
+      const nextView = slots.view(next)
+      fill = view.copy(nextView, 0, start + end, fill)
+      ;[slot, view, start] = [next, nextView, 0]
+      return true
     }
     for await (const chunk of stream) {
       const buffer = chunk as Buffer
       hash.update(buffer)
       bytes += buffer.length
-      pending.push(buffer)
-      pendingBytes += buffer.length
       options.onBytes?.(bytes)
-      if (pendingBytes >= pieceBytes && !(await cut(false))) return undefined
+      for (let at = 0; at < buffer.length; ) {
+        const copied = buffer.copy(view, fill, at, at + slots.size - fill)
+        at += copied
+        fill += copied
+        if (!pool && !startPool()) return undefined
+        if (pool && (fill - start >= pieceBytes || fill === slots.size) && !(await cut())) return undefined
+      }
     }
-    if (pendingBytes > 0 && !(await cut(true))) return undefined
     if (!pool) return undefined
+    // The file's last line may have no line end: the worker finishes it.
+    if (fill > start) pool.send(sent++, slot, start, fill)
     const packed = await pool.finish()
     if (!packed) return undefined
     // Any prefix of a sum is at most the sum of the workers' largest running sums: below 2^53, every sum was exact all along.
     if (packed.reduce((bound, worker) => bound + worker.maxAbsSum, 0) > Number.MAX_SAFE_INTEGER) return undefined
     const rows = packed.reduce((total, worker) => total + worker.rows, 0)
     if (rows === 0) return undefined
-    const series = new Map<string, SeriesTotals>()
+    const series = new Map<string, YearSums>()
     for (const worker of packed) mergeSeries(series, worker)
     const picked: ScanResult['picked'] = []
     const rejected: ScanResult['rejected'] = {count: 0, samples: []}
