@@ -70,6 +70,8 @@ t.test('what the pieces cannot settle is rescanned on one thread: the same outco
   const good = dataFile(QUEST_ROWS)
   const cases: [string, string | Buffer, Partial<ScanOptions>][] = [
     ['strict, a bad row late in the file', `${good}PRS1\t2000\tQ07\t1\r\n`, {strict: true}],
+    // The first piece fails its worker while this thread waits for a free slot.
+    ['strict, a bad row first in a long file', good.replace('\r\n', '\r\nPRS1\t2000\tQ07\t1\r\n') + dataFile(QUEST_ROWS).repeat(200), {strict: true}],
     ['a bad header', good.replace('period', 'peroid'), {}],
     ['header only', `${HEADER}\r\n`, {}],
     ['empty', '', {}],
@@ -77,6 +79,7 @@ t.test('what the pieces cannot settle is rescanned on one thread: the same outco
     ['a line too long, inside a piece', `${good}${'9'.repeat(MAX_LINE_BYTES + 10)}\n`, {}],
     ['a line too long, with no end', `${good}${'9'.repeat(MAX_LINE_BYTES + 10)}`, {}],
     ['a header too long', 'x'.repeat(MAX_LINE_BYTES + 10), {}],
+    ['a header longer than a slot', `${'x'.repeat(MAX_LINE_BYTES + 100)}\n${good}`, {}],
   ]
   for (const [name, text, options] of cases) {
     const {single, parallel} = await both(text, 64, {...options, chunk: 4096})

@@ -328,6 +328,12 @@ t.test('the scanner: chunk boundaries anywhere, bounded lines, exact-range guard
   t.same(scanner.picked, whole.picked)
   t.equal(whole.md5, md5Hex(text))
 
+  // A series id that starts with the previous one is another series (the quick path leaves it to the general one).
+  const prefixed = new DataFileScanner({key: 'k', seriesId: 'PRS1', period: 1})
+  prefixed.push(Buffer.from(`series_id\tyear\tperiod\tvalue\nPRS1\t2000\tQ01\t1\nPRS12\t2000\tQ01\t2\nPRS1\t2000\tQ01\t4\n`))
+  prefixed.end()
+  t.same([...prefixed.series], [['PRS1', {quarterly: [2000, 5000], annual: []}], ['PRS12', {quarterly: [2000, 2000], annual: []}]])
+
   const long = new DataFileScanner({key: 'k', seriesId: 'x', period: 1})
   t.throws(() => long.push(Buffer.alloc(MAX_LINE_BYTES + 1, 'a')), /line 1 is longer than 1048576 bytes; not a BLS data file/)
   const growing = new DataFileScanner({key: 'k', seriesId: 'x', period: 1})

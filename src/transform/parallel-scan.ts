@@ -193,10 +193,10 @@ class ScanPool {
     return new Promise((resolve) => (this.wake = resolve))
   }
 
-  /** A free slot, once a worker has answered for one; undefined once a worker failed. */
+  /** A free slot, once a worker has answered for one; undefined when a worker failed first (finish tells). */
   async freeSlot(): Promise<number | undefined> {
     while (!this.failure && this.slots.free.length === 0) await this.next()
-    return this.failure ? undefined : this.slots.free.pop()
+    return this.slots.free.pop()
   }
 
   /** Hand bytes [start, end) of a slot to the least busy worker. */
