@@ -371,7 +371,7 @@ export class DataFileScanner {
    * The common line, without looking for its end first: the previous row's series, then year,
    * period and value right after their tabs, in the standard column order. Adds the row and
    * returns the next line's start; -1 leaves the line to scanLine, which decides the same for
-   * every line this accepts (half the time per row, npm run bench).
+   * every line this accepts (about 7% fewer instructions per row under callgrind).
    */
   private quickLine(buf: Buffer, start: number): number {
     const previous = this.previousField
