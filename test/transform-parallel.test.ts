@@ -6,8 +6,9 @@ import {MessageChannel} from 'node:worker_threads'
 
 import t from 'tap'
 
-import {MAX_LINE_BYTES, type ScanOptions, type ScanResult, scanDataFile, yearSums} from '../src/transform/bls-data.js'
-import {mergeSeries, scanDataFileParallel, serveScans} from '../src/transform/parallel-scan.js'
+import {MAX_LINE_BYTES, type ScanOptions, type ScanResult, scanDataFile} from '../src/transform/bls-data.js'
+import {scanDataFileParallel, serveScans} from '../src/transform/parallel-scan.js'
+import {MergedSeries, type PackedSums, SeriesPacker, yearSums} from '../src/transform/series-sums.js'
 import {dataFile, HEADER, QUEST_ROWS} from './helpers/bls-files.js'
 
 const OPTIONS: ScanOptions = {key: 'bls/pr/k', seriesId: 'PRS30006032', period: 1}
@@ -133,10 +134,13 @@ t.test('the worker side, on this thread: a piece answered with its lines, the su
   const [piece] = (await once(port1, 'message')) as [{index: number; lines: number; rejectedCount: number; picked: unknown[]}]
   t.match(piece, {index: 3, lines: 4, rejectedCount: 1, picked: [{year: 2000, value: 1500}]})
   port1.postMessage('end')
-  const [{done}] = (await once(port1, 'message')) as [{done: {ids: string; sums: Float64Array; rows: number; maxAbsSum: number}}]
-  t.match(done, {ids: 'PRS1', rows: 3, maxAbsSum: 2000})
-  const merged = new Map([['PRS1', {quarterly: [2000, 500], annual: []}]])
-  mergeSeries(merged, done)
+  const [{done}] = (await once(port1, 'message')) as [{done: {series: PackedSums; rows: number; maxAbsSum: number}}]
+  t.match(done, {series: {ids: 'PRS1'}, rows: 3, maxAbsSum: 2000})
+  const first = new SeriesPacker()
+  first.add('PRS1', {quarterly: [2000, 500], annual: []})
+  const merged = new MergedSeries()
+  merged.add(first.packed())
+  merged.add(done.series)
   t.same(merged.get('PRS1'), {quarterly: [2000, 2000, 2001, -1000], annual: [2000, 2000]})
   port1.close()
 })

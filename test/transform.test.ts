@@ -8,10 +8,11 @@ import t from 'tap'
 import type {BestYearReport, PopulationStatsReport, SeriesPopulationReport} from '../src/reports/types.js'
 import {FolderStore} from '../src/stores/folder.js'
 import {md5Hex} from '../src/stores/md5.js'
-import {DataFileScanner, MAX_LINE_BYTES, scanDataFile, yearSums} from '../src/transform/bls-data.js'
+import {DataFileScanner, MAX_LINE_BYTES, scanDataFile} from '../src/transform/bls-data.js'
 import {formatScaled} from '../src/transform/decimal.js'
 import {transformStores} from '../src/transform/index.js'
 import {parsePopulation, populationStats} from '../src/transform/population.js'
+import {MergedSeries, SeriesPacker, yearSums} from '../src/transform/series-sums.js'
 import {seriesTitles} from '../src/transform/titles.js'
 import {
   DATA_KEY,
@@ -30,6 +31,17 @@ import {
 import {projectRoot} from './helpers/cli.js'
 
 t.teardown(removeTempDirs)
+
+/** Each series' sums as plain arrays, in id order. */
+const asArrays = (series: MergedSeries) =>
+  [...series].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, {quarterly, annual}]) => [id, {quarterly: Array.from(quarterly), annual: Array.from(annual)}])
+
+/** What a scanner that has ended summed, as scanDataFile returns it. */
+function sumsOf(scanner: DataFileScanner): MergedSeries {
+  const series = new MergedSeries()
+  series.add(scanner.packedSeries())
+  return series
+}
 
 const processedStore = async (): Promise<FolderStore> => new FolderStore(await tempDir())
 
@@ -324,7 +336,7 @@ t.test('the scanner: chunk boundaries anywhere, bounded lines, exact-range guard
   const scanner = new DataFileScanner({key: 'k', seriesId: 'PRS30006032', period: 1})
   for (let i = 0; i < text.length; i += 7) scanner.push(text.subarray(i, i + 7))
   scanner.end()
-  t.same(scanner.series, whole.series)
+  t.same(asArrays(sumsOf(scanner)), asArrays(whole.series))
   t.same(scanner.picked, whole.picked)
   t.equal(whole.md5, md5Hex(text))
 
@@ -332,7 +344,8 @@ t.test('the scanner: chunk boundaries anywhere, bounded lines, exact-range guard
   const prefixed = new DataFileScanner({key: 'k', seriesId: 'PRS1', period: 1})
   prefixed.push(Buffer.from(`series_id\tyear\tperiod\tvalue\nPRS1\t2000\tQ01\t1\nPRS12\t2000\tQ01\t2\nPRS1\t2000\tQ01\t4\n`))
   prefixed.end()
-  t.same([...prefixed.series], [['PRS1', {quarterly: [2000, 5000], annual: []}], ['PRS12', {quarterly: [2000, 2000], annual: []}]])
+  // PRS1 reappears: its packed sums are taken back and added to.
+  t.same(asArrays(sumsOf(prefixed)), [['PRS1', {quarterly: [2000, 5000], annual: []}], ['PRS12', {quarterly: [2000, 2000], annual: []}]])
 
   const long = new DataFileScanner({key: 'k', seriesId: 'x', period: 1})
   t.throws(() => long.push(Buffer.alloc(MAX_LINE_BYTES + 1, 'a')), /line 1 is longer than 1048576 bytes; not a BLS data file/)
@@ -347,6 +360,8 @@ t.test('the scanner: chunk boundaries anywhere, bounded lines, exact-range guard
 
   const huge: DataRow[] = Array.from({length: 10}, () => ['PRSX', 2000, 'Q01', '999999999999.999'])
   await t.rejects(run([...QUEST_ROWS, ...huge]), /line 23: the 2000 sum leaves the range of exact arithmetic/)
+  // Another series in between: PRSX's sum goes on from where it was, and fails on its tenth row as before.
+  await t.rejects(run([...QUEST_ROWS, ...huge.slice(0, 5), ['PRSY', 2000, 'Q01', '1'], ...huge.slice(5)]), /line 24: the 2000 sum leaves the range/)
 
   // A stream that fails mid-way fails the transform.
   const failing = new Readable({
@@ -355,6 +370,37 @@ t.test('the scanner: chunk boundaries anywhere, bounded lines, exact-range guard
     },
   })
   await t.rejects(scanDataFile(failing, {key: 'k', seriesId: 'x', period: 1}), /connection reset/)
+})
+
+t.test('packed sums: entries across blocks, a series taken back, two scans merged', async (t) => {
+  const packer = new SeriesPacker()
+  // 5,000 series of 30 years each: 2 + 60 numbers an entry, three blocks of 131,072.
+  const totals = (id: number) => ({quarterly: Array.from({length: 30}, (_, i) => [1990 + i, id * 1000 + i]).flat(), annual: id % 2 ? [2000, -id] : []})
+  for (let id = 0; id < 5000; id++) packer.add(`S${id}`, totals(id))
+  t.same(packer.takeBack('S4321'), totals(4321))
+  t.equal(packer.takeBack('S4321'), undefined, 'taken back once: the scanner holds it now')
+  t.equal(packer.takeBack('nope'), undefined)
+  packer.add('S4321', {quarterly: [2020, 7], annual: []})
+  const packed = packer.packed()
+  t.equal(packed.blocks.length, 3)
+  // Another scan (worker) saw S7 and S8 too, and one series of its own.
+  const other = new SeriesPacker()
+  other.add('S7', {quarterly: [1990, 1, 2050, 2], annual: []})
+  other.add('S8', {quarterly: [], annual: [2001, 5]})
+  other.add('T1', {quarterly: [2000, 3], annual: []})
+  const series = new MergedSeries()
+  series.add(other.packed())
+  series.add(packed)
+  t.equal(series.size, 5001)
+  t.same(Array.from(series.get('S4999')!.quarterly), totals(4999).quarterly, 'the last entry, in the third block')
+  t.same(Array.from(series.get('S4999')!.annual), [2000, -4999])
+  t.same(Array.from(series.get('S4321')!.quarterly), [2020, 7], 'the entry taken back is skipped, its new one read')
+  t.same(series.get('S7'), {quarterly: [1990, 7001, 2050, 2, ...totals(7).quarterly.slice(2)], annual: [2000, -7]}, 'added up')
+  t.same(series.get('S8'), {quarterly: totals(8).quarterly, annual: [2001, 5]})
+  t.same(Array.from(series.get('T1')!.quarterly), [2000, 3])
+  t.equal(series.get('nope'), undefined)
+  t.same([...series.keys()].slice(0, 3), ['S7', 'S8', 'T1'], 'in the order first seen')
+  t.equal([...series].length, 5001)
 })
 
 t.test('the byte scanner agrees with a plain string reading of the same grammar (random lines, both paths, LF and CRLF)', async (t) => {
@@ -406,7 +452,7 @@ t.test('the byte scanner agrees with a plain string reading of the same grammar 
       t.equal(scanner.rows, accepted, `${layout}, ${JSON.stringify(eol)}: rows`)
       t.equal(scanner.rejectedCount, rejected, `${layout}, ${JSON.stringify(eol)}: rejected`)
       const actual = new Map<string, bigint>()
-      for (const [id, totals] of scanner.series) {
+      for (const [id, totals] of sumsOf(scanner)) {
         for (const [basis, sums] of [['quarterly', totals.quarterly], ['annual', totals.annual]] as const) {
           for (const [year, sum] of yearSums(sums)) actual.set(`${id}|${basis}|${year}`, BigInt(sum))
         }

@@ -2,6 +2,7 @@ import {createHash} from 'node:crypto'
 import type {Readable} from 'node:stream'
 
 import {DECIMALS, MAX_SCALED_VALUE, SCALE} from './decimal.js'
+import {MergedSeries, type PackedSums, SeriesPacker, type SeriesTotals, yearIndex} from './series-sums.js'
 
 /**
  * A streaming scanner for BLS time-series data files (tab-separated, space-padded, CRLF or LF).
@@ -35,34 +36,6 @@ export interface RejectedRow {
   text: string
 }
 
-/**
- * Sums of scaled values per year, for one series, as flat `[year, sum, year, sum, …]` arrays: a
- * Map per series cost ≈ 2.6 KB, which at 282,000 series was most of the transform's memory.
- */
-export interface SeriesTotals {
-  /** Year, sum of Q01–Q04, … */
-  quarterly: number[]
-  /** Year, sum of Q05 (one row per year in a well-formed file), … */
-  annual: number[]
-}
-
-/** Sums as a scan returns them: the parallel scan's are views of what its workers sent back. */
-export interface YearSums {
-  quarterly: ArrayLike<number>
-  annual: ArrayLike<number>
-}
-
-/** Index of `year` in a flat year/sum array, or -1. Rows come sorted by year: the last year is the likely one. */
-export function yearIndex(sums: ArrayLike<number>, year: number): number {
-  for (let i = sums.length - 2; i >= 0; i -= 2) if (sums[i] === year) return i
-  return -1
-}
-
-/** `[year, sum]` pairs of a flat year/sum array. */
-export function* yearSums(sums: ArrayLike<number>): Generator<[number, number]> {
-  for (let i = 0; i < sums.length; i += 2) yield [sums[i]!, sums[i + 1]!]
-}
-
 export interface ScanOptions {
   /** Store key of the file, for messages. */
   key: string
@@ -87,7 +60,7 @@ export interface ScanResult {
   bytes: number
   /** Data rows accepted (summed). */
   rows: number
-  series: Map<string, YearSums>
+  series: MergedSeries
   /** Rows of the chosen series in the chosen period, in file order (scaled values). */
   picked: {year: number; value: number}[]
   rejected: {count: number; samples: RejectedRow[]}
@@ -163,7 +136,6 @@ function fieldProblem(column: (typeof REQUIRED_COLUMNS)[number], text: string): 
  * last line. Exposed (rather than only `scanDataFile`) so the chunk-boundary logic is testable.
  */
 export class DataFileScanner {
-  readonly series = new Map<string, SeriesTotals>()
   readonly picked: {year: number; value: number}[] = []
   readonly samples: RejectedRow[] = []
   rejectedCount = 0
@@ -180,7 +152,10 @@ export class DataFileScanner {
   private carry: Buffer | undefined
   // The file is sorted by series, so the previous row's series is nearly always the next one's.
   private previousField = Buffer.alloc(0)
+  /** The series in hand, as arrays; the others are packed. */
   private current: SeriesTotals | undefined
+  private currentId = ''
+  private readonly packer = new SeriesPacker()
   private currentIsPicked = false
   private runningSums: number[] | undefined
   private runningYear = 0
@@ -454,15 +429,29 @@ export class DataFileScanner {
   /** The totals of the series in [start, end), remembering its field up to `fieldEnd` for the next row. */
   private seriesFor(buf: Buffer, start: number, end: number, fieldEnd: number): SeriesTotals {
     const id = buf.toString('utf8', start, end)
-    let totals = this.series.get(id)
-    if (!totals) {
-      totals = {quarterly: [], annual: []}
-      this.series.set(id, totals)
+    // The same id padded otherwise is still the series in hand.
+    if (id !== this.currentId) {
+      this.packCurrent()
+      this.current = this.packer.takeBack(id) ?? {quarterly: [], annual: []}
+      this.currentId = id
+      this.currentIsPicked = id === this.options.seriesId
     }
     this.previousField = Buffer.from(buf.subarray(start, fieldEnd))
-    this.current = totals
-    this.currentIsPicked = id === this.options.seriesId
-    return totals
+    return this.current!
+  }
+
+  private packCurrent(): void {
+    if (!this.current) return
+    this.flush()
+    this.runningSums = undefined
+    this.packer.add(this.currentId, this.current)
+    this.current = undefined
+  }
+
+  /** Every series' sums, packed, once the last line is scanned. */
+  packedSeries(): PackedSums {
+    this.packCurrent()
+    return this.packer.packed()
   }
 
   private reject(reason: string, text: string): void {
@@ -494,11 +483,13 @@ export async function scanDataFile(stream: Readable, options: ScanOptions): Prom
     stream.destroy()
   }
   scanner.end()
+  const series = new MergedSeries()
+  series.add(scanner.packedSeries())
   return {
     md5: hash.digest('hex'),
     bytes,
     rows: scanner.rows,
-    series: scanner.series,
+    series,
     picked: scanner.picked,
     rejected: {count: scanner.rejectedCount, samples: scanner.samples},
     threads: 1,

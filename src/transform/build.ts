@@ -6,7 +6,7 @@ import type {
   ReportInput,
   SeriesPopulationReport,
 } from '../reports/types.js'
-import {type YearSums, yearSums} from './bls-data.js'
+import {type MergedSeries, yearSums} from './series-sums.js'
 import {scaledToNumber} from './decimal.js'
 import type {PopulationStats} from './population.js'
 
@@ -23,7 +23,7 @@ function bestOf(sums: ArrayLike<number>): {year: number; sum: number} | undefine
  * One row per series: scored on Q01–Q04 sums, or — for series that publish no quarters at all —
  * on the Q05 annual average. Sorted by series id.
  */
-export function bestYearRows(series: ReadonlyMap<string, YearSums>, titles: ReadonlyMap<string, string>): BestYearRow[] {
+export function bestYearRows(series: MergedSeries, titles: ReadonlyMap<string, string>): BestYearRow[] {
   return [...series.keys()].sort().map((id) => {
     const totals = series.get(id)!
     const basis = totals.quarterly.length > 0 ? 'quarterly' : 'annual'

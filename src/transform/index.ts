@@ -1,13 +1,13 @@
 import {availableParallelism} from 'node:os'
 import {buffer} from 'node:stream/consumers'
 
-import type {Report, ReportInput} from '../reports/types.js'
+import type {BestYearRow, Report, ReportInput} from '../reports/types.js'
 import {writeReports, type WrittenFile} from '../reports/store.js'
 import {STATS_YEARS} from '../sources/population.js'
 import {md5Hex} from '../stores/md5.js'
 import {BLS_PREFIX, POPULATION_KEY} from '../stores/raw-layout.js'
 import {NotFoundError, type Store} from '../stores/store.js'
-import type {RejectedRow} from './bls-data.js'
+import type {RejectedRow, ScanResult} from './bls-data.js'
 import {bestYearReport, bestYearRows, populationStatsReport, seriesPopulationReport} from './build.js'
 import {scanDataFileParallel} from './parallel-scan.js'
 import {parsePopulation, populationStats} from './population.js'
@@ -117,6 +117,18 @@ const notFound = (store: Store, key: string): TransformInputError =>
   new TransformInputError(`${key} not found in ${store.location}: run \`dataquest fetch\` first (or check --raw and --data-file)`)
 
 /**
+ * The scan, with each series' sums reduced to its best-year row: the sums (most of the memory, on
+ * a big file) are garbage before the reports are written.
+ */
+async function scanForReports(
+  titles: ReadonlyMap<string, string>,
+  ...scan: Parameters<typeof scanDataFileParallel>
+): Promise<Omit<ScanResult, 'series'> & {bestRows: BestYearRow[]}> {
+  const {series, ...rest} = await scanDataFileParallel(...scan)
+  return {...rest, bestRows: bestYearRows(series, titles)}
+}
+
+/**
  * Raw store → processed store: read the BLS data file (streamed) and the population response,
  * compute the three reports and write those whose content changed. Nothing is written unless
  * all three were computed.
@@ -145,7 +157,7 @@ export async function transformStores(options: TransformOptions): Promise<Transf
   const lookups = await Promise.all(lookupNames.map((name) => readSmall(raw, BLS_PREFIX + LOOKUP_FILES[name])))
   const titles = seriesTitles(Object.fromEntries(lookupNames.flatMap((name, i) => (lookups[i] ? [[name, lookups[i].content]] : []))))
 
-  const scan = await scanDataFileParallel((chunkBytes) => raw.read(dataKey, {chunkBytes}), {
+  const scan = await scanForReports(titles, (chunkBytes) => raw.read(dataKey, {chunkBytes}), {
     key: dataKey,
     seriesId,
     period: Number(period.slice(1)),
@@ -164,7 +176,7 @@ export async function transformStores(options: TransformOptions): Promise<Transf
 
   const dataInput: ReportInput = {key: dataKey, md5: scan.md5}
   const lookupInputs = lookups.flatMap((lookup) => (lookup ? [lookup.input] : []))
-  const bestRows = bestYearRows(scan.series, titles)
+  const {bestRows} = scan
   const reports: Report[] = [
     populationStatsReport(fromYear, toYear, [populationFile.input], stats),
     bestYearReport(dataFile, [dataInput, ...lookupInputs], bestRows),

@@ -20,10 +20,8 @@ import {
   type ScanOptions,
   type ScanResult,
   scanDataFile,
-  type SeriesTotals,
-  yearIndex,
-  type YearSums,
 } from './bls-data.js'
+import {MergedSeries, type PackedSums} from './series-sums.js'
 
 const LF = 10
 const CR = 13
@@ -44,59 +42,14 @@ interface Piece {
   end: number
 }
 
-/** Per-series sums packed for the trip back: ids joined by LF (no id holds one), and per series its two array lengths then both arrays. */
-interface PackedSeries {
-  ids: string
-  sums: Float64Array
+/** A worker's sums and the bound on them. */
+interface WorkerSums {
+  series: PackedSums
   rows: number
   maxAbsSum: number
 }
 
-export function packSeries(series: ReadonlyMap<string, SeriesTotals>): Pick<PackedSeries, 'ids' | 'sums'> {
-  let length = 0
-  for (const totals of series.values()) length += 2 + totals.quarterly.length + totals.annual.length
-  const sums = new Float64Array(length)
-  let at = 0
-  for (const {quarterly, annual} of series.values()) {
-    sums[at++] = quarterly.length
-    sums[at++] = annual.length
-    sums.set(quarterly, at)
-    sums.set(annual, (at += quarterly.length))
-    at += annual.length
-  }
-  return {ids: [...series.keys()].join('\n'), sums}
-}
-
-/** `into`'s year/sum pairs plus those of `sums`, in a new array. */
-function addSums(into: ArrayLike<number>, sums: Float64Array): number[] {
-  const added = Array.from(into)
-  for (let i = 0; i < sums.length; i += 2) {
-    const index = yearIndex(added, sums[i]!)
-    if (index === -1) added.push(sums[i]!, sums[i + 1]!)
-    else added[index + 1]! += sums[i + 1]!
-  }
-  return added
-}
-
-/**
- * Add packed sums into `into` (exact: the caller has checked the bound on every sum). A series
- * one worker scanned alone, as most are, keeps views of the packed sums: nothing is copied.
- */
-export function mergeSeries(into: Map<string, YearSums>, {ids, sums}: Pick<PackedSeries, 'ids' | 'sums'>): void {
-  if (ids === '') return
-  let at = 0
-  for (const id of ids.split('\n')) {
-    const quarterlyEnd = at + 2 + sums[at]!
-    const annualEnd = quarterlyEnd + sums[at + 1]!
-    const quarterly = sums.subarray(at + 2, quarterlyEnd)
-    const annual = sums.subarray(quarterlyEnd, annualEnd)
-    const totals = into.get(id)
-    into.set(id, totals ? {quarterly: addSums(totals.quarterly, quarterly), annual: addSums(totals.annual, annual)} : {quarterly, annual})
-    at = annualEnd
-  }
-}
-
-type FromWorker = ({index: number} & PieceResult) | {done: PackedSeries}
+type FromWorker = ({index: number} & PieceResult) | {done: WorkerSums}
 
 /** The worker side: scan each piece as it comes, answer with what it added; on `end`, the sums. */
 export function serveScans(setup: WorkerSetup, port: MessagePort): void {
@@ -104,8 +57,9 @@ export function serveScans(setup: WorkerSetup, port: MessagePort): void {
   port.on('message', (message: Piece | 'end') => {
     if (message === 'end') {
       scanner.finishLine()
-      const packed: PackedSeries = {...packSeries(scanner.series), rows: scanner.rows, maxAbsSum: scanner.maxAbsSum}
-      port.postMessage({done: packed} satisfies FromWorker, [packed.sums.buffer as ArrayBuffer])
+      const series = scanner.packedSeries()
+      const done: WorkerSums = {series, rows: scanner.rows, maxAbsSum: scanner.maxAbsSum}
+      port.postMessage({done} satisfies FromWorker, [series.positions.buffer, ...series.blocks.map((block) => block.buffer)] as ArrayBuffer[])
       port.close()
       return
     }
@@ -154,7 +108,7 @@ class Slots {
 /** Workers, the pieces they have in hand, and what came back. */
 class ScanPool {
   readonly pieces: PieceResult[] = []
-  readonly packed: PackedSeries[] = []
+  readonly done: WorkerSums[] = []
   failure: Error | undefined
   private readonly workers: Worker[]
   private readonly inFlight: number[]
@@ -170,7 +124,7 @@ class ScanPool {
     this.workers = Array.from({length: threads}, (_, i) => {
       const worker = new Worker(WORKER_SCRIPT, {workerData: {[SETUP]: {...setup, memory: slots.memory}}, eval: FROM_SOURCES})
       worker.on('message', (message: FromWorker) => {
-        if ('done' in message) this.packed.push(message.done)
+        if ('done' in message) this.done.push(message.done)
         else {
           this.pieces[message.index] = message
           this.inFlight[i]!--
@@ -209,10 +163,10 @@ class ScanPool {
   }
 
   /** Every worker's sums, or undefined when one failed. */
-  async finish(): Promise<PackedSeries[] | undefined> {
+  async finish(): Promise<WorkerSums[] | undefined> {
     for (const worker of this.workers) worker.postMessage('end')
-    while (!this.failure && this.packed.length < this.workers.length) await this.next()
-    return this.failure ? undefined : this.packed
+    while (!this.failure && this.done.length < this.workers.length) await this.next()
+    return this.failure ? undefined : this.done
   }
 
   async terminate(): Promise<void> {
@@ -279,8 +233,8 @@ async function scanOnWorkers(stream: Readable, options: ScanOptions, threads: nu
     if (packed.reduce((bound, worker) => bound + worker.maxAbsSum, 0) > Number.MAX_SAFE_INTEGER) return undefined
     const rows = packed.reduce((total, worker) => total + worker.rows, 0)
     if (rows === 0) return undefined
-    const series = new Map<string, YearSums>()
-    for (const worker of packed) mergeSeries(series, worker)
+    const series = new MergedSeries()
+    for (const worker of packed) series.add(worker.series)
     const picked: ScanResult['picked'] = []
     const rejected: ScanResult['rejected'] = {count: 0, samples: []}
     let line = 1 // the header
