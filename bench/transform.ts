@@ -7,6 +7,7 @@
  *   npm run bench                       # 100×, best of 3
  *   npm run bench -- --times 1000       # 1.5 GB, 282,000 series
  *   npm run bench -- --runs 5 --times 10,100
+ *   npm run bench -- --times 1000 --skip pandas,papaparse   # pandas takes ~10× dataquest's time
  *
  * Needs ../shared/fixtures (the real file); pandas is measured where /usr/bin/python3 (or BENCH_PYTHON) has it.
  */
@@ -94,10 +95,12 @@ async function buildRaw(dir: string, times: number): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const {values} = parseArgs({options: {runs: {type: 'string', default: '3'}, times: {type: 'string', default: '100'}}})
+  const {values} = parseArgs({options: {runs: {type: 'string', default: '3'}, times: {type: 'string', default: '100'}, skip: {type: 'string', default: ''}}})
+  const skipped = new Set(values.skip.split(',').filter(Boolean))
+  for (const name of skipped) if (!['pandas', 'papaparse'].includes(name)) throw new Error(`--skip ${name}: only pandas and papaparse can be skipped`)
   if (!existsSync(REAL)) throw new Error(`${REAL} is absent: the bench needs the real snapshot in ../shared/fixtures`)
   if (!existsSync(path.join(root, 'dist/commands/transform.js'))) throw new Error('dist/ is not built: run `npm run build` first')
-  const hasPandas = spawnSync(PYTHON, ['-c', 'import pandas'], {stdio: 'ignore'}).status === 0
+  const hasPandas = !skipped.has('pandas') && spawnSync(PYTHON, ['-c', 'import pandas'], {stdio: 'ignore'}).status === 0
   const work = await mkdtemp(path.join(os.tmpdir(), 'dataquest-bench-'))
   process.once('SIGINT', () => void rm(work, {recursive: true, force: true}).then(() => process.exit(130)))
   try {
@@ -113,14 +116,15 @@ async function main(): Promise<void> {
     try {
       const runs = Number(values.runs)
       console.log(`${os.availableParallelism()} cores, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (start); best of ${runs}, interleaved`)
-      if (!hasPandas) console.log(`pandas: not measured (${PYTHON} has no pandas; apt-get install python3-pandas, or set BENCH_PYTHON)`)
+      if (skipped.size > 0) console.log(`not measured: ${[...skipped].join(', ')} (--skip)`)
+      if (!skipped.has('pandas') && !hasPandas) console.log(`pandas: not measured (${PYTHON} has no pandas; apt-get install python3-pandas, or set BENCH_PYTHON)`)
       for (const times of values.times.split(',').map(Number)) {
         const dir = path.join(work, `x${times}`)
         const file = await buildRaw(dir, times)
         const tools: [string, string[]][] = [
           ['dataquest transform', [process.execPath, 'bin/run.js', 'transform', '--raw', path.join(dir, 'raw'), '--processed', path.join(dir, 'processed'), '--json']],
           ['DuckDB (@duckdb/node-api)', [process.execPath, duckdb, file]],
-          ['papaparse (parse + sums)', [process.execPath, papaparse, file]],
+          ...(skipped.has('papaparse') ? [] : [['papaparse (parse + sums)', [process.execPath, papaparse, file]] as [string, string[]]]),
           ...(hasPandas ? [['pandas', [PYTHON, path.join(scripts, 'pandas_best_year.py'), file]] as [string, string[]]] : []),
         ]
         const best = new Map<string, {seconds: number; rssMB: number}>()
