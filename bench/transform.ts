@@ -7,7 +7,7 @@
  *   npm run bench                       # 100×, best of 3
  *   npm run bench -- --times 1000       # 1.5 GB, 282,000 series
  *   npm run bench -- --runs 5 --times 10,100
- *   npm run bench -- --times 1000 --skip pandas,papaparse   # pandas takes ~10× dataquest's time
+ *   npm run bench -- --times 1000 --skip pandas,papaparse   # pandas: ~11 GB and minutes a run at 1000×
  *
  * Needs ../shared/fixtures (the real file); pandas is measured where /usr/bin/python3 (or BENCH_PYTHON) has it.
  */
