@@ -73,7 +73,7 @@ plan alone (as fetch --dry-run): nothing is written, transformed or reported.`
       return result
     }
     const limit = rowLimit({limit: flags.limit, format: json ? 'json' : flags.format}, process.stdout)
-    if (!json) this.log(renderReports(result.reports!, reportFormat(flags.format), {color, limit}))
+    if (!json) this.log(await renderReports(result.reports!, reportFormat(flags.format), {color, limit}))
     return {...result, reports: result.reports!.map((report) => limitReport(report, limit))}
   }
 }
