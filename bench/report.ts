@@ -34,7 +34,7 @@ const read = await bestOf3(() => readReport(store, 'best_year_by_series.json'))
 rows.push({step: 'readReport', ms: Math.round(read), ratio: Number((read / reference).toFixed(1))})
 for (const format of REPORT_FORMATS) {
   let length = 0
-  const ms = await bestOf3(() => (length = renderReport(report, format).length))
+  const ms = await bestOf3(async () => (length = (await renderReport(report, format)).length))
   rows.push({step: `render ${format}`, ms: Math.round(ms), ratio: Number((ms / reference).toFixed(1)), chars: length})
 }
 console.log(`${count} rows; nproc ${os.availableParallelism()}, load average ${os.loadavg().map((n) => n.toFixed(2)).join(' ')}`)

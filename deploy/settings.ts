@@ -1,6 +1,6 @@
 import type {Node} from 'constructs'
 
-import {BLS_URL} from '../src/sources/bls.js'
+import {BLS_URL} from '../src/sources/upstream.js'
 
 /** What a deployment may change without editing code: all of it from CDK context (`-c key=value`). */
 export interface DataquestSettings {

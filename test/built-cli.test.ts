@@ -49,17 +49,19 @@ async function dataquest(argv: string[]): Promise<Built> {
   return {...result, loaded: [...new Set(urls.filter((url) => url.startsWith('file:')).map((url) => fileURLToPath(url)))]}
 }
 
-/** The packages bundled into the dist/ files a process loaded, read from their source maps. */
-async function bundledPackages(loaded: string[]): Promise<Set<string>> {
-  const packages = new Set<string>()
+/** The sources bundled into the dist/ files a process loaded, read from their source maps. */
+async function bundledSources(loaded: string[]): Promise<string[]> {
+  const sources: string[] = []
   for (const file of loaded.filter((file) => file.startsWith(path.join(projectRoot, 'dist')))) {
-    const {sources} = JSON.parse(await readFile(`${file}.map`, 'utf8')) as {sources: string[]}
-    for (const source of sources) {
-      const name = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(source)?.[1]
-      if (name) packages.add(name)
-    }
+    sources.push(...(JSON.parse(await readFile(`${file}.map`, 'utf8')) as {sources: string[]}).sources)
   }
-  return packages
+  return sources
+}
+
+/** The packages bundled into the dist/ files a process loaded. */
+async function bundledPackages(loaded: string[]): Promise<Set<string>> {
+  const names = (await bundledSources(loaded)).map((source) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(source)?.[1])
+  return new Set(names.filter((name) => name !== undefined))
 }
 
 t.test('--help loads the bundle alone: no file from node_modules, no AWS SDK, listr2, ora or papaparse', async (t) => {
@@ -99,6 +101,13 @@ t.test('transform on worker threads from the bundle, then report: the reports th
   t.equal(report.code, 0, report.stderr)
   t.same(JSON.parse(report.stdout).reports, expected.reports)
   const bundled = await bundledPackages(report.loaded)
-  t.notOk(bundled.has('listr2'), 'report loads no listr2')
+  // ora loads when a spinner starts, papaparse for CSV, the HTTP client for fetch (README: Start-up).
+  for (const heavy of ['listr2', 'ora', 'papaparse']) t.notOk(bundled.has(heavy), `report loads no ${heavy}`)
+  t.notOk((await bundledSources(report.loaded)).some((source) => source.endsWith('src/http/client.ts')), 'report loads no HTTP client')
   t.notOk(report.loaded.some((file) => file.includes(`${path.sep}@aws-sdk${path.sep}`)), 'a folder report loads no AWS SDK')
+
+  const csv = await dataquest(['report', '--processed', processed, '--format', 'csv', '--only', 'series'])
+  t.equal(csv.code, 0, csv.stderr)
+  t.match(csv.stdout, /^series_id,year,period,value,population\n/, 'CSV from the bundle')
+  t.ok((await bundledPackages(csv.loaded)).has('papaparse'), 'papaparse loaded for CSV')
 })

@@ -65,7 +65,7 @@ t.test('consume --format table: the report renderer, the queue from DATAQUEST_QU
 
   const result = await runCommand(Consume, ['--max-messages', '2', '--wait', '0'], {DATAQUEST_QUEUE_URL: queue.queueUrl, AWS_ENDPOINT_URL: emulator.endpoint})
   t.equal(result.exitCode, 0, 'exit 0')
-  const table = renderReport(populationReport(), 'table', {color: false})
+  const table = await renderReport(populationReport(), 'table', {color: false})
   t.equal(result.stdout, `${table}\n\n${table}\n\n`, 'printed with the same renderer as `dataquest report`')
   t.match(result.stderr, `message ${ids[0]}: s3://${bucket}/processed/population_stats.json`)
   t.match(result.stderr, '2 message(s) received, 2 deleted, 0 left on the queue')

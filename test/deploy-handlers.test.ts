@@ -115,7 +115,7 @@ t.test('fetch, transform and logger handlers against fauxqs and the local upstre
 
   await t.test('logger: a table of very long text is cut, so the event stays under 256 KB', async (t) => {
     const rows = Array.from({length: 50}, (_, i) => ({series_id: `PRS${i}`, year: 2020, value: 1, basis: 'quarterly', title: '🐘'.repeat(20_000)}))
-    const fields = reportFields({report: 'best_year_by_series', parameters: {dataFile: 'pr.data.0.Current'}, inputs: [], rows} as never)
+    const fields = await reportFields({report: 'best_year_by_series', parameters: {dataFile: 'pr.data.0.Current'}, inputs: [], rows} as never)
     t.match(fields.table, /… \(cut at 32000 characters\)$/)
     t.ok(Buffer.byteLength(JSON.stringify(fields)) < 200 * 1024)
   })

@@ -191,7 +191,9 @@ t.test('settleMessage shows a crash as the message’s failure, control characte
   const shown: MessageOutcome[] = []
   const outcome = await settleMessage({messageId: 'm-9', body: '{}'}, async () => {
     throw new Error('bad \u001b[2Jkey\u202e')
-  }, (o) => shown.push(o))
+  }, (o) => {
+    shown.push(o)
+  })
   t.same(outcome, {messageId: 'm-9', status: 'failed', reason: 'could not be handled: Error: bad key'})
   t.same(shown, [outcome])
   const thrownString = await settleMessage({messageId: 'm-10', body: '{}'}, async () => Promise.reject('odd'), () => {

@@ -88,31 +88,31 @@ t.test('rendering in all four formats', async (t) => {
 
   t.test('json: one line per report, parseable back', async (t) => {
     for (const report of reports) {
-      const line = renderReport(report, 'json')
+      const line = await renderReport(report, 'json')
       t.notMatch(line, /\n/)
       t.same(parseReport(JSON.parse(line)), report)
       t.notMatch(line, new RegExp(`[${ESC}${CSI}]`), 'controls escaped')
     }
-    const all = renderReports(reports, 'json').split('\n')
+    const all = (await renderReports(reports, 'json')).split('\n')
     t.equal(all.length, 3)
-    t.same(JSON.parse(renderReport(bestYear, 'json', {limit: 1})).rows, bestYear.rows.slice(0, 1))
+    t.same(JSON.parse(await renderReport(bestYear, 'json', {limit: 1})).rows, bestYear.rows.slice(0, 1))
   })
 
   t.test('csv: through papaparse, control characters removed', async (t) => {
-    const parsed = Papa.parse<Record<string, string>>(renderReport(bestYear, 'csv'), {header: true})
+    const parsed = Papa.parse<Record<string, string>>(await renderReport(bestYear, 'csv'), {header: true})
     t.same(parsed.meta.fields, ['series_id', 'year', 'value', 'basis', 'title'])
     t.same(parsed.data.map((row) => [row.series_id, row.year, row.value, row.basis]), bestYear.rows.map((row) => [row.series_id, String(row.year), String(row.value), row.basis]))
     t.equal(parsed.data[0]?.title, 'Manufacturing|=cmd', 'escape sequences removed')
-    const seriesCsv = Papa.parse<string[]>(renderReport(series, 'csv')).data
+    const seriesCsv = Papa.parse<string[]>(await renderReport(series, 'csv')).data
     t.same(seriesCsv, [['series_id', 'year', 'period', 'value', 'population'], ['PRS30006032', '2018', 'Q01', '0.4', String(NATION[2018])], ['PRS30006032', '2019', 'Q01', '-1.6', String(NATION[2019])], ['PRS30006032', '2020', 'Q01', '-6.7', '']])
-    const stats = Object.fromEntries(Papa.parse<string[]>(renderReport(population, 'csv')).data)
+    const stats = Object.fromEntries(Papa.parse<string[]>(await renderReport(population, 'csv')).data)
     t.match(stats, {fromYear: '2018', toYear: '2021', count: '2', mean: String(population.result.mean), years: '2018 2019', missingYears: '2020 2021'})
-    t.equal(renderReports(reports, 'csv').split('\n\n').length, 3)
-    t.equal(Papa.parse(renderReport({...bestYear, rows: [{...bestYear.rows[0]!, series_id: '=HYPERLINK("x")'}]}, 'csv')).data[1]?.[0 as never], `'=HYPERLINK("x")`, 'formulae escaped')
+    t.equal((await renderReports(reports, 'csv')).split('\n\n').length, 3)
+    t.equal(Papa.parse(await renderReport({...bestYear, rows: [{...bestYear.rows[0]!, series_id: '=HYPERLINK("x")'}]}, 'csv')).data[1]?.[0 as never], `'=HYPERLINK("x")`, 'formulae escaped')
   })
 
   t.test('markdown: a heading, the headline and a table', async (t) => {
-    const text = renderReport(bestYear, 'markdown', {limit: 2})
+    const text = await renderReport(bestYear, 'markdown', {limit: 2})
     const lines = text.split('\n')
     t.equal(lines[0], '### best_year_by_series')
     t.equal(lines[2], '3 series, best year each: 0 (0.0%) scored on the annual average (Q05), 3 on the sum of Q01–Q04')
@@ -121,11 +121,11 @@ t.test('rendering in all four formats', async (t) => {
     t.equal(lines[6], '| PRS30006011 | 1996 | 7 | sum of Q01–Q04 | Manufacturing\\|=cmd |')
     t.equal(lines.at(-1), '_… 1 more row not shown; --limit 0 shows all_')
     t.notMatch(text, new RegExp(`[${ESC}${CSI}]`))
-    t.match(renderReport(population, 'markdown'), /\| missing years \| 2020, 2021 \|/)
+    t.match(await renderReport(population, 'markdown'), /\| missing years \| 2020, 2021 \|/)
   })
 
   t.test('table: headline, aligned columns, thousands separators, colour only when asked', async (t) => {
-    const text = renderReport(series, 'table')
+    const text = await renderReport(series, 'table')
     t.same(text.split('\n'), [
       'series_population',
       'PRS30006032 Q01: 3 years (2018–2020), population known for 2',
@@ -135,22 +135,22 @@ t.test('rendering in all four formats', async (t) => {
       'PRS30006032  2019  Q01      -1.6  328,239,523',
       'PRS30006032  2020  Q01      -6.7            —',
     ])
-    const stats = renderReport(population, 'table')
+    const stats = await renderReport(population, 'table')
     const mean = new Intl.NumberFormat('en-US').format(Math.round(population.result.mean))
     t.match(stats, `US population 2018–2021: mean ${mean}, standard deviation`)
     t.match(stats, /over 2 years; no population for 2020, 2021/)
     t.match(stats, /missing years +2020, 2021/)
     t.notMatch(stats, ESC)
-    const colored = renderReport(bestYear, 'table', {color: true, limit: 1})
+    const colored = await renderReport(bestYear, 'table', {color: true, limit: 1})
     t.match(colored, `${ESC}[1m`)
     t.match(colored, /… 2 more rows not shown; --limit 0 shows all/)
     t.equal(colored.split('\n').filter((line) => line.includes('facturing')).length, 1)
     t.notMatch(colored.split('\n').find((line) => line.includes('facturing')), new RegExp(`[${ESC}${CSI}]`), 'data text sanitised')
-    t.match(renderReport({...bestYear, rows: []}, 'table'), /^0 series, best year each: 0 \(0.0%\)/m)
-    t.match(renderReport({...series, rows: []}, 'table'), /^PRS30006032 Q01: 0 years, population known for 0$/m)
-    t.match(renderReport({...population, result: {...population.result, missingYears: []}}, 'table'), /missing years +none/)
-    t.same(renderReports(reports, 'table').match(/^(population_stats|best_year_by_series|series_population)$/gm), ['population_stats', 'best_year_by_series', 'series_population'])
-    t.notMatch(renderReport({...bestYear, rows: bestYear.rows.map(({title: _title, ...row}) => row)}, 'table'), /title/, 'no title column without titles')
+    t.match(await renderReport({...bestYear, rows: []}, 'table'), /^0 series, best year each: 0 \(0.0%\)/m)
+    t.match(await renderReport({...series, rows: []}, 'table'), /^PRS30006032 Q01: 0 years, population known for 0$/m)
+    t.match(await renderReport({...population, result: {...population.result, missingYears: []}}, 'table'), /missing years +none/)
+    t.same((await renderReports(reports, 'table')).match(/^(population_stats|best_year_by_series|series_population)$/gm), ['population_stats', 'best_year_by_series', 'series_population'])
+    t.notMatch(await renderReport({...bestYear, rows: bestYear.rows.map(({title: _title, ...row}) => row)}, 'table'), /title/, 'no title column without titles')
   })
 
   t.test('table: decimal points aligned; the best-year value says what it holds', async (t) => {
@@ -159,13 +159,13 @@ t.test('rendering in all four formats', async (t) => {
       {...bestYear.rows[0]!, series_id: 'PRS30006013', value: 7, basis: 'annual' as const, title: undefined},
       {...bestYear.rows[0]!, series_id: 'PRS30006014', value: -101.125, basis: 'quarterly' as const, title: undefined},
     ]
-    t.same(renderReport({...bestYear, rows}, 'table').split('\n').slice(3), [
+    t.same((await renderReport({...bestYear, rows}, 'table')).split('\n').slice(3), [
       'series_id    year     value  value is',
       'PRS30006011  1996    16.4    sum of Q01–Q04',
       'PRS30006013  1996     7      Q05 annual average',
       'PRS30006014  1996  -101.125  sum of Q01–Q04',
     ])
-    t.match(renderReport({...bestYear, rows}, 'csv'), /^series_id,year,value,basis\nPRS30006011,1996,16.4,quarterly\nPRS30006013,1996,7,annual\n/, 'CSV keeps the field names and values')
+    t.match(await renderReport({...bestYear, rows}, 'csv'), /^series_id,year,value,basis\nPRS30006011,1996,16.4,quarterly\nPRS30006013,1996,7,annual\n/, 'CSV keeps the field names and values')
   })
 })
 
@@ -215,12 +215,12 @@ t.test('the commands against folders', async (t) => {
   const table = await runCommand(ReportCommand, [], env)
   t.equal(table.exitCode, 0)
   const stored = await loadReports(new FolderStore(processed))
-  t.equal(table.stdout, `${renderReports(stored, 'table')}\n`)
+  t.equal(table.stdout, `${await renderReports(stored, 'table')}\n`)
   t.notMatch(table.stdout, ESC, 'no colour off a terminal')
 
   for (const format of ['json', 'csv', 'markdown'] as const) {
     const result = await runCommand(ReportCommand, ['--format', format, '--only', 'best-year', '--limit', '1'], env)
-    t.equal(result.stdout, `${renderReport(stored[1]!, format, {limit: 1})}\n`, format)
+    t.equal(result.stdout, `${await renderReport(stored[1]!, format, {limit: 1})}\n`, format)
   }
   const json = await runCommand(ReportCommand, ['--only', 'population', '--json'], env)
   t.same(JSON.parse(json.stdout), {reports: [stored[0]]})

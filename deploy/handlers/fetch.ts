@@ -1,6 +1,6 @@
 // Lambda: `dataquest fetch` into the raw bucket (the state machine's fetch steps).
 import {FetchError, type FetchSummary, fetchUpstream, resolveSurveys} from '../../src/fetch/index.js'
-import {parseSurveyList, SurveyCodeError} from '../../src/sources/bls.js'
+import {parseSurveyList, SurveyCodeError} from '../../src/sources/upstream.js'
 import {type HandlerEnv, logLine, requireEnv, storeFromEnv} from './environment.js'
 
 /**

@@ -28,20 +28,20 @@ export const MAX_REPORT_BYTES = 64 * 1024 * 1024
  * its row count, and the readable table of its first TABLE_ROWS rows (the table's last line counts
  * the rest), so the event stays small whatever the report's size.
  */
-export function reportFields(report: Report): Record<string, unknown> {
-  const rendered = renderReport(report, 'table', {color: false, limit: TABLE_ROWS})
+export async function reportFields(report: Report): Promise<Record<string, unknown>> {
+  const rendered = await renderReport(report, 'table', {color: false, limit: TABLE_ROWS})
   const table = rendered.length > MAX_TABLE_CHARS ? `${rendered.slice(0, MAX_TABLE_CHARS)}\n… (cut at ${MAX_TABLE_CHARS} characters)` : rendered
   const size = 'rows' in report ? {rows: report.rows.length} : {result: report.result}
   return {report: report.report, parameters: report.parameters, inputs: report.inputs, ...size, table}
 }
 
 /** Per message: one JSON event per report (the table a field of it), per skipped record, or for the failure. */
-function log(outcome: MessageOutcome): void {
+async function log(outcome: MessageOutcome): Promise<void> {
   const {messageId} = outcome
   if (outcome.status === 'failed') return logLine({messageId, status: 'failed', reason: outcome.reason}, 'error')
   if (outcome.status === 'test-event') return logLine({messageId, status: 'test-event', acknowledged: true})
   for (const skipped of outcome.skipped) logLine({messageId, status: 'skipped', skipped}, 'warn')
-  for (const {report, ...object} of outcome.reports) logLine({messageId, status: 'report', object: s3Url(object), ...reportFields(report)})
+  for (const {report, ...object} of outcome.reports) logLine({messageId, status: 'report', object: s3Url(object), ...(await reportFields(report))})
 }
 
 /**

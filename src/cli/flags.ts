@@ -2,8 +2,7 @@ import {Errors, Flags} from '@oclif/core'
 
 import {DEFAULT_PROCESSED, DEFAULT_RAW} from '../config/locations.js'
 import {CONTACT_REASON} from '../http/user-agent.js'
-import {BLS_ROOT, parseSurveyList} from '../sources/bls.js'
-import {POPULATION_URL} from '../sources/population.js'
+import {BLS_ROOT, parseSurveyList, POPULATION_URL} from '../sources/upstream.js'
 
 /**
  * `[default: X, env: Y] text`: the tags where oclif puts them for the flags it reads itself, for the

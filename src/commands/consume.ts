@@ -75,14 +75,15 @@ export default class Consume extends BaseCommand {
   }
 
   /** Reports to stdout; acknowledgements, skips and failures to stderr, each with its message id. */
-  private print(outcome: MessageOutcome, format: ReportFormat, color: boolean): void {
+  private async print(outcome: MessageOutcome, format: ReportFormat, color: boolean): Promise<void> {
     const {messageId} = outcome
     if (outcome.status === 'failed') return this.logToStderr(`message ${messageId} left on the queue: ${outcome.reason}`)
     if (outcome.status === 'test-event') return this.logToStderr(`message ${messageId}: s3:TestEvent acknowledged`)
+    // Every report is rendered before the first line is printed: a message's lines stay together.
+    const rendered = await Promise.all(outcome.reports.map(async ({report, ...object}) => ({object, text: await renderReport(report, format, {color})})))
     for (const skipped of outcome.skipped) this.logToStderr(`message ${messageId}: skipped ${skipped}`)
-    for (const {report, ...object} of outcome.reports) {
+    for (const {object, text} of rendered) {
       this.logToStderr(`message ${messageId}: ${s3Url(object)}`)
-      const text = renderReport(report, format, {color})
       // JSON is one line per report (log pipelines); the other formats get a blank line between reports.
       this.log(format === 'json' ? text : `${text}\n`)
     }

@@ -39,7 +39,7 @@ export default class Report extends BaseCommand {
       this.fail((error as Error).message)
     }
     const limit = rowLimit({limit: flags.limit, format: json ? 'json' : flags.format}, process.stdout)
-    if (!json) this.log(renderReports(reports, reportFormat(flags.format), {color: useColor(process.stdout, process.env), limit}))
+    if (!json) this.log(await renderReports(reports, reportFormat(flags.format), {color: useColor(process.stdout, process.env), limit}))
     return {reports: reports.map((report) => limitReport(report, limit))}
   }
 }

@@ -6,7 +6,7 @@ import {jsonFlag, locationFlags, upstreamFlags} from '../cli/flags.js'
 import {reportFlags, reportFlagsProblem, reportFormat, rowLimit, selectedReports} from '../cli/report-flags.js'
 import {transformFlags, transformParameters} from '../cli/transform-flags.js'
 import {type PipelineResult, planPipeline, StepError} from '../pipeline/index.js'
-import {parseSurveyList} from '../sources/bls.js'
+import {parseSurveyList} from '../sources/upstream.js'
 import {progressMode, useColor} from '../render/progress.js'
 import {renderReports} from '../render/reports.js'
 import {renderFetchResult} from '../render/summary.js'
@@ -73,7 +73,7 @@ plan alone (as fetch --dry-run): nothing is written, transformed or reported.`
       return result
     }
     const limit = rowLimit({limit: flags.limit, format: json ? 'json' : flags.format}, process.stdout)
-    if (!json) this.log(renderReports(result.reports!, reportFormat(flags.format), {color, limit}))
+    if (!json) this.log(await renderReports(result.reports!, reportFormat(flags.format), {color, limit}))
     return {...result, reports: result.reports!.map((report) => limitReport(report, limit))}
   }
 }

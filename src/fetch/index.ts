@@ -1,7 +1,8 @@
 import {HttpClient, type HttpClientOptions, MAX_CONCURRENT_REQUESTS, type RetryEvent} from '../http/client.js'
 import {userAgent} from '../http/user-agent.js'
-import {BLS_ROOT, readListing, readRootListing, REPORT_SURVEY, surveyUrl} from '../sources/bls.js'
+import {readListing, readRootListing} from '../sources/bls.js'
 import {readPopulation} from '../sources/population.js'
+import {BLS_ROOT, REPORT_SURVEY, surveyUrl} from '../sources/upstream.js'
 import {md5Hex} from '../stores/md5.js'
 import type {Store} from '../stores/store.js'
 import {DeletionGuardError} from '../sync/deletion-guard.js'
@@ -11,8 +12,7 @@ import {byKey, bytesOf, countActions, succeeded} from '../util/outcomes.js'
 import {applyFetch, type DownloadProgress, type FileResult, resultOf} from './apply.js'
 import {type FetchAction, type FetchPlan, type PlannedFile, planFetch, planPopulation, SOURCE_META} from './plan.js'
 
-export {BLS_ROOT, BLS_URL} from '../sources/bls.js'
-export {POPULATION_URL} from '../sources/population.js'
+export {BLS_ROOT, BLS_URL, POPULATION_URL} from '../sources/upstream.js'
 export type {FileResult} from './apply.js'
 
 export interface FetchOptions {
@@ -28,7 +28,7 @@ export interface FetchOptions {
   surveys?: readonly string[] | 'all'
   /** The `pr` directory, instead of `<blsRoot>pr/` (kept for compatibility; it wins for `pr`). */
   blsUrl?: string
-  /** The population API (POPULATION_URL in sources/population.ts). */
+  /** The population API (POPULATION_URL in sources/upstream.ts). */
   populationUrl: string
   /** Mirror the population API too (default true). */
   population?: boolean

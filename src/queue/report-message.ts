@@ -78,15 +78,15 @@ export const crashed = (messageId: string, error: unknown): MessageOutcome => ({
 export async function settleMessage(
   message: QueueMessage,
   handle: (message: QueueMessage) => Promise<MessageOutcome>,
-  show: (outcome: MessageOutcome) => void,
+  show: (outcome: MessageOutcome) => void | Promise<void>,
 ): Promise<MessageOutcome> {
   try {
     const outcome = await handle(message)
-    show(outcome)
+    await show(outcome)
     return outcome
   } catch (error) {
     const outcome = crashed(message.messageId, error)
-    show(outcome)
+    await show(outcome)
     return outcome
   }
 }

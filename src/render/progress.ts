@@ -1,6 +1,6 @@
 import {performance} from 'node:perf_hooks'
 
-import ora from 'ora'
+import type {Ora} from 'ora'
 
 import type {FetchEvent} from '../fetch/index.js'
 import {formatBytes} from './summary.js'
@@ -60,7 +60,7 @@ export function createProgress({mode, stream}: ProgressOptions): Progress {
   const write = (line: string): void => {
     stream.write(`${line}\n`)
   }
-  let spinner: ReturnType<typeof ora> | undefined
+  let spinner: Ora | undefined
   const finish = (outcome: 'succeed' | 'fail', text: string): void => {
     if (spinner) spinner[outcome](text)
     else if (mode === 'plain') write(`${outcome === 'succeed' ? '✔' : '✖'} ${text}`)
@@ -69,8 +69,11 @@ export function createProgress({mode, stream}: ProgressOptions): Progress {
   return {
     async step(title, run, describe) {
       const startedAt = performance.now()
-      if (mode === 'live') spinner = ora({text: sanitize(title), stream, isEnabled: true, discardStdin: false}).start()
-      else if (mode === 'plain') write(`${sanitize(title)}…`)
+      if (mode === 'live') {
+        // ora and its spinners load only here: commands that never show a spinner never parse them.
+        const {default: ora} = await import('ora')
+        spinner = ora({text: sanitize(title), stream, isEnabled: true, discardStdin: false}).start()
+      } else if (mode === 'plain') write(`${sanitize(title)}…`)
       try {
         const result = await run({
           update: (text) => {

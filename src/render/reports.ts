@@ -1,5 +1,4 @@
 import {Chalk} from 'chalk'
-import Papa from 'papaparse'
 
 import {limitRows} from '../reports/limit.js'
 import type {Basis, BestYearReport, BestYearRow, PopulationStatsReport, Report, SeriesPopulationReport, SeriesPopulationRow} from '../reports/types.js'
@@ -142,12 +141,14 @@ const jsonLine = (value: unknown): string => JSON.stringify(value).replace(/[\u0
 
 const markdownCell = (text: string): string => sanitize(text).replaceAll('\\', '\\\\').replaceAll('|', '\\|')
 
-function renderView<Row>(view: View<Row>, format: ReportFormat, color: boolean): string {
+async function renderView<Row>(view: View<Row>, format: ReportFormat, color: boolean): Promise<string> {
   const {fields, rows} = view
   switch (format) {
     case 'json':
       return jsonLine(view.json)
     case 'csv': {
+      // papaparse loads only for CSV: the other formats, and the commands that print none, never parse it.
+      const {default: Papa} = await import('papaparse')
       const data = rows.map((row) => fields.map((f) => {
         const value = f.value(row)
         return typeof value === 'string' ? sanitize(value) : value
@@ -177,7 +178,7 @@ function footer<Row>(view: View<Row>, wrap: (text: string) => string[]): string[
 }
 
 /** One report in one format: table (headline, aligned columns), json (one line), csv or markdown. */
-export function renderReport(report: Report, format: ReportFormat, options: RenderOptions = {}): string {
+export async function renderReport(report: Report, format: ReportFormat, options: RenderOptions = {}): Promise<string> {
   const color = options.color ?? false
   switch (report.report) {
     case 'population_stats':
@@ -190,6 +191,7 @@ export function renderReport(report: Report, format: ReportFormat, options: Rend
 }
 
 /** Several reports: JSON one line each; the other formats separated by a blank line. */
-export function renderReports(reports: readonly Report[], format: ReportFormat, options: RenderOptions = {}): string {
-  return reports.map((report) => renderReport(report, format, options)).join(format === 'json' ? '\n' : '\n\n')
+export async function renderReports(reports: readonly Report[], format: ReportFormat, options: RenderOptions = {}): Promise<string> {
+  const texts = await Promise.all(reports.map((report) => renderReport(report, format, options)))
+  return texts.join(format === 'json' ? '\n' : '\n\n')
 }

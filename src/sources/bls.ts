@@ -1,39 +1,7 @@
 import {HttpStatusError, type HttpClient, type HttpResponse} from '../http/client.js'
 import {CONTACT_REASON} from '../http/user-agent.js'
 import {sanitize} from '../util/sanitize.js'
-
-/** The BLS time series root: one directory per survey (`pr/`, `cu/`, …). */
-export const BLS_ROOT = 'https://download.bls.gov/pub/time.series/'
-/** The productivity survey, the one the reports read. */
-export const REPORT_SURVEY = 'pr'
-/** The BLS productivity (`pr`) directory. */
-export const BLS_URL = `${BLS_ROOT}${REPORT_SURVEY}/`
-
-/** BLS survey codes are two letters (`pr`, `cu`, `ce`, `la`…): safe as a path segment and a store prefix. */
-const SURVEY_CODE = /^[a-z]{2}$/
-
-/** A survey code that is not one: names it and says what a code looks like. */
-export class SurveyCodeError extends Error {
-  constructor(readonly code: string) {
-    super(`${JSON.stringify(code)} is not a BLS survey code: give two letters, like pr, cu or ce (comma-separated), or all`)
-    this.name = 'SurveyCodeError'
-  }
-}
-
-/**
- * `pr,CU, ce` → `['pr', 'cu', 'ce']` (trimmed, lower-cased, duplicates dropped); `all` → 'all'.
- * Throws SurveyCodeError naming the first bad code.
- */
-export function parseSurveyList(text: string): string[] | 'all' {
-  const codes = text.split(',').map((code) => code.trim().toLowerCase())
-  if (codes.length === 1 && codes[0] === 'all') return 'all'
-  const bad = codes.find((code) => !SURVEY_CODE.test(code))
-  if (bad !== undefined) throw new SurveyCodeError(bad)
-  return [...new Set(codes)]
-}
-
-/** Survey `survey`'s directory under `root` (with or without its trailing slash). */
-export const surveyUrl = (root: string, survey: string): string => new URL(`${survey}/`, root.endsWith('/') ? root : `${root}/`).href
+import {SURVEY_CODE} from './upstream.js'
 
 /** One file of the directory listing (or one folder of the root's: size 0, `url` ending in `/`). */
 export interface ListingEntry {

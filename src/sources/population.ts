@@ -3,10 +3,6 @@ import {isRecord} from '../util/is-record.js'
 import {sanitize} from '../util/sanitize.js'
 import {type PopulationRow, populationByYear, populationRows} from './population-rows.js'
 
-/** DataUSA: US population by year (ACS 1-year estimates). */
-export const POPULATION_URL =
-  'https://honolulu-api.datausa.io/tesseract/data.jsonrecords?cube=acs_yg_total_population_1&drilldowns=Year%2CNation&locale=en&measures=Population'
-
 /** The years population_stats covers by default: a response must give at least two of them. */
 export const STATS_YEARS = {from: 2013, to: 2018} as const
 
