@@ -1,53 +1,20 @@
 // The CLI as users run it: bin/run.js on the esbuild bundle in dist/ (`npm run prepare`, which
 // `npm test` runs first). What each command loads is traced through a module resolve hook.
-import {execFile} from 'node:child_process'
 import {existsSync} from 'node:fs'
-import {readFile, writeFile} from 'node:fs/promises'
+import {readFile} from 'node:fs/promises'
 import {availableParallelism} from 'node:os'
 import path from 'node:path'
-import {fileURLToPath, pathToFileURL} from 'node:url'
-import {promisify} from 'node:util'
 
 import t from 'tap'
 
 import {FolderStore} from '../src/stores/folder.js'
 import {PARALLEL_MIN_BYTES, transformStores} from '../src/transform/index.js'
 import {DATA_KEY, questStore, removeTempDirs, tempDir} from './helpers/bls-files.js'
-import {projectRoot} from './helpers/cli.js'
+import {projectRoot, runBuilt as dataquest} from './helpers/cli.js'
 
 t.teardown(removeTempDirs)
 
 if (!existsSync(path.join(projectRoot, 'dist/cli/main.js'))) throw new Error('dist/ is not built: run `npm run prepare`')
-
-interface Built {
-  code: number
-  stdout: string
-  stderr: string
-  /** Every module file the process resolved, as a path. */
-  loaded: string[]
-}
-
-/** Runs bin/run.js with a resolve hook that records each module the process loads. */
-async function dataquest(argv: string[]): Promise<Built> {
-  const dir = await tempDir()
-  const trace = path.join(dir, 'loaded.txt')
-  const hooks = path.join(dir, 'hooks.mjs')
-  await writeFile(
-    hooks,
-    `import {appendFileSync} from 'node:fs'\nexport async function resolve(specifier, context, next) {\n  const resolved = await next(specifier, context)\n  appendFileSync(${JSON.stringify(trace)}, resolved.url + '\\n')\n  return resolved\n}\n`,
-  )
-  const register = `data:text/javascript,import {register} from 'node:module'; register(${encodeURIComponent(JSON.stringify(pathToFileURL(hooks).href))})`
-  const result = await promisify(execFile)(process.execPath, ['--import', register, path.join(projectRoot, 'bin/run.js'), ...argv], {
-    // Coverage of src/ comes from the tests' own process: the bundle's source maps give the same
-    // functions other ranges, which tap would count twice (once uncovered).
-    env: {...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, _TAPJS_PROCESSINFO_COVERAGE_: '0'},
-  }).then(
-    ({stdout, stderr}) => ({code: 0, stdout, stderr}),
-    (error: {code: number; stdout: string; stderr: string}) => ({code: error.code, stdout: error.stdout, stderr: error.stderr}),
-  )
-  const urls = existsSync(trace) ? (await readFile(trace, 'utf8')).split('\n').filter(Boolean) : []
-  return {...result, loaded: [...new Set(urls.filter((url) => url.startsWith('file:')).map((url) => fileURLToPath(url)))]}
-}
 
 /** The sources bundled into the dist/ files a process loaded, read from their source maps. */
 async function bundledSources(loaded: string[]): Promise<string[]> {

@@ -11,7 +11,7 @@ import Report from '../src/commands/report.js'
 import Run from '../src/commands/run.js'
 import Sync from '../src/commands/sync.js'
 import Transform from '../src/commands/transform.js'
-import {projectRoot} from './helpers/cli.js'
+import {projectRoot, runBuilt as dataquest} from './helpers/cli.js'
 
 const commands = {consume: Consume, fetch: Fetch, report: Report, run: Run, sync: Sync, transform: Transform}
 
@@ -64,22 +64,6 @@ t.test('`dataquest --help` lists every command (the real entry point, from the s
   })
   for (const id of Object.keys(commands)) t.match(stdout, new RegExp(`^\\s+${id}\\s+\\S`, 'm'), `${id} is listed`)
 })
-
-/** `dataquest <argv>` as a user runs it (bin/run.js on the build, as a child process, stdout/stderr piped). */
-async function dataquest(argv: string[], env: Record<string, string | undefined> = {}): Promise<{stdout: string; stderr: string; code: number}> {
-  // Coverage of src/ comes from this process: the bundle's source maps give the same functions other
-  // ranges, which tap would count twice (once uncovered).
-  const merged = {...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0', ...env}
-  try {
-    const {stdout, stderr} = await promisify(execFile)(process.execPath, [path.join(projectRoot, 'bin/run.js'), ...argv], {
-      env: Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== undefined)),
-    })
-    return {stdout, stderr, code: 0}
-  } catch (error) {
-    const {stdout, stderr, code} = error as {stdout: string; stderr: string; code: number}
-    return {stdout, stderr, code}
-  }
-}
 
 t.test('help and mistakes, through the real entry point', async (t) => {
   const [short, commandShort, helpCommand, misspeltCommand, misspeltFlag, badUrl, failure] = await Promise.all([

@@ -1,5 +1,10 @@
+import {execFile} from 'node:child_process'
+import {existsSync} from 'node:fs'
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import os from 'node:os'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {fileURLToPath, pathToFileURL} from 'node:url'
+import {promisify} from 'node:util'
 
 import {Config} from '@oclif/core'
 
@@ -63,4 +68,42 @@ export async function runCommand(
     setEnv(saved)
   }
   return {stdout: out.join(''), stderr: err.join(''), exitCode, error}
+}
+
+export interface BuiltRun {
+  code: number
+  stdout: string
+  stderr: string
+  /** Every module file the process resolved, as a path. */
+  loaded: string[]
+}
+
+/**
+ * Run the built CLI as users do (bin/run.js on dist/, in a child process) with a resolve hook that
+ * records each module it loads. `env` entries override this process's (undefined removes one);
+ * colour is off unless they ask for it.
+ */
+export async function runBuilt(argv: string[], env: Record<string, string | undefined> = {}): Promise<BuiltRun> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'dataquest-built-'))
+  try {
+    const trace = path.join(dir, 'loaded.txt')
+    const hooks = path.join(dir, 'hooks.mjs')
+    await writeFile(
+      hooks,
+      `import {appendFileSync} from 'node:fs'\nexport async function resolve(specifier, context, next) {\n  const resolved = await next(specifier, context)\n  appendFileSync(${JSON.stringify(trace)}, resolved.url + '\\n')\n  return resolved\n}\n`,
+    )
+    const register = `data:text/javascript,import {register} from 'node:module'; register(${encodeURIComponent(JSON.stringify(pathToFileURL(hooks).href))})`
+    const result = await promisify(execFile)(process.execPath, ['--import', register, path.join(projectRoot, 'bin/run.js'), ...argv], {
+      // Coverage of src/ comes from the tests' own process: the bundle's source maps give the same
+      // functions other ranges, which tap would count twice (once uncovered).
+      env: {...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, _TAPJS_PROCESSINFO_COVERAGE_: '0', ...env},
+    }).then(
+      ({stdout, stderr}) => ({code: 0, stdout, stderr}),
+      (error: {code: number; stdout: string; stderr: string}) => ({code: error.code, stdout: error.stdout, stderr: error.stderr}),
+    )
+    const urls = existsSync(trace) ? (await readFile(trace, 'utf8')).split('\n').filter(Boolean) : []
+    return {...result, loaded: [...new Set(urls.filter((url) => url.startsWith('file:')).map((url) => fileURLToPath(url)))]}
+  } finally {
+    await rm(dir, {recursive: true, force: true})
+  }
 }
