@@ -1,9 +1,11 @@
 // Start-up of the built CLI as a user runs it (bin/run.js + dist/ + oclif.manifest.json), against
 // `node -e 0` measured in the same run: whole processes, interleaved, best of N.
 // Run: npm run bench:startup [-- N]   (it runs `npm run prepare` first: the bundle and the manifest)
-import {spawnSync} from 'node:child_process'
+// `-- --instructions` counts each process's instructions under valgrind's callgrind instead: the
+// work done, which a shared machine's noise does not move (though page faults and I/O it omits).
+import {spawn, spawnSync} from 'node:child_process'
 import {existsSync} from 'node:fs'
-import {mkdtemp, rm} from 'node:fs/promises'
+import {mkdtemp, readFile, rm} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import {performance} from 'node:perf_hooks'
@@ -39,25 +41,58 @@ const cases: [name: string, argv: string[], target: number | undefined][] = [
   ['dataquest fetch --help', [run, 'fetch', '--help'], 3],
   ['dataquest report (local folder)', [run, 'report', '--processed', processed], 4],
 ]
-const rounds = Number(process.argv[2] ?? 5)
-const best = new Map<string, number>()
-for (let round = 0; round < rounds; round++) {
-  for (const [name, argv] of cases) {
-    const started = performance.now()
-    const result = spawnSync(process.execPath, argv, {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
-    const ms = performance.now() - started
-    if (result.status !== 0) throw new Error(`${name} exited ${result.status}: ${result.stderr}`)
-    best.set(name, Math.min(best.get(name) ?? Infinity, ms))
+const instructions = process.argv.includes('--instructions')
+const rounds = Number(process.argv.slice(2).find((arg) => /^\d+$/.test(arg)) ?? 5)
+const env = {...process.env, NO_COLOR: '1'}
+
+/** Wall milliseconds, best of `rounds`, interleaved. */
+function bestWall(): Map<string, number> {
+  const best = new Map<string, number>()
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, argv] of cases) {
+      const started = performance.now()
+      const result = spawnSync(process.execPath, argv, {stdio: ['ignore', 'ignore', 'pipe'], env})
+      const ms = performance.now() - started
+      if (result.status !== 0) throw new Error(`${name} exited ${result.status}: ${result.stderr}`)
+      best.set(name, Math.min(best.get(name) ?? Infinity, ms))
+    }
+  }
+  return best
+}
+
+/** Instructions of each case under callgrind (all at once: the count does not depend on the load). */
+async function countInstructions(): Promise<Map<string, number>> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'dataquest-callgrind-'))
+  try {
+    const counts = await Promise.all(
+      cases.map(async ([name, argv], i) => {
+        const out = path.join(dir, String(i))
+        const args = ['--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, process.execPath, ...argv]
+        const child = spawn('valgrind', args, {stdio: 'ignore', env})
+        const code = await new Promise<number | null>((resolve, reject) => child.on('error', reject).on('close', resolve))
+        if (code !== 0) throw new Error(`${name} under valgrind exited ${code} (is valgrind installed?)`)
+        const summary = /^summary: (\d+)/m.exec(await readFile(out, 'utf8'))
+        return [name, Number(summary![1])] as const
+      }),
+    )
+    return new Map(counts)
+  } finally {
+    await rm(dir, {recursive: true, force: true})
   }
 }
+
+const best = instructions ? await countInstructions() : bestWall()
 await rm(processed, {recursive: true, force: true})
 
 const baseline = best.get('node -e 0')!
-console.log(`start-up, best of ${rounds}; nproc ${os.availableParallelism()}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+const unit = instructions ? 'M instructions' : 'best ms'
+console.log(
+  `start-up, ${instructions ? 'instructions under callgrind' : `best of ${rounds}`}; nproc ${os.availableParallelism()}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+)
 console.table(
   cases.map(([name, , target]) => ({
     command: name,
-    'best ms': Math.round(best.get(name)!),
+    [unit]: Math.round(best.get(name)! / (instructions ? 1e6 : 1)),
     '× node -e 0': (best.get(name)! / baseline).toFixed(2),
     target: target ? `≤ ${target}×` : '',
     met: target ? (best.get(name)! / baseline <= target ? 'yes' : 'NO') : '',
