@@ -39,13 +39,17 @@ interface Setup {
   options: FetchOptions
 }
 
-/** A served sample directory and an empty folder store; retries paced for tests. */
+/**
+ * A served sample directory and an empty folder store; retries paced for tests. The headers timeout
+ * only bounds a hang: a retry on a loaded machine (5 s was reached once) would change the request
+ * counts the tests assert.
+ */
 async function setup(t: Test): Promise<Setup> {
   const upstream = await startUpstream(t)
   serveFiles(upstream)
   const root = await tempDir()
   const store = new FolderStore(root)
-  return {upstream, root, store, options: {store, contact: CONTACT, version: '9.9.9', blsUrl: upstream.blsUrl, populationUrl: upstream.populationUrl, http: {backoffMs: 1, headersTimeoutMs: 5000}}}
+  return {upstream, root, store, options: {store, contact: CONTACT, version: '9.9.9', blsUrl: upstream.blsUrl, populationUrl: upstream.populationUrl, http: {backoffMs: 1, headersTimeoutMs: 30_000}}}
 }
 
 t.test('first fetch mirrors every listed file and the population API', async (t) => {
