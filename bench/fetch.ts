@@ -24,11 +24,6 @@ const MB = 1024 * 1024
 async function snapshotFetch(): Promise<void> {
   const upstream = await startUpstream()
   const snapshot = await serveSnapshot(upstream)
-  if (!snapshot) {
-    console.error('../shared/fixtures is absent: skipping the snapshot fetch')
-    await upstream.close()
-    return
-  }
   const root = await mkdtemp(path.join(os.tmpdir(), 'dataquest-bench-'))
   const options = {store: new FolderStore(root), contact: 'bench@example.com', version: 'bench', blsUrl: upstream.blsUrl, populationUrl: upstream.populationUrl}
   const rows = []

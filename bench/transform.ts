@@ -9,7 +9,7 @@
  *   npm run bench -- --runs 5 --times 10,100
  *   npm run bench -- --times 1000 --skip pandas,papaparse   # pandas: ~11 GB and minutes a run at 1000×
  *
- * Needs ../shared/fixtures (the real file); pandas is measured where /usr/bin/python3 (or BENCH_PYTHON) has it.
+ * Reads the real file vendored in fixtures/; pandas is measured where /usr/bin/python3 (or BENCH_PYTHON) has it.
  */
 import {execFileSync, spawnSync} from 'node:child_process'
 import {createWriteStream, existsSync} from 'node:fs'
@@ -21,7 +21,7 @@ import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const fixtures = path.resolve(root, '../shared/fixtures')
+const fixtures = path.resolve(root, 'fixtures')
 const REAL = path.join(fixtures, 'bls-pr-2024-06-06/files/pr.data.0.Current')
 const POPULATION = path.join(fixtures, 'datausa/nation-acs1-tesseract.json')
 /** The Python that times every process (and runs pandas, where it has it): Debian's, whose python3-pandas is an apt install away, unless BENCH_PYTHON says. */
@@ -98,7 +98,6 @@ async function main(): Promise<void> {
   const {values} = parseArgs({options: {runs: {type: 'string', default: '3'}, times: {type: 'string', default: '100'}, skip: {type: 'string', default: ''}}})
   const skipped = new Set(values.skip.split(',').filter(Boolean))
   for (const name of skipped) if (!['pandas', 'papaparse'].includes(name)) throw new Error(`--skip ${name}: only pandas and papaparse can be skipped`)
-  if (!existsSync(REAL)) throw new Error(`${REAL} is absent: the bench needs the real snapshot in ../shared/fixtures`)
   if (!existsSync(path.join(root, 'dist/commands/transform.js'))) throw new Error('dist/ is not built: run `npm run build` first')
   const hasPandas = !skipped.has('pandas') && spawnSync(PYTHON, ['-c', 'import pandas'], {stdio: 'ignore'}).status === 0
   const work = await mkdtemp(path.join(os.tmpdir(), 'dataquest-bench-'))

@@ -23,7 +23,7 @@ class CapturingHelp extends Help {
   }
 }
 
-// The environment variables of DESIGN.md's flag table, by flag.
+// The environment variables of docs/DESIGN.md's flag table, by flag.
 const ENV: Record<string, string> = {
   raw: 'DATAQUEST_RAW',
   processed: 'DATAQUEST_PROCESSED',

@@ -1,4 +1,4 @@
-/** The three reports `dataquest transform` writes to the processed store (shapes: DESIGN.md). */
+/** The three reports `dataquest transform` writes to the processed store (shapes: docs/DESIGN.md). */
 
 /** A store key a report was computed from, and that object's MD5. */
 export interface ReportInput {

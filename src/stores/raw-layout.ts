@@ -1,4 +1,4 @@
-/** Where the raw store keeps each source (DESIGN.md, "Raw store layout"). */
+/** Where the raw store keeps each source (docs/DESIGN.md, "Raw store layout"). */
 
 /** Survey `survey`'s files: `bls/<survey>/`. */
 export const blsPrefix = (survey: string): string => `bls/${survey}/`

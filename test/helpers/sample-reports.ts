@@ -1,6 +1,6 @@
 import type {BestYearReport, PopulationStatsReport, SeriesPopulationReport} from '../../src/reports/index.js'
 
-/** Small self-made reports of the shapes DESIGN.md gives (not computed from real data). */
+/** Small self-made reports of the shapes docs/DESIGN.md gives (not computed from real data). */
 export const populationReport = (fromYear = 2013, toYear = 2018): PopulationStatsReport => ({
   report: 'population_stats',
   parameters: {fromYear, toYear},

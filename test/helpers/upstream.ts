@@ -1,5 +1,4 @@
 import {createHash} from 'node:crypto'
-import {existsSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
@@ -441,8 +440,8 @@ export function serveFiles(server: UpstreamServer, files: Record<string, string 
   for (const [name, body] of Object.entries(files)) server.setFile(name, body)
 }
 
-/** The real BLS `pr` snapshot in ../shared/fixtures, or undefined where it is absent. */
-export const FIXTURES = path.resolve(projectRoot, '../shared/fixtures')
+/** The real BLS `pr` snapshot and DataUSA responses vendored in fixtures/ (fixtures/README.md). */
+export const FIXTURES = path.resolve(projectRoot, 'fixtures')
 const SNAPSHOT = path.join(FIXTURES, 'bls-pr-2024-06-06')
 
 export interface SnapshotFile {
@@ -452,9 +451,8 @@ export interface SnapshotFile {
   lastModified: Date
 }
 
-/** Read the real snapshot (files + dates from files.tsv); undefined when ../shared/fixtures is absent. */
-export async function loadSnapshot(): Promise<SnapshotFile[] | undefined> {
-  if (!existsSync(path.join(SNAPSHOT, 'files.tsv'))) return undefined
+/** Read the real snapshot (files + dates from files.tsv). */
+export async function loadSnapshot(): Promise<SnapshotFile[]> {
   const rows = (await readFile(path.join(SNAPSHOT, 'files.tsv'), 'utf8')).trim().split('\n').slice(1)
   return Promise.all(
     rows.map(async (row) => {
@@ -467,9 +465,9 @@ export async function loadSnapshot(): Promise<SnapshotFile[] | undefined> {
   )
 }
 
-/** Serve the real snapshot; returns its files, or undefined (serving nothing) where it is absent. */
-export async function serveSnapshot(server: UpstreamServer): Promise<SnapshotFile[] | undefined> {
+/** Serve the real snapshot; returns its files. */
+export async function serveSnapshot(server: UpstreamServer): Promise<SnapshotFile[]> {
   const snapshot = await loadSnapshot()
-  for (const file of snapshot ?? []) server.setFile(file.name, file.body, file.lastModified)
+  for (const file of snapshot) server.setFile(file.name, file.body, file.lastModified)
   return snapshot
 }
