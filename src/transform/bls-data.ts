@@ -113,13 +113,40 @@ const PERIOD = 3
 const VALUE = 4
 const KIND_OF_REQUIRED = [SERIES, YEAR, PERIOD, VALUE]
 
+/**
+ * What the slow path trims, as the hot path does: ASCII blanks only. Unicode spaces (NBSP, EM SPACE,
+ * U+FEFF…) are not trimmed: a field beside one is refused, with the character named.
+ */
+// eslint-disable-next-line no-control-regex -- the hot path trims these bytes (isBlank)
+const BLANKS = /^[\x00-\x08\x0a-\x20]+|[\x00-\x08\x0a-\x20]+$/g
+const trimBlanks = (text: string): string => text.replace(BLANKS, '')
+/** A line the slow path skips: nothing but what String.prototype.trim removes among ASCII. */
+const BLANK_LINE = /^[\t\n\v\f\r ]*$/
+/** Spaces beyond ASCII, which JavaScript's trim() would remove and the scanner keeps. */
+const UNICODE_SPACE = /[\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/
+const EDGE_UNICODE_SPACE = new RegExp(`^${UNICODE_SPACE.source}|${UNICODE_SPACE.source}$`)
+
+/** The first Unicode space in the text, as `U+00A0`; undefined when there is none. */
+function unicodeSpace(text: string): string | undefined {
+  const found = UNICODE_SPACE.exec(text)
+  return found ? `U+${found[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}` : undefined
+}
+
 /** Why a trimmed field is refused, or undefined when it is fine (the slow path, for rejected rows only). */
 const VALUE_PATTERN = /^[+-]?(\d+(\.\d*)?|\.\d+)$/
 function fieldProblem(column: (typeof REQUIRED_COLUMNS)[number], text: string): string | undefined {
+  if (column === 'series_id') {
+    if (text === '') return 'series_id is empty'
+    return EDGE_UNICODE_SPACE.test(text) ? `series_id ${JSON.stringify(text)} has ${unicodeSpace(text)!} at an edge, a space that is not trimmed` : undefined
+  }
+  const problem = valueProblem(column, text)
+  const space = problem && unicodeSpace(text)
+  return space ? `${problem} (it holds ${space}, a space that is not trimmed)` : problem
+}
+
+function valueProblem(column: 'year' | 'period' | 'value', text: string): string | undefined {
   const quoted = JSON.stringify(text)
   switch (column) {
-    case 'series_id':
-      return text === '' ? 'series_id is empty' : undefined
     case 'year':
       return /^\d{4}$/.test(text) ? undefined : `year ${quoted} is not a year`
     case 'period':
@@ -281,6 +308,8 @@ export class DataFileScanner {
           idEnd = i
           while (idEnd > idStart && isBlank(buf[idEnd - 1]!)) idEnd--
           if (idEnd === idStart) return false
+          // A Unicode space at an edge (its bytes are not ASCII) would make another series: refused.
+          if ((buf[idStart]! > 0x7f || buf[idEnd - 1]! > 0x7f) && EDGE_UNICODE_SPACE.test(buf.toString('utf8', idStart, idEnd))) return false
         }
       } else if (kind === YEAR) {
         if (end - i < 4) return false
@@ -381,8 +410,8 @@ export class DataFileScanner {
   /** The slow path, for lines the hot path refused: skip a blank line, reject anything else with its reason. */
   private diagnose(buf: Buffer, start: number, end: number): void {
     const text = buf.toString('utf8', start, end)
-    if (text.trim() === '') return
-    const fields = text.split('\t').map((field) => field.trim())
+    if (BLANK_LINE.test(text)) return
+    const fields = text.split('\t').map(trimBlanks)
     const columns = this.columns!
     const problem =
       fields.length <= this.lastColumn
