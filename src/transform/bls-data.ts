@@ -179,6 +179,8 @@ export class DataFileScanner {
   private carry: Buffer | undefined
   // The file is sorted by series, so the previous row's series is nearly always the next one's.
   private previousField = Buffer.alloc(0)
+  /** Its first bytes as little-endian 32-bit words: quickLine compares four bytes at a time. */
+  private previousWords = new Int32Array(0)
   /** The series in hand, as arrays; the others are packed. */
   private current: SeriesTotals | undefined
   private currentId = ''
@@ -210,8 +212,9 @@ export class DataFileScanner {
       this.scanLine(joined, 0, joined.length)
       start = newline + 1
     }
+    const words = new DataView(chunk.buffer, chunk.byteOffset, chunk.length)
     for (;;) {
-      const next = this.standardColumns ? this.quickLine(chunk, start) : -1
+      const next = this.standardColumns ? this.quickLine(chunk, words, start) : -1
       if (next !== -1) {
         start = next
         continue
@@ -377,12 +380,15 @@ export class DataFileScanner {
    * returns the next line's start; -1 leaves the line to scanLine, which decides the same for
    * every line this accepts (about 7% fewer instructions per row under callgrind).
    */
-  private quickLine(buf: Buffer, start: number): number {
+  private quickLine(buf: Buffer, words: DataView, start: number): number {
     const previous = this.previousField
     const length = previous.length
     // The shortest row: the series, then 4 + 3 + 1 bytes after tabs and a line end.
     if (length === 0 || start + length + 12 > buf.length) return -1
-    for (let k = 0; k < length; k++) if (buf[start + k] !== previous[k]) return -1
+    const previousWords = this.previousWords
+    let k = 0
+    for (let w = 0; w < previousWords.length; w++, k += 4) if (words.getInt32(start + k, true) !== previousWords[w]) return -1
+    for (; k < length; k++) if (buf[start + k] !== previous[k]) return -1
     let i = start + length
     if (buf[i] !== TAB) return -1
     let year = 0
@@ -465,7 +471,9 @@ export class DataFileScanner {
       this.currentId = id
       this.currentIsPicked = id === this.options.seriesId
     }
-    this.previousField = Buffer.from(buf.subarray(start, fieldEnd))
+    const field = Buffer.from(buf.subarray(start, fieldEnd))
+    this.previousField = field
+    this.previousWords = Int32Array.from({length: field.length >> 2}, (_, w) => field.readInt32LE(w * 4))
     return this.current!
   }
 
