@@ -125,6 +125,10 @@ t.test('a source that does not exist is an error naming it, whatever the flags (
   await t.rejects(readdir(missing), {code: 'ENOENT'}, 'nor the source')
   const file = path.join(target.root, 'a.txt')
   t.match((await runCommand(Sync, ['--from', file, '--to', newTarget])).stderr, `the source ${file} is not a folder`)
+  t.match((await runCommand(Sync, ['--from', path.join(file, 'x'), '--to', newTarget])).stderr, /cannot be read \(ENOTDIR/)
+  const underFile = await runCommand(Sync, ['--from', target.root, '--to', path.join(file, 'x')])
+  t.equal(underFile.exitCode, 1, 'a target that cannot be made is no usage mistake')
+  t.match(underFile.stderr, /ENOTDIR/)
 })
 
 t.test('the replacement guard: a listing of empty files changes nothing without --force (item 2)', async (t) => {

@@ -10,7 +10,7 @@ export interface DownloadContext {
   store: Store
   client: HttpClient
   /** Called as a download's bytes arrive: bytes so far of `total` (the listing's size). */
-  onBytes?: (progress: DownloadProgress) => void
+  onBytes: (progress: DownloadProgress) => void
 }
 
 export interface DownloadProgress {
@@ -55,7 +55,7 @@ function conditionalHeaders(file: PlannedFetch): Record<string, string> {
 }
 
 /** fetch's transfer: stream a listed file into the store (or, on a 304, refresh the stored copy's metadata). */
-export async function download(file: PlannedFetch, {store, client, onBytes = () => {}}: DownloadContext): Promise<MirrorFile> {
+export async function download(file: PlannedFetch, {store, client, onBytes}: DownloadContext): Promise<MirrorFile> {
   const entry = file.source!
   // identity: the bytes on the wire are the file's bytes, so Content-Length and the listing size apply.
   const headers = {'accept-encoding': 'identity', ...conditionalHeaders(file)}

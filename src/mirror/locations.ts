@@ -48,8 +48,7 @@ async function canonical(location: string): Promise<string> {
 export async function checkMirrorLocations(source: string, target: string): Promise<void> {
   if (!isS3Location(source)) {
     const info = await stat(source).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') throw new LocationError(`the source folder ${source} does not exist`)
-      throw error
+      throw new LocationError(`the source folder ${source} ${error.code === 'ENOENT' ? 'does not exist' : `cannot be read (${error.message})`}`)
     })
     if (!info.isDirectory()) throw new LocationError(`the source ${source} is not a folder`)
   }

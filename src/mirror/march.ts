@@ -64,8 +64,7 @@ export interface MirrorRule<S> {
 export type DeleteMode = 'none' | 'own' | 'all'
 
 export interface MirrorOptions {
-  /** Default `all`. */
-  deletes?: DeleteMode
+  deletes: DeleteMode
   /** Lift the guard (not maxDelete). */
   force?: boolean
   /** Refuse a plan deleting more objects than this. */
@@ -84,7 +83,7 @@ function decide<S>({key, source, target}: Pair<S>, rule: MirrorRule<S>, options:
   const pair = {key, ...(source === undefined ? {} : {source}), ...(target ? {target} : {})}
   if (excluded) return {...pair, action: 'exclude', reason: `excluded by ${excluded.pattern}`}
   if (source === undefined) {
-    const deletes = options.deletes ?? 'all'
+    const {deletes} = options
     if (deletes === 'all' || (deletes === 'own' && writtenByDataquest(target!))) return {...pair, action: 'delete', reason: rule.words.gone}
     return {...pair, action: 'keep', reason: KEEP_REASON[deletes]}
   }
@@ -97,14 +96,14 @@ function decide<S>({key, source, target}: Pair<S>, rule: MirrorRule<S>, options:
  * Plan a mirror of `source` onto `target`: pair them, let the rule decide each key, then weigh the
  * whole plan (the guard, unless forced; the deletion limit, always). Pure: no I/O.
  */
-export function planMirror<S>(source: readonly S[], target: readonly StoredObject[], rule: MirrorRule<S>, options: MirrorOptions = {}): MirrorPlan<S> {
+export function planMirror<S>(source: readonly S[], target: readonly StoredObject[], rule: MirrorRule<S>, options: MirrorOptions): MirrorPlan<S> {
   const files = march(source, target, (item) => rule.keyOf(item)).map((pair) => decide(pair, rule, options))
   const inScope = files.filter((file) => file.action !== 'exclude')
   const sum = (sizes: number[]): number => sizes.reduce((total, size) => total + size, 0)
   const stored = inScope.flatMap((file) => (file.target ? [file.target.size] : []))
   const deleted = inScope.flatMap((file) => (file.action === 'delete' ? [file.target!.size] : []))
   // What the target holds afterwards: kept and unchanged objects as they are, written ones at their source size.
-  const after = inScope.flatMap((file) => (file.action === 'delete' ? [] : file.action === 'add' || file.action === 'replace' ? [rule.sizeOf(file.source!)] : [file.target?.size ?? 0]))
+  const after = inScope.flatMap((file) => (file.action === 'delete' ? [] : file.action === 'add' || file.action === 'replace' ? [rule.sizeOf(file.source!)] : [file.target!.size]))
   const overLimit = maxDeleteRefusal(deleted.length, options.maxDelete)
   if (overLimit) return {files, refusal: {reason: overLimit, forcible: false}}
   if (options.force) return {files}

@@ -1,7 +1,8 @@
 import {type MirrorOptions, type MirrorPlan, type MirrorRule, planMirror} from '../mirror/march.js'
 import type {StoredObject} from '../stores/store.js'
 
-export type SyncPlanOptions = MirrorOptions
+/** As a mirror's, deleting only what dataquest wrote unless told otherwise. */
+export type SyncPlanOptions = Omit<MirrorOptions, 'deletes'> & Partial<Pick<MirrorOptions, 'deletes'>>
 
 /** Why the target's copy differs from the source's, or undefined when the MD5s match. */
 function difference(source: StoredObject, target: StoredObject): string | undefined {
