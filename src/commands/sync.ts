@@ -27,9 +27,10 @@ export default class Sync extends BaseCommand {
     '<%= config.bin %> sync --to s3://my-bucket/raw/ --dry-run --json',
   ]
 
+  // Named here too: help reads `name`, which oclif otherwise sets only on commands it loads itself.
   static override args = {
-    source: Args.string({description: 'source store, as --from'}),
-    target: Args.string({description: 'target store, as --to'}),
+    src: Args.string({name: 'src', description: 'source store, as --from'}),
+    dst: Args.string({name: 'dst', description: 'target store, as --to'}),
   }
 
   static override flags = {
@@ -49,11 +50,11 @@ export default class Sync extends BaseCommand {
   async run(): Promise<SyncSummary & {direction: SyncDirection}> {
     const {args, flags, raw} = await this.parse(Sync)
     const given = (flag: string): boolean => raw.some((token) => token.type === 'flag' && token.flag === flag)
-    if (args.source && given('from')) usage('give the source once: as SRC or as --from')
-    if (args.target && given('to')) usage('give the target once: as DST or as --to')
+    if (args.src && given('from')) usage('give the source once: as SRC or as --from')
+    if (args.dst && given('to')) usage('give the target once: as DST or as --to')
     if (flags['delete-foreign'] && !flags.delete) usage('--delete-foreign and --no-delete contradict each other')
-    const from = args.source ?? flags.from
-    const to = args.target ?? flags.to ?? (flags.bucket ? bucketLocations(flags.bucket).raw : undefined)
+    const from = args.src ?? flags.from
+    const to = args.dst ?? flags.to ?? (flags.bucket ? bucketLocations(flags.bucket).raw : undefined)
     if (!to) this.fail('sync needs a target: --to LOC, or --bucket NAME (or DATAQUEST_BUCKET) for s3://NAME/raw/')
     const source = this.store(from, flags)
     const target = this.store(to, flags)
