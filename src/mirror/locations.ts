@@ -35,7 +35,7 @@ async function canonical(location: string): Promise<string> {
     return `s3://${bucket}/${prefix}`
   }
   const resolved = await resolveFolder(location)
-  return resolved.endsWith(path.sep) ? resolved : resolved + path.sep
+  return path.join(resolved, path.sep)
 }
 
 /**
