@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {endpoint, jsonFlag, region} from '../cli/flags.js'
+import {endpoint, jsonFlag, profile, region} from '../cli/flags.js'
 import {bucketLocations, DEFAULT_RAW} from '../config/locations.js'
 import {useColor} from '../render/progress.js'
 import {renderSyncResult, type SyncDirection, syncDirection, syncLine} from '../render/summary.js'
@@ -24,6 +24,7 @@ export default class Sync extends BaseCommand {
     bucket: Flags.string({description: 'shorthand for --to s3://NAME/raw/', env: 'DATAQUEST_BUCKET', helpValue: 'NAME'}),
     endpoint,
     region,
+    profile,
     delete: Flags.boolean({description: 'delete target objects the source lacks (--no-delete keeps them)', allowNo: true, default: true}),
     force: Flags.boolean({description: 'override the deletion guard (empty source, or deleting more than half)'}),
     'dry-run': Flags.boolean({description: 'show the plan; upload and delete nothing'}),
