@@ -14,6 +14,7 @@ import {handleReportMessage} from '../src/queue/report-message.js'
 import {VALUE_SCALE} from '../src/reports/flat-files.js'
 import {niceTicks, PAGE_ROWS, renderHtml} from '../src/reports/html.js'
 import {type BestYearReport, PAGE_KEY, parseReport, type Report, REPORT_NAMES, reportFiles} from '../src/reports/index.js'
+import {FolderStore} from '../src/stores/folder.js'
 import {DECIMALS} from '../src/transform/decimal.js'
 import {removeTempDirs, tempDir} from './helpers/bls-files.js'
 import {runBuilt, runCommand} from './helpers/cli.js'
@@ -187,6 +188,10 @@ t.test('the page: charts above tables, escaped text, no request possible, a note
   t.notMatch(noPopulation, /class="axis-label"[^>]*>US population/)
   t.equal(noPopulation.match(/class="no-population"/g)?.length, 2)
   t.same(niceTicks(5, 5, 5, {integer: true}), [4, 5, 6], 'one value: a range around it')
+  const noYears = {...populationReport(2030, 2031), result: {...populationReport().result, count: 0, mean: 0, stddev: 0, stddevPopulation: 0, years: [], missingYears: [2030, 2031]}}
+  const lonely = renderHtml([noYears, seriesReport()])
+  t.notMatch(lonely, 'class="mean"', 'no mean line without a year of population')
+  t.match(lonely, 'No population for 2030, 2031.')
   t.same(niceTicks(0, 0), [-1, -0.5, 0, 0.5, 1])
   t.same(niceTicks(0, 7, 5), [0, 2, 4, 6, 8])
 })
@@ -200,7 +205,9 @@ t.test('the set is written all or none: a failing rename puts back the files ren
   const page = path.join(processed, PAGE_KEY)
   await rm(page)
   await mkdir(page)
-  const kept = new Map([...before].filter(([name]) => name !== PAGE_KEY))
+  // A file the previous set lacks: renamed into place, then removed again by the rollback.
+  await rm(path.join(processed, 'series_population.csv'))
+  const kept = new Map([...before].filter(([name]) => name !== PAGE_KEY && name !== 'series_population.csv'))
   const failed = await runCommand(TransformCommand, ['--raw', raw, '--processed', processed, '--series', 'PRS30006011'])
   t.equal(failed.exitCode, 1)
   t.match(failed.stderr, /report\.html/)
@@ -212,6 +219,15 @@ t.test('the set is written all or none: a failing rename puts back the files ren
   const retried = await runCommand(TransformCommand, ['--raw', raw, '--processed', processed, '--series', 'PRS30006011'])
   t.equal(retried.exitCode, 0, retried.stderr)
   t.equal(((await readJson(processed, 'series_population')) as {parameters: {seriesId: string}}).parameters.seriesId, 'PRS30006011')
+})
+
+t.test('a set whose manifest cannot be recorded: the files are in place, the error says so', async (t) => {
+  const dir = await tempDir()
+  const store = new FolderStore(dir)
+  await store.list()
+  await mkdir(path.join(dir, '.dataquest-manifest.json'))
+  await t.rejects(store.writeAll([{key: 'a.csv', body: 'a\n'}, {key: 'b.csv', body: 'b\n'}]), {name: 'UnrecordedWriteError', message: /^a\.csv, b\.csv: the new copy was written, but recording it failed/})
+  t.equal(await readFile(path.join(dir, 'b.csv'), 'utf8'), 'b\n')
 })
 
 t.test('disk full during transform: the previous set stays whole and no temp file is left (tmpfs)', async (t) => {

@@ -27,63 +27,46 @@ export interface FlatTable {
   rows: number
 }
 
-const column = <Row>(rows: readonly Row[], name: string, type: FlatType, value: (row: Row) => FlatValue): FlatColumn => ({
-  name,
-  type,
-  values: rows.map(value),
+/** A column: its name, its type and its value in a row. */
+type Spec<Row> = [name: string, type: FlatType, value: (row: Row) => FlatValue]
+
+const table = <Row>(report: ReportName, rows: readonly Row[], specs: Spec<Row>[]): FlatTable => ({
+  report,
+  rows: rows.length,
+  columns: specs.map(([name, type, value]) => ({name, type, values: rows.map(value)})),
 })
+
+// The columns both row reports share.
+const SERIES_ID: Spec<{series_id: string}> = ['series_id', 'string', (row) => row.series_id]
+const YEAR: Spec<{year: number}> = ['year', 'int32', (row) => row.year]
+const VALUE: Spec<{value: number}> = ['value', 'decimal', (row) => row.value]
 
 /** The report's rows with typed columns, named as in its JSON (snake_case where the JSON is camelCase). */
 export function flatTable(report: Report): FlatTable {
   switch (report.report) {
-    case 'population_stats': {
-      const {parameters: p, result: r} = report
-      const rows = [{...p, ...r}]
-      return {
-        report: report.report,
-        rows: 1,
-        columns: [
-          column(rows, 'from_year', 'int32', (row) => row.fromYear),
-          column(rows, 'to_year', 'int32', (row) => row.toYear),
-          column(rows, 'count', 'int32', (row) => row.count),
-          column(rows, 'mean', 'double', (row) => row.mean),
-          column(rows, 'stddev', 'double', (row) => row.stddev),
-          column(rows, 'stddev_population', 'double', (row) => row.stddevPopulation),
-          // Space-separated, as `report --format csv` gives them: one cell in every reader.
-          column(rows, 'years', 'string', (row) => row.years.join(' ')),
-          column(rows, 'missing_years', 'string', (row) => row.missingYears.join(' ')),
-        ],
-      }
-    }
-    case 'best_year_by_series': {
-      const {rows} = report
-      return {
-        report: report.report,
-        rows: rows.length,
-        columns: [
-          column(rows, 'series_id', 'string', (row) => row.series_id),
-          column(rows, 'year', 'int32', (row) => row.year),
-          column(rows, 'value', 'decimal', (row) => row.value),
-          column(rows, 'basis', 'string', (row) => row.basis),
-          // Always present (null without the lookup files): the schema does not depend on the raw store.
-          column(rows, 'title', 'string', (row) => row.title ?? null),
-        ],
-      }
-    }
-    case 'series_population': {
-      const {rows} = report
-      return {
-        report: report.report,
-        rows: rows.length,
-        columns: [
-          column(rows, 'series_id', 'string', (row) => row.series_id),
-          column(rows, 'year', 'int32', (row) => row.year),
-          column(rows, 'period', 'string', (row) => row.period),
-          column(rows, 'value', 'decimal', (row) => row.value),
-          column(rows, 'population', 'int64', (row) => row.population),
-        ],
-      }
-    }
+    case 'population_stats':
+      return table(report.report, [{...report.parameters, ...report.result}], [
+        ['from_year', 'int32', (row) => row.fromYear],
+        ['to_year', 'int32', (row) => row.toYear],
+        ['count', 'int32', (row) => row.count],
+        ['mean', 'double', (row) => row.mean],
+        ['stddev', 'double', (row) => row.stddev],
+        ['stddev_population', 'double', (row) => row.stddevPopulation],
+        // Space-separated, as `report --format csv` gives them: one cell in every reader.
+        ['years', 'string', (row) => row.years.join(' ')],
+        ['missing_years', 'string', (row) => row.missingYears.join(' ')],
+      ])
+    case 'best_year_by_series':
+      return table(report.report, report.rows, [
+        SERIES_ID,
+        YEAR,
+        VALUE,
+        ['basis', 'string', (row) => row.basis],
+        // Always present (null without the lookup files): the schema does not depend on the raw store.
+        ['title', 'string', (row) => row.title ?? null],
+      ])
+    case 'series_population':
+      return table(report.report, report.rows, [SERIES_ID, YEAR, ['period', 'string', (row) => row.period], VALUE, ['population', 'int64', (row) => row.population]])
   }
 }
 

@@ -38,11 +38,11 @@ export function niceTicks(min: number, max: number, count = 5, {integer = false}
   return ticks
 }
 
-/** A linear map from a domain to a range of pixels. */
+/** A linear map from a domain (never empty: niceTicks and yearFrame widen a single value) to a range of pixels. */
 const linear =
   ([d0, d1]: [number, number], [r0, r1]: [number, number]) =>
   (value: number): number =>
-    Number((r0 + ((value - d0) / (d1 - d0 || 1)) * (r1 - r0)).toFixed(1))
+    Number((r0 + ((value - d0) / (d1 - d0)) * (r1 - r0)).toFixed(1))
 
 const WIDTH = 800
 const HEIGHT = 340

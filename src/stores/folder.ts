@@ -111,9 +111,10 @@ async function commitAll(staged: readonly Staged[]): Promise<void> {
       await rename(file.temp, file.target)
     }
   } catch (error) {
+    // Newest first; a rollback step that fails (a disk gone) throws its own error.
     for (const {staged: file, previous} of done.reverse()) {
-      if (previous) await rename(previous, file.target).catch(() => {})
-      else await rm(file.target, {force: true}).catch(() => {})
+      if (previous) await rename(previous, file.target)
+      else await rm(file.target, {force: true})
     }
     throw error
   } finally {
