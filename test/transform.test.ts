@@ -282,21 +282,21 @@ t.test('same inputs give byte-identical files, and unchanged files are not rewri
   const raw = await questStore()
   const processed = await processedStore()
   const first = await transformStores({raw, processed})
-  t.same(first.files.map((file) => file.status), ['written', 'written', 'written'])
+  t.same(first.files.filter((file) => file.key.endsWith('.json')).map((file) => file.status), ['written', 'written', 'written'])
   const file = path.join(processed.root, 'best_year_by_series.json')
   const before = {bytes: await readFile(file), mtime: (await stat(file)).mtimeMs}
-  t.equal(md5Hex(before.bytes), first.files[1]?.md5)
+  t.equal(md5Hex(before.bytes), first.files.find((f) => f.key === 'best_year_by_series.json')?.md5)
 
   // A fresh store instance (no cached manifest), as a second process would have.
   const second = await transformStores({raw, processed: new FolderStore(processed.root)})
-  t.same(second.files.map((file) => file.status), ['unchanged', 'unchanged', 'unchanged'])
+  t.same(second.files.filter((file) => file.key.endsWith('.json')).map((file) => file.status), ['unchanged', 'unchanged', 'unchanged'])
   t.same(second.files, first.files.map((file) => ({...file, status: 'unchanged'})))
   t.same(await readFile(file), before.bytes)
   t.equal((await stat(file)).mtimeMs, before.mtime, 'not rewritten')
 
   // Another series changes one report only.
   const third = await transformStores({raw, processed, seriesId: 'PRS30006011'})
-  t.same(third.files.map((file) => file.status), ['unchanged', 'unchanged', 'written'])
+  t.same(third.files.filter((file) => file.key.endsWith('.json')).map((file) => file.status), ['unchanged', 'unchanged', 'written'])
 })
 
 t.test('titles from the lookup files, where present', async (t) => {

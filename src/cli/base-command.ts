@@ -14,15 +14,15 @@ export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true
 
   /** AWS options from flags; without --region (or AWS_REGION), AWS_DEFAULT_REGION, then the SDK's profile. */
-  protected awsOptions(flags: {endpoint?: string; region?: string}): AwsOptions {
-    return {endpoint: flags.endpoint, region: flags.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION}
+  protected awsOptions(flags: {endpoint?: string; region?: string; profile?: string}): AwsOptions {
+    return {endpoint: flags.endpoint, region: flags.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION, profile: flags.profile}
   }
 
   protected locations(flags: {raw?: string; processed?: string; bucket?: string}): Locations {
     return resolveLocations(flags, process.env)
   }
 
-  protected store(location: string, flags: {endpoint?: string; region?: string}): Store {
+  protected store(location: string, flags: {endpoint?: string; region?: string; profile?: string}): Store {
     return openStore(location, {...this.awsOptions(flags), onWarning: (message) => process.stderr.write(`⚠ ${sanitize(message)}\n`)})
   }
 

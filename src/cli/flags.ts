@@ -58,6 +58,12 @@ export const region = Flags.string({
   helpValue: 'REGION',
 })
 
+export const profile = Flags.string({
+  description: 'AWS profile for S3 and SQS (its credentials and region in ~/.aws/credentials and ~/.aws/config), as the AWS CLI takes it',
+  env: 'AWS_PROFILE',
+  helpValue: 'NAME',
+})
+
 /** `--json`, saying what it prints (oclif's own says only "Format output as json."). */
 export const jsonFlag = (what: string) =>
   Flags.boolean({description: `print ${what} as one JSON object on stdout, nothing else there (an error: {"error": {…}})`, helpGroup: 'GLOBAL'})
@@ -105,7 +111,7 @@ export const upstreamFlags = {contact, survey, 'bls-root': blsRoot, 'bls-url': b
 /** How to give a contact, for the errors that need one. */
 export const CONTACT_HINT = 'set one with --contact you@example.com or the DATAQUEST_CONTACT environment variable'
 
-export const locationFlags = {raw, processed, bucket, endpoint, region}
+export const locationFlags = {raw, processed, bucket, endpoint, region, profile}
 
 // Mirror flags (fetch, sync). Filters as `aws s3 sync` takes them: repeatable, the last that matches wins.
 export const mirrorFlags = {

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {contactHint} from '../cli/contact-hint.js'
-import {endpoint, jsonFlag, keyFilter, mirrorFlags, raw, rawBucket, region, upstreamFlags} from '../cli/flags.js'
+import {endpoint, jsonFlag, keyFilter, mirrorFlags, profile, raw, rawBucket, region, upstreamFlags} from '../cli/flags.js'
 import {FetchError, type FetchSummary, fetchUpstream} from '../fetch/index.js'
 import {parseSurveyList} from '../sources/upstream.js'
 import {HTTP_DEFAULTS} from '../http/client.js'
@@ -30,6 +30,7 @@ export default class Fetch extends BaseCommand {
     bucket: rawBucket,
     endpoint,
     region,
+    profile,
     ...upstreamFlags,
     force: Flags.boolean({description: 'override the guard (empty listing, deleting more than half, shrinking below half)'}),
     ...mirrorFlags,

@@ -1,7 +1,7 @@
 import {Args, Errors, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {endpoint, jsonFlag, keyFilter, mirrorFlags, region} from '../cli/flags.js'
+import {endpoint, jsonFlag, keyFilter, mirrorFlags, profile, region} from '../cli/flags.js'
 import {bucketLocations, DEFAULT_RAW} from '../config/locations.js'
 import {checkMirrorLocations, LocationError} from '../mirror/locations.js'
 import {useColor} from '../render/progress.js'
@@ -39,6 +39,7 @@ export default class Sync extends BaseCommand {
     bucket: Flags.string({description: 'shorthand for --to s3://NAME/raw/', env: 'DATAQUEST_BUCKET', helpValue: 'NAME'}),
     endpoint,
     region,
+    profile,
     delete: Flags.boolean({description: 'delete target objects the source lacks that dataquest wrote (--no-delete keeps them all)', allowNo: true, default: true}),
     'delete-foreign': Flags.boolean({description: 'also delete target objects the source lacks that dataquest did not write'}),
     force: Flags.boolean({description: 'override the guard (empty source, deleting more than half, shrinking below half)'}),

@@ -95,7 +95,7 @@ export function planPipeline(options: PipelineOptions, result: PipelineResult): 
       ({reports: _reports, ...summary}) => {
         result.transform = summary
         const written = summary.files.filter((file) => file.status === 'written').length
-        return `${plural(summary.series, 'series')}, ${plural(summary.rejected.count, 'rejected row')}, ${written} of ${summary.files.length} reports rewritten`
+        return `${plural(summary.series, 'series')}, ${plural(summary.rejected.count, 'rejected row')}, ${written} of ${summary.files.length} files rewritten`
       },
     ),
     step(

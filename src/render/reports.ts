@@ -3,6 +3,7 @@ import {Chalk} from 'chalk'
 import {limitRows} from '../reports/limit.js'
 import type {Basis, BestYearReport, BestYearRow, PopulationStatsReport, Report, SeriesPopulationReport, SeriesPopulationRow} from '../reports/types.js'
 import {sanitize} from '../util/sanitize.js'
+import {sparkline} from './sparkline.js'
 import {type Align, renderTable} from './table.js'
 
 export const REPORT_FORMATS = ['table', 'json', 'csv', 'markdown'] as const
@@ -13,6 +14,8 @@ export interface RenderOptions {
   color?: boolean
   /** At most this many rows of the best-year and series tables (undefined: all). */
   limit?: number
+  /** The series table shows the years that have a population (the joined years), where there are any; `limit` applies to the others. */
+  joinedYears?: boolean
 }
 
 type Cell = string | number | null
@@ -114,15 +117,17 @@ function bestYearView(report: BestYearReport, limit: number | undefined): View<B
   }
 }
 
-function seriesView(report: SeriesPopulationReport, limit: number | undefined): View<SeriesPopulationRow> {
+function seriesView(report: SeriesPopulationReport, {limit, joinedYears = false}: RenderOptions): View<SeriesPopulationRow> {
   const {seriesId, period} = report.parameters
   const all = report.rows
-  const known = all.filter((row) => row.population !== null).length
+  const joined = all.filter((row) => row.population !== null)
+  const known = joined.length
   const span = all.length === 0 ? '' : ` (${all[0]!.year}–${all.at(-1)!.year})`
-  const {rows, omitted} = limited(all, limit)
+  const {rows, omitted} = joinedYears && known > 0 ? {rows: joined, omitted: all.length - known} : limited(all, limit)
+  const shape = all.length > 1 ? ` ${sparkline(all.map((row) => row.value))}` : ''
   return {
     title: report.report,
-    headline: `${seriesId} ${period}: ${all.length} year${all.length === 1 ? '' : 's'}${span}, population known for ${known}`,
+    headline: `${seriesId} ${period}: ${all.length} year${all.length === 1 ? '' : 's'}${span}${shape}, population known for ${known}`,
     fields: [
       field('series_id', (row) => row.series_id),
       field('year', (row) => row.year, {align: 'right'}),
@@ -186,7 +191,7 @@ export async function renderReport(report: Report, format: ReportFormat, options
     case 'best_year_by_series':
       return renderView(bestYearView(report, options.limit), format, color)
     case 'series_population':
-      return renderView(seriesView(report, options.limit), format, color)
+      return renderView(seriesView(report, options), format, color)
   }
 }
 

@@ -1,5 +1,5 @@
 import {createReadStream, readdirSync, rmSync, statSync} from 'node:fs'
-import {mkdir, open, readdir, readFile, rename, rm, stat} from 'node:fs/promises'
+import {link, mkdir, open, readdir, readFile, rename, rm, stat} from 'node:fs/promises'
 import path from 'node:path'
 import {Readable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
@@ -42,8 +42,18 @@ const isHidden = (name: string): boolean => name.startsWith('.dataquest-') || (n
 const TEMP_NAME = /^\..+\.[0-9a-f]{12}\.tmp$/
 const tempName = (target: string): string => path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`)
 
-/** Write a file atomically: a temp file in the same folder, then rename. */
-async function writeAtomically(target: string, body: Readable, expectedSize?: number, key = path.basename(target)): Promise<{md5: string; size: number}> {
+/** A file written under a temp name beside its target, not yet visible. */
+interface Staged {
+  target: string
+  temp: string
+  md5: string
+  size: number
+  /** Forget the interrupt cleanup (once the temp is renamed or removed). */
+  unregister: () => void
+}
+
+/** Write `body` to a temp file beside `target`; on failure the temp file is gone. */
+async function stage(target: string, body: Readable, expectedSize?: number, key = path.basename(target)): Promise<Staged> {
   await mkdir(path.dirname(target), {recursive: true})
   const temp = tempName(target)
   // Registered before the file exists, removed by name: an interrupt at any point leaves nothing.
@@ -55,13 +65,61 @@ async function writeAtomically(target: string, body: Readable, expectedSize?: nu
     if (expectedSize !== undefined && hashing.bytes !== expectedSize) {
       throw new SizeMismatchError(key, expectedSize, hashing.bytes)
     }
-    await rename(temp, target)
-    return {md5: hashing.digest(), size: hashing.bytes}
+    return {target, temp, md5: hashing.digest(), size: hashing.bytes, unregister}
   } catch (error) {
     await rm(temp, {force: true})
+    unregister()
+    throw error
+  }
+}
+
+async function discard(staged: Staged): Promise<void> {
+  await rm(staged.temp, {force: true})
+  staged.unregister()
+}
+
+/** Write a file atomically: a temp file in the same folder, then rename. */
+async function writeAtomically(target: string, body: Readable, expectedSize?: number, key = path.basename(target)): Promise<{md5: string; size: number}> {
+  const staged = await stage(target, body, expectedSize, key)
+  try {
+    await rename(staged.temp, staged.target)
+    return staged
+  } finally {
+    await discard(staged)
+  }
+}
+
+/**
+ * Make staged files visible together: each previous file is kept under a temp name (a hard link:
+ * no copy, no space) until every rename is done, so a failing rename puts back the ones before it.
+ * Only a crash between the first and the last rename leaves a mixed set.
+ */
+async function commitAll(staged: readonly Staged[]): Promise<void> {
+  const done: {staged: Staged; previous?: string}[] = []
+  try {
+    for (const file of staged) {
+      const previous = tempName(file.target)
+      const kept = await link(file.target, previous).then(
+        () => true,
+        (error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT') return false
+          throw error
+        },
+      )
+      const entry = {staged: file, previous: kept ? previous : undefined}
+      done.push(entry)
+      await rename(file.temp, file.target)
+    }
+  } catch (error) {
+    // Newest first; a rollback step that fails (a disk gone) throws its own error.
+    for (const {staged: file, previous} of done.reverse()) {
+      if (previous) await rename(previous, file.target)
+      else await rm(file.target, {force: true})
+    }
     throw error
   } finally {
-    unregister()
+    await Promise.all(done.map(({previous}) => (previous ? rm(previous, {force: true}) : undefined)))
+    await Promise.all(staged.map(discard))
   }
 }
 
@@ -288,6 +346,36 @@ export class FolderStore implements Store {
       throw new UnrecordedWriteError(key, error as Error)
     }
     return {key, size, md5, metadata}
+  }
+
+  /**
+   * Write the files as one set: all are staged first (a full disk fails here, before any is
+   * visible, and every temp file is removed), then renamed into place together (commitAll), then
+   * recorded in one manifest update.
+   */
+  async writeAll(files: readonly {key: string; body: Body; options?: WriteOptions}[]): Promise<StoredObject[]> {
+    const targets = files.map(({key}) => this.filePath(key))
+    const settled = await Promise.allSettled(files.map(({key, body, options}, i) => stage(targets[i]!, toReadable(body), options?.expectedSize, key)))
+    const staged = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []))
+    const failed = settled.find((result) => result.status === 'rejected')
+    if (failed) {
+      await Promise.all(staged.map(discard))
+      throw failed.reason
+    }
+    await commitAll(staged)
+    this.changes += files.length
+    const written = files.map(({key, options}, i) => ({key, size: staged[i]!.size, md5: staged[i]!.md5, metadata: {...options?.metadata}}))
+    try {
+      const times = await Promise.all(targets.map(async (file) => (await stat(file)).mtimeMs))
+      await this.updateManifest((manifest) => {
+        written.forEach(({key, size, md5, metadata}, i) => {
+          manifest[key] = {size, mtimeMs: times[i]!, md5, metadata}
+        })
+      })
+    } catch (error) {
+      throw new UnrecordedWriteError(files.map(({key}) => key).join(', '), error as Error)
+    }
+    return written
   }
 
   async delete(key: string): Promise<void> {

@@ -38,6 +38,11 @@ export interface Store {
    */
   read(key: string, options?: {chunkBytes?: number}): Promise<Readable>
   write(key: string, body: Body, options?: WriteOptions): Promise<StoredObject>
+  /**
+   * Write several objects as one set, where the store can: all of them visible, or (on a failure)
+   * none and the previous ones intact (folders). Stores without it write one at a time.
+   */
+  writeAll?(files: readonly {key: string; body: Body; options?: WriteOptions}[]): Promise<StoredObject[]>
   delete(key: string): Promise<void>
   /**
    * Become the store's only writer until `release` (stores that can lock: folders). Sweeps what a
