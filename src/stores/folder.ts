@@ -16,6 +16,7 @@ import {
   SizeMismatchError,
   type Store,
   type StoredObject,
+  StoreWriteError,
   UnrecordedWriteError,
   type WriteLock,
   type WriteOptions,
@@ -59,7 +60,8 @@ async function writeAtomically(target: string, body: Readable, expectedSize?: nu
     return {md5: hashing.digest(), size: hashing.bytes}
   } catch (error) {
     await rm(temp, {force: true})
-    throw error
+    const {code, syscall} = error as NodeJS.ErrnoException
+    throw code !== undefined && syscall !== undefined ? new StoreWriteError(key, target, error as NodeJS.ErrnoException) : error
   } finally {
     unregister()
   }
