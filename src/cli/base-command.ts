@@ -19,7 +19,12 @@ export abstract class BaseCommand extends Command {
   }
 
   protected locations(flags: {raw?: string; processed?: string; bucket?: string}): Locations {
-    return resolveLocations(flags, process.env)
+    try {
+      return resolveLocations(flags, process.env)
+    } catch (error) {
+      // DATAQUEST_BUCKET that is not a bucket (the flag itself is checked when parsed): a usage mistake.
+      this.error(`DATAQUEST_BUCKET: ${(error as Error).message}`, {exit: 2})
+    }
   }
 
   protected store(location: string, flags: {endpoint?: string; region?: string}): Store {
