@@ -60,8 +60,7 @@ async function writeAtomically(target: string, body: Readable, expectedSize?: nu
     return {md5: hashing.digest(), size: hashing.bytes}
   } catch (error) {
     await rm(temp, {force: true})
-    const {code, syscall} = error as NodeJS.ErrnoException
-    throw code !== undefined && syscall !== undefined ? new StoreWriteError(key, target, error as NodeJS.ErrnoException) : error
+    throw error
   } finally {
     unregister()
   }
@@ -277,7 +276,10 @@ export class FolderStore implements Store {
 
   async write(key: string, body: Body, options: WriteOptions = {}): Promise<StoredObject> {
     const file = this.filePath(key)
-    const {md5, size} = await writeAtomically(file, toReadable(body), options.expectedSize, key)
+    const {md5, size} = await writeAtomically(file, toReadable(body), options.expectedSize, key).catch((error: NodeJS.ErrnoException) => {
+      // Disk full, read-only, permissions: named with the file (Node's write errors name none).
+      throw error.code !== undefined && error.syscall !== undefined ? new StoreWriteError(key, file, error) : error
+    })
     // From here the new copy is in place: a failure must not be reported as "previous copy kept".
     this.changes++
     const metadata = {...options.metadata}
