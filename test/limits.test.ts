@@ -144,6 +144,18 @@ t.test('errors no retry can change fail at once', async (t) => {
   })
 })
 
+t.test('any other write failure is named with its code and file too', async (t) => {
+  const root = await tempDir()
+  t.teardown(() => rm(root, {recursive: true, force: true}))
+  await mkdir(path.join(root, 'a', 'b'), {recursive: true})
+  // A folder where the file should go: the rename into place fails with EISDIR.
+  await t.rejects(new FolderStore(root).write('a', 'x'), {
+    name: 'StoreWriteError',
+    code: 'EISDIR',
+    message: new RegExp(`^a: could not write ${root}/a \\(EISDIR: illegal operation on a directory, rename .*\\); the previous copy was kept$`),
+  })
+})
+
 // A disk that fills up mid-download: a real 1 MB tmpfs (mounting one needs root; CI runners are not).
 const canMount = (mountpoint: string): boolean => {
   try {
