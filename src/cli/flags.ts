@@ -1,7 +1,7 @@
 import {Errors, Flags} from '@oclif/core'
 import type {ParserOutput} from '@oclif/core/interfaces'
 
-import {DEFAULT_PROCESSED, DEFAULT_RAW} from '../config/locations.js'
+import {bucketName, DEFAULT_PROCESSED, DEFAULT_RAW} from '../config/locations.js'
 import {CONTACT_REASON} from '../http/user-agent.js'
 import {type FilterRule, KeyFilter} from '../mirror/filter.js'
 import {BLS_ROOT, parseSurveyList, POPULATION_URL} from '../sources/upstream.js'
@@ -24,8 +24,20 @@ export const processed = Flags.string({
   helpValue: 'LOC',
 })
 
+/** A value the library refuses is a usage mistake when it comes from a flag: exit 2, the library's message. */
+function asUsage<T>(parse: () => T): T {
+  try {
+    return parse()
+  } catch (error) {
+    throw new Errors.CLIError((error as Error).message, {exit: 2})
+  }
+}
+
+/** `--bucket`: NAME or s3://NAME, checked when parsed (README: Limits). */
+export const bucketFlag = Flags.custom<string>({helpValue: 'NAME', parse: async (input) => asUsage(() => bucketName(input))})
+
 // Each command says which of its stores --bucket sets: fetch has only --raw, report only --processed.
-const bucketFor = (sets: string) => Flags.string({description: tagged(`shorthand for ${sets}`, {env: 'DATAQUEST_BUCKET'}), helpValue: 'NAME'})
+const bucketFor = (sets: string) => bucketFlag({description: tagged(`shorthand for ${sets}`, {env: 'DATAQUEST_BUCKET'})})
 export const bucket = bucketFor('--raw s3://NAME/raw/ and --processed s3://NAME/processed/')
 export const rawBucket = bucketFor('--raw s3://NAME/raw/')
 export const processedBucket = bucketFor('--processed s3://NAME/processed/')
@@ -83,7 +95,7 @@ export const survey = Flags.custom<string>({
   default: 'pr',
   helpValue: 'LIST',
   parse: async (input) => {
-    const surveys = parseSurveyList(input)
+    const surveys = asUsage(() => parseSurveyList(input))
     return surveys === 'all' ? surveys : surveys.join(',')
   },
 })()

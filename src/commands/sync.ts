@@ -1,7 +1,7 @@
 import {Args, Errors, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {endpoint, jsonFlag, keyFilter, mirrorFlags, profile, region} from '../cli/flags.js'
+import {bucketFlag, endpoint, jsonFlag, keyFilter, mirrorFlags, profile, region} from '../cli/flags.js'
 import {bucketLocations, DEFAULT_RAW} from '../config/locations.js'
 import {checkMirrorLocations, LocationError} from '../mirror/locations.js'
 import {useColor} from '../render/progress.js'
@@ -36,7 +36,7 @@ export default class Sync extends BaseCommand {
   static override flags = {
     from: Flags.string({description: 'source store: a folder or s3://bucket/prefix', default: DEFAULT_RAW, helpValue: 'LOC'}),
     to: Flags.string({description: 'target store: a folder or s3://bucket/prefix (wins over --bucket)', helpValue: 'LOC'}),
-    bucket: Flags.string({description: 'shorthand for --to s3://NAME/raw/', env: 'DATAQUEST_BUCKET', helpValue: 'NAME'}),
+    bucket: bucketFlag({description: 'shorthand for --to s3://NAME/raw/', env: 'DATAQUEST_BUCKET'}),
     endpoint,
     region,
     profile,

@@ -1,6 +1,6 @@
 import {Readable} from 'node:stream'
 
-import {type HttpClient, type HttpResponse} from '../http/client.js'
+import {type HttpClient, type HttpResponse, UpstreamError} from '../http/client.js'
 import {type MirrorFile, resultOf} from '../mirror/apply.js'
 import {blsGet, type ListingEntry} from '../sources/bls.js'
 import type {Store} from '../stores/store.js'
@@ -58,8 +58,12 @@ function conditionalHeaders(file: PlannedFetch): Record<string, string> {
 export async function download(file: PlannedFetch, {store, client, onBytes}: DownloadContext): Promise<MirrorFile> {
   const entry = file.source!
   // identity: the bytes on the wire are the file's bytes, so Content-Length and the listing size apply.
-  const headers = {'accept-encoding': 'identity', ...conditionalHeaders(file)}
+  const conditional = conditionalHeaders(file)
+  const headers = {'accept-encoding': 'identity', ...conditional}
   return blsGet(client, entry.url, headers, async (response) => {
+    if (response.status === 304 && Object.keys(conditional).length === 0) {
+      throw new UpstreamError(entry.url, 'answered 304 Not Modified to a request that asked for no comparison (a misbehaving server or proxy); nothing stored, fetch again later', false)
+    }
     if (response.status === 304) {
       // Upstream confirms our copy; rewrite it from the store with fresh metadata so the next listing matches.
       const metadata = sourceMetadata(entry, response, file.target!.metadata)

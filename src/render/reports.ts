@@ -2,7 +2,7 @@ import {Chalk} from 'chalk'
 
 import {limitRows} from '../reports/limit.js'
 import type {Basis, BestYearReport, BestYearRow, PopulationStatsReport, Report, SeriesPopulationReport, SeriesPopulationRow} from '../reports/types.js'
-import {sanitize} from '../util/sanitize.js'
+import {escapeJson, sanitize} from '../util/sanitize.js'
 import {sparkline} from './sparkline.js'
 import {type Align, renderTable} from './table.js'
 
@@ -141,10 +141,12 @@ function seriesView(report: SeriesPopulationReport, {limit, joinedYears = false}
   }
 }
 
-/** JSON on one line, with C1 controls escaped too (JSON.stringify leaves them raw). */
-const jsonLine = (value: unknown): string => JSON.stringify(value).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+/** JSON on one line, with C1 and bidi controls escaped too (JSON.stringify leaves them raw). */
+const jsonLine = (value: unknown): string => escapeJson(JSON.stringify(value))
 
-const markdownCell = (text: string): string => sanitize(text).replaceAll('\\', '\\\\').replaceAll('|', '\\|')
+/** Markdown renders raw HTML: `&`, `<` and `>` as entities, so a series id or title shows as text. */
+const markdownText = (text: string): string => sanitize(text).replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;')
+const markdownCell = (text: string): string => markdownText(text).replaceAll('\\', '\\\\').replaceAll('|', '\\|')
 
 async function renderView<Row>(view: View<Row>, format: ReportFormat, color: boolean): Promise<string> {
   const {fields, rows} = view
@@ -167,7 +169,7 @@ async function renderView<Row>(view: View<Row>, format: ReportFormat, color: boo
         line(fields.map((f) => (f.align === undefined || f.align === 'left' ? '---' : '---:'))),
         ...rows.map((row) => line(fields.map((f) => markdownCell(f.text(row))))),
       ]
-      return [`### ${view.title}`, '', sanitize(view.headline), '', ...table, ...footer(view, (text) => ['', `_${text}_`])].join('\n')
+      return [`### ${view.title}`, '', markdownText(view.headline), '', ...table, ...footer(view, (text) => ['', `_${text}_`])].join('\n')
     }
     case 'table': {
       const chalk = new Chalk({level: color ? 1 : 0})

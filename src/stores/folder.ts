@@ -16,6 +16,7 @@ import {
   SizeMismatchError,
   type Store,
   type StoredObject,
+  StoreWriteError,
   UnrecordedWriteError,
   type WriteLock,
   type WriteOptions,
@@ -333,7 +334,10 @@ export class FolderStore implements Store {
 
   async write(key: string, body: Body, options: WriteOptions = {}): Promise<StoredObject> {
     const file = this.filePath(key)
-    const {md5, size} = await writeAtomically(file, toReadable(body), options.expectedSize, key)
+    const {md5, size} = await writeAtomically(file, toReadable(body), options.expectedSize, key).catch((error: NodeJS.ErrnoException) => {
+      // Disk full, read-only, permissions: named with the file (Node's write errors name none).
+      throw error.code !== undefined && error.syscall !== undefined ? new StoreWriteError(key, file, error) : error
+    })
     // From here the new copy is in place: a failure must not be reported as "previous copy kept".
     this.changes++
     const metadata = {...options.metadata}

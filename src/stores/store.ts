@@ -78,6 +78,21 @@ export class SizeMismatchError extends StoreStateError {
   }
 }
 
+/** A file system error while writing a key (disk full, read-only, permissions): names the file and the error code. */
+export class StoreWriteError extends StoreStateError {
+  readonly code: string
+  /** Kept from the system error: it marks a local failure that no retry can help (http/client.ts). */
+  readonly syscall: string
+
+  constructor(readonly key: string, file: string, cause: NodeJS.ErrnoException) {
+    const why = cause.code === 'ENOSPC' ? 'ENOSPC, no space left on device: free some space' : `${cause.code}: ${cause.message.replace(/^\w+: /, '')}`
+    super(`${key}: could not write ${file} (${why}); the previous copy was kept`, {cause})
+    this.name = 'StoreWriteError'
+    this.code = cause.code!
+    this.syscall = cause.syscall!
+  }
+}
+
 /** The new content is in place, but the store failed to record its bookkeeping (folder manifest). */
 export class UnrecordedWriteError extends StoreStateError {
   constructor(readonly key: string, cause: Error) {
