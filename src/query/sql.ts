@@ -98,12 +98,12 @@ export function viewSql(kind: FileKind): string {
   const select =
     kind.kind === 'data'
       ? [
-          `${clean('series_id')} AS series_id`,
-          `TRY_CAST(${clean('year')} AS integer) AS year`,
-          `${clean('period')} AS period`,
-          `TRY_CAST(${clean('value')} AS ${VALUE_TYPE}) AS value`,
-          `${clean('footnote_codes')} AS footnote_codes`,
-          `${FILE_NAME} AS file`,
+          `${clean('series_id')} AS "series_id"`,
+          `TRY_CAST(${clean('year')} AS integer) AS "year"`,
+          `${clean('period')} AS "period"`,
+          `TRY_CAST(${clean('value')} AS ${VALUE_TYPE}) AS "value"`,
+          `${clean('footnote_codes')} AS "footnote_codes"`,
+          `${FILE_NAME} AS "file"`,
         ]
       : kind.columns.map((name) => `${clean(name)} AS ${quote(name)}`)
   return `SELECT ${select.join(', ')} FROM ${quote(rawName(kind))} WHERE ${files} AND ${clean(first)} IS NOT NULL`
