@@ -9,6 +9,7 @@ import {type Cell, QueryError, type QueryResult, runQuery, type Schema, querySch
 import {useColor} from '../render/progress.js'
 import {renderQueryResult, renderSchema, rowObject} from '../render/query.js'
 import {REPORT_FORMATS} from '../render/reports.js'
+import {sanitize} from '../util/sanitize.js'
 
 type QueryOutput = Schema | {columns: QueryResult['columns']; rows: Record<string, Cell>[]; verified: QueryResult['verified']}
 
@@ -62,7 +63,7 @@ export default class Query extends BaseCommand {
       }
       const result = await runQuery(sql!, options)
       if (result.verified.unknown.length > 0) {
-        this.warn(`not verified (the store has no MD5 for them; a fetch or sync records one): ${result.verified.unknown.join(', ')}`)
+        process.stderr.write(`⚠ not verified (the store has no MD5 for them; a fetch or sync records one): ${sanitize(result.verified.unknown.join(', '))}\n`)
       }
       if (!json) this.log(await renderQueryResult(result, reportFormat(flags.format), render))
       const rows = result.rows.slice(0, limit).map((row) => rowObject(result.columns, row))

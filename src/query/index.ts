@@ -318,6 +318,8 @@ export async function runQuery(sql: string, options: QueryOptions): Promise<Quer
     try {
       statements = await connection.extractStatements(sql)
     } catch (error) {
+      // DuckDB's answer to SQL without a statement (empty, only comments) says nothing of it.
+      if ((error as Error).message === 'Error in native callback') throw new QueryError('the SQL holds no statement; dataquest query runs one SELECT', true)
       throw duckdbProblem(error)
     }
     if (statements.count !== 1) {
