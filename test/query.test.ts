@@ -28,7 +28,11 @@ const ZZ: Record<string, string> = {
   'zz.data.1.Extra': dataFile([['ZZU002', 2019, 'M13', 'n/a']], {eol: '\n'}),
   'zz.series': 'series_id   \tarea_code\tseries_title\r\nZZU001      \tA1\tFirst, "quoted" title\r\nZZU002      \tB2\t\r\n',
   'zz.area-Type': 'area_type_code\tarea_type_text\r\nA\tState\r\n\r\n',
+  'zz.area_type': 'other\tcolumns\r\n',
+  'zz.data.2.Odd': 'a\tb\r\n1\t2\r\n',
   'zz.txt': 'Read me: no tabs here\r\n',
+  'notes.md': 'not a survey file\n',
+  'zz.blob': 'x'.repeat(70_000),
 }
 
 const raw = new FolderStore(await tempDir())
@@ -37,6 +41,8 @@ const snapshot = await loadSnapshot()
 for (const file of snapshot) await raw.write(`bls/pr/${file.name}`, file.body)
 for (const [name, body] of Object.entries(ZZ)) await raw.write(`bls/zz/${name}`, body)
 await raw.write('datausa/population.json', populationCurrent(NATION))
+await raw.write('bls/README', 'beside the survey folders: no view\n')
+await raw.write('bls/zz/old/zz.series', 'series_id\tx\nA\t1\n')
 const transformed = await transformStores({raw, processed, threads: 1})
 const store = {raw, processed}
 
@@ -172,6 +178,10 @@ t.test('--schema: the views with the columns deploy declares to Athena, and the 
   t.same(schema.skipped, [
     {key: 'bls/pr/pr.contacts', reason: 'not a tab-separated table'},
     {key: 'bls/pr/pr.txt', reason: 'not a tab-separated table'},
+    {key: 'bls/zz/notes.md', reason: 'not named zz.<name>'},
+    {key: 'bls/zz/zz.area_type', reason: 'zz.area-Type already makes the view zz_area_type'},
+    {key: 'bls/zz/zz.blob', reason: 'not a tab-separated table'},
+    {key: 'bls/zz/zz.data.2.Odd', reason: 'its header is not series_id, year, period, value, footnote_codes'},
     {key: 'bls/zz/zz.txt', reason: 'not a tab-separated table'},
   ])
 
@@ -230,6 +240,10 @@ t.test('the command: formats, --limit, --file, --json', async (t) => {
   t.ok(json.verified.bytes > 1_500_000, 'the two data files were hashed')
 
   t.equal(await renderQueryResult({columns: [{name: 'x', type: 'varchar'}], rows: [[null]]}, 'table'), 'x\n', 'NULL prints as nothing')
+  const struct = await runCommand(Query, ["SELECT {'a': 1} AS s, true AS b", ...args, '--format', 'csv'])
+  t.equal(struct.stdout, 's,b\n"{""a"":1}",true\n', 'structs as JSON text')
+  const big = await runCommand(Query, ['SELECT 9007199254740993::BIGINT AS big, 7::BIGINT AS small', ...args, '--json'])
+  t.same(JSON.parse(big.stdout).rows, [{big: '9007199254740993', small: 7}], 'a number only where it is exact')
 })
 
 t.test('bad input: one line, exit 2 for wrong SQL or usage, 1 for failures', async (t) => {
@@ -245,6 +259,7 @@ t.test('bad input: one line, exit 2 for wrong SQL or usage, 1 for failures', asy
     [[...args], 2, /give the SQL to run as an argument, or --file q\.sql, or --schema/],
     [['SELECT 1', '--schema', ...args], 2, /one of them/],
     [['--file', '/nonexistent/q.sql', ...args], 2, /--file \/nonexistent\/q\.sql: no such file/],
+    [['--file', raw.root, ...args], 2, /--file .*: EISDIR/],
     [['SELECT 1', '--raw', 's3://bucket/raw/'], 2, /reads a folder; s3:\/\/bucket\/raw\/ is not one: copy it first \(dataquest sync --from s3:\/\/bucket\/raw\/ --to \.\/data\/raw\)/],
     [['SELECT 1', '--raw', '/nonexistent/raw', '--processed', '/nonexistent/processed'], 1, /no survey in \/nonexistent\/raw .*run `dataquest fetch` first/],
   ]
@@ -292,6 +307,13 @@ t.test('a damaged report is a failure naming it; absent reports are simply no ta
   const result = await runCommand(Query, ['SELECT 1', '--raw', raw.root, '--processed', broken.root])
   t.equal(result.exitCode, 1)
   t.match(result.stderr, /^Error: best_year_by_series\.json in .*; run `dataquest transform` again\n$/)
+  const huge = new FolderStore(await tempDir())
+  const report = transformed.reports.find((r) => r.report === 'best_year_by_series')!
+  await huge.write('best_year_by_series.json', JSON.stringify({...report, rows: [{...report.rows[0], value: 1e20}]}))
+  const overflow = await runCommand(Query, ['SELECT 1', '--raw', raw.root, '--processed', huge.root])
+  t.equal(overflow.exitCode, 1)
+  t.match(overflow.stderr, /^Error: best_year_by_series\.json in .* does not fit its table \(.*\); run `dataquest transform` again\n$/)
+  await t.rejects(runQuery('SELECT 1', {raw: new FolderStore(await tempDir())}), {message: /^no survey in .* and no report in the processed store: run `dataquest fetch` first/})
   const none = await runCommand(Query, ['SELECT count(*) AS n FROM pr_class', '--raw', raw.root, '--processed', await tempDir(), '--json'])
   t.same(JSON.parse(none.stdout).rows, [{n: 2}])
 })

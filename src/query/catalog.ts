@@ -42,8 +42,10 @@ export async function surveyCatalog(raw: Store): Promise<Catalog> {
   const kinds = new Map<string, CatalogKind>()
   const skipped: Catalog['skipped'] = []
   for (const object of await raw.list(BLS_ROOT_PREFIX)) {
-    const [survey, fileName, ...deeper] = object.key.slice(BLS_ROOT_PREFIX.length).split('/')
-    if (deeper.length > 0 || !survey || !fileName) continue
+    // A survey's files are bls/<survey>/<file>: nothing beside the folders, nothing deeper.
+    const parts = object.key.slice(BLS_ROOT_PREFIX.length).split('/')
+    if (parts.length !== 2) continue
+    const [survey, fileName] = parts as [string, string]
     const kind = kindOf(survey, fileName)
     if (kind === undefined) {
       skipped.push({key: object.key, reason: `not named ${survey}.<name>`})
@@ -68,5 +70,5 @@ export async function surveyCatalog(raw: Store): Promise<Catalog> {
     if (known) known.files.push(object)
     else kinds.set(name, {survey, kind, columns, ...(kind === 'data' ? {} : {file: fileName}), files: [object]})
   }
-  return {kinds: [...kinds.values()].sort((a, b) => (viewName(a) < viewName(b) ? -1 : 1)), skipped}
+  return {kinds: [...kinds.values()].sort((a, b) => viewName(a).localeCompare(viewName(b))), skipped}
 }

@@ -207,7 +207,11 @@ async function prepare({raw, processed}: QueryOptions): Promise<Prepared> {
       const {columns, rows} = REPORT_TABLES[name]
       const struct = JSON.stringify([Object.fromEntries(columns.map((column) => [column.name, column.type.toUpperCase()]))])
       // The rows travel as one JSON parameter: no SQL is built from report contents.
-      await run(`CREATE TABLE "${name}" AS SELECT unnest(from_json($1::JSON, ${sqlString(struct)}), recursive := true)`, [JSON.stringify(rows(report))])
+      await run(`CREATE TABLE "${name}" AS SELECT unnest(from_json_strict($1::JSON, ${sqlString(struct)}), recursive := true)`, [JSON.stringify(rows(report))]).catch(
+        (error: unknown) => {
+          throw new QueryError(`${reportKey(name)} in ${processed!.location} does not fit its table (${duckdbProblem(error).message}); run \`dataquest transform\` again`, false)
+        },
+      )
       relations.push({name, kind: 'table', columns: [], files: [reportKey(name)]})
     }
     // The types as DuckDB resolves them (the views' must be those deploy/query.ts declares to Athena).
