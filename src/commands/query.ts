@@ -26,7 +26,7 @@ export default class Query extends BaseCommand {
   ]
 
   static override args = {
-    sql: Args.string({description: 'the SELECT to run (or --file, or --schema)'}),
+    sql: Args.string({name: 'sql', description: 'the SELECT to run (or --file, or --schema)'}),
   }
 
   static override flags = {
