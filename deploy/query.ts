@@ -1,4 +1,4 @@
-import {Aws, CfnOutput, Duration, RemovalPolicy, Size, Stack} from 'aws-cdk-lib'
+import {Aws, CfnOutput, Duration, Size, Stack} from 'aws-cdk-lib'
 import * as athena from 'aws-cdk-lib/aws-athena'
 import * as glue from 'aws-cdk-lib/aws-glue'
 import * as s3 from 'aws-cdk-lib/aws-s3'
@@ -8,6 +8,7 @@ import {DATA_COLUMNS, type FileKind, rawName, viewColumns, viewName, viewSql} fr
 import {blsPrefix} from '../src/stores/raw-layout.js'
 import {acknowledge} from './nag.js'
 import {loadQueryCatalog, type QueryCatalogFile} from './query-catalog.js'
+import {privateBucketProps} from './storage.js'
 
 export interface QueryProps {
   /** The raw bucket: the mirror, `bls/<survey>/<file>` at its root. */
@@ -81,12 +82,7 @@ export class Query extends Construct {
     this.database = Stack.of(this).stackName.toLowerCase()
 
     this.results = new s3.Bucket(this, 'Results', {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      removalPolicy: props.destroyData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-      autoDeleteObjects: props.destroyData,
+      ...privateBucketProps(props.destroyData),
       lifecycleRules: [{id: 'expire-query-results', expiration: Duration.days(RESULT_DAYS), abortIncompleteMultipartUploadAfter: Duration.days(1)}],
     })
     acknowledge(this.results, 'S1', 'No server access logs: Athena query results, expiring after a week, re-creatable by running the query again.')
