@@ -30,7 +30,8 @@ export default class Query extends BaseCommand {
   }
 
   static override flags = {
-    raw,
+    // DuckDB reads the files in place: the raw store is a folder here.
+    raw: {...raw, description: raw.description!.replace('a folder or s3://bucket/prefix', 'a folder (a bucket: dataquest sync it to one first)')},
     processed,
     endpoint,
     region,
