@@ -79,7 +79,8 @@ try {
     // The AWS SDK stays in node_modules: it is loaded only by the S3 and SQS code paths, and bundling
     // its optional peers (CRT signers…) would need care for no start-up gain. oclif asks for
     // TypeScript only to run a plugin from its sources, which an installed CLI never does.
-    external: ['@aws-sdk/*', 'typescript'],
+    // DuckDB is a native addon (and ~70 MB): it stays in node_modules, loaded by `dataquest query` alone.
+    external: ['@aws-sdk/*', '@duckdb/*', 'typescript'],
     // CommonJS dependencies inside an ES module still call require() for Node's built-ins.
     banner: {js: "import {createRequire as __dataquestRequire} from 'node:module'; const require = __dataquestRequire(import.meta.url);"},
     logLevel: 'warning',

@@ -21,7 +21,7 @@ export interface RenderOptions {
 type Cell = string | number | null
 
 /** A column: its header, its text for people (table, markdown) and its value for CSV. */
-interface Field<Row> {
+export interface Field<Row> {
   header: string
   /** The header people read (table, markdown) where it differs from the CSV one. */
   label: string
@@ -30,14 +30,15 @@ interface Field<Row> {
   align?: Align
 }
 
-/** What a report looks like in every format. */
-interface View<Row> {
-  title: string
-  headline: string
+/** What a report (or a query's result) looks like in every format. */
+export interface View<Row> {
+  /** Title and headline above a table; none for a query's result. */
+  title?: string
+  headline?: string
   fields: Field<Row>[]
   rows: Row[]
-  /** The report with `rows` limited, for JSON. */
-  json: Report
+  /** The report with `rows` limited, for JSON: one line, or one line per row. */
+  json: unknown
   /** Rows left out by the limit. */
   omitted: number
 }
@@ -46,7 +47,7 @@ const grouped = (digits: number) => new Intl.NumberFormat('en-US', {maximumFract
 const whole = grouped(0)
 const twoDecimals = grouped(2)
 
-const field = <Row>(header: string, value: (row: Row) => Cell, options: {align?: Align; text?: (row: Row) => string; label?: string} = {}): Field<Row> => ({
+export const field = <Row>(header: string, value: (row: Row) => Cell, options: {align?: Align; text?: (row: Row) => string; label?: string} = {}): Field<Row> => ({
   header,
   label: options.label ?? header,
   value,
@@ -148,11 +149,11 @@ const jsonLine = (value: unknown): string => escapeJson(JSON.stringify(value))
 const markdownText = (text: string): string => sanitize(text).replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;')
 const markdownCell = (text: string): string => markdownText(text).replaceAll('\\', '\\\\').replaceAll('|', '\\|')
 
-async function renderView<Row>(view: View<Row>, format: ReportFormat, color: boolean): Promise<string> {
+export async function renderView<Row>(view: View<Row>, format: ReportFormat, color: boolean): Promise<string> {
   const {fields, rows} = view
   switch (format) {
     case 'json':
-      return jsonLine(view.json)
+      return Array.isArray(view.json) ? view.json.map(jsonLine).join('\n') : jsonLine(view.json)
     case 'csv': {
       // papaparse loads only for CSV: the other formats, and the commands that print none, never parse it.
       const {default: Papa} = await import('papaparse')
@@ -169,12 +170,12 @@ async function renderView<Row>(view: View<Row>, format: ReportFormat, color: boo
         line(fields.map((f) => (f.align === undefined || f.align === 'left' ? '---' : '---:'))),
         ...rows.map((row) => line(fields.map((f) => markdownCell(f.text(row))))),
       ]
-      return [`### ${view.title}`, '', markdownText(view.headline), '', ...table, ...footer(view, (text) => ['', `_${text}_`])].join('\n')
+      return [...(view.title === undefined ? [] : [`### ${view.title}`, '', markdownText(view.headline ?? ''), '']), ...table, ...footer(view, (text) => ['', `_${text}_`])].join('\n')
     }
     case 'table': {
       const chalk = new Chalk({level: color ? 1 : 0})
       const table = renderTable(rows, fields.map((f) => ({header: f.label, value: f.text, align: f.align})), (header) => chalk.bold(header))
-      return [chalk.bold.cyan(view.title), sanitize(view.headline), '', table, ...footer(view, (text) => [chalk.dim(text)])].join('\n')
+      return [...(view.title === undefined ? [] : [chalk.bold.cyan(view.title), sanitize(view.headline ?? ''), '']), table, ...footer(view, (text) => [chalk.dim(text)])].join('\n')
     }
   }
 }
