@@ -100,7 +100,4 @@ export const populationUrl = urlFlag({
 
 export const upstreamFlags = {contact, survey, 'bls-root': blsRoot, 'bls-url': blsUrl, 'population-url': populationUrl}
 
-/** How to give a contact, for the errors that need one. */
-export const CONTACT_HINT = 'set one with --contact you@example.com or the DATAQUEST_CONTACT environment variable'
-
 export const locationFlags = {raw, processed, bucket, endpoint, region}

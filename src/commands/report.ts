@@ -30,13 +30,13 @@ export default class Report extends BaseCommand {
     const {flags} = await this.parse(Report)
     const json = this.jsonEnabled()
     const problem = json ? undefined : reportFlagsProblem(flags)
-    if (problem) this.error(problem, {exit: 2})
+    if (problem) this.usageError(problem)
     const store = this.store(this.locations(flags).processed, flags)
     let reports: ReportData[]
     try {
       reports = await loadReports(store, selectedReports(flags.only))
     } catch (error) {
-      this.fail((error as Error).message)
+      this.fail(error)
     }
     const limit = rowLimit({limit: flags.limit, format: json ? 'json' : flags.format}, process.stdout)
     if (!json) this.log(await renderReports(reports, reportFormat(flags.format), {color: useColor(process.stdout, process.env), limit}))

@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {endpoint, jsonFlag, region} from '../cli/flags.js'
 import {bucketLocations, DEFAULT_RAW} from '../config/locations.js'
-import {useColor} from '../render/progress.js'
+import {syncProgress, useColor} from '../render/progress.js'
 import {renderSyncResult, type SyncDirection, syncDirection, syncLine} from '../render/summary.js'
 import {SyncError, type SyncSummary, syncStores} from '../sync/index.js'
 
@@ -33,40 +33,25 @@ export default class Sync extends BaseCommand {
   async run(): Promise<SyncSummary & {direction: SyncDirection}> {
     const {flags} = await this.parse(Sync)
     const to = flags.to ?? (flags.bucket ? bucketLocations(flags.bucket).raw : undefined)
-    if (!to) this.fail('sync needs a target: --to LOC, or --bucket NAME (or DATAQUEST_BUCKET) for s3://NAME/raw/')
+    if (!to) this.usageError('sync needs a target: --to LOC, or --bucket NAME (or DATAQUEST_BUCKET) for s3://NAME/raw/')
     const source = this.store(flags.from, flags)
     const target = this.store(to, flags)
-    if (source.location === target.location) this.fail(`--from and --to are the same store (${source.location})`)
+    if (source.location === target.location) this.usageError(`--from and --to are the same store (${source.location})`)
     if (!flags['dry-run']) await this.beginWriting(target)
-    const progress = this.progress()
     // The library copies either way; people (and --json) are told which way files went.
     const direction = syncDirection(source.location, target.location)
     const directed = (summary: SyncSummary) => ({...summary, direction})
     try {
-      const summary = await progress.step(
+      const summary = await this.progress().step(
         `Sync (${direction}) ${source.location} → ${target.location}`,
-        (step) => {
-          let done = 0
-          let total = 0
-          return syncStores({
-            source,
-            target,
-            delete: flags.delete,
-            force: flags.force,
-            dryRun: flags['dry-run'],
-            onProgress: (event) => {
-              if (event.type === 'planned') total = Object.values(event.counts).reduce((a, b) => a + b, 0)
-              else step.update(`${++done}/${total} files, ${event.file.key}`)
-            },
-          })
-        },
+        (step) => syncStores({source, target, delete: flags.delete, force: flags.force, dryRun: flags['dry-run'], onProgress: syncProgress(step)}),
         (s) => syncLine(directed(s)),
       )
       this.show(directed(summary))
       return directed(summary)
     } catch (error) {
       if (error instanceof SyncError) this.show(directed(error.summary))
-      this.fail((error as Error).message, error instanceof SyncError ? {summary: directed(error.summary)} : {})
+      this.fail(error, error instanceof SyncError ? {summary: directed(error.summary)} : {})
     }
   }
 

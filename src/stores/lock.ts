@@ -2,6 +2,7 @@ import {randomBytes} from 'node:crypto'
 import {linkSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import {DataquestError} from '../util/errors.js'
 
 /** Who holds a store's write lock: written into the lock file when it is taken. */
 export interface LockHolder {
@@ -14,10 +15,10 @@ export interface LockHolder {
 }
 
 /** A second writer: the message names the holder and what to do. */
-export class StoreLockedError extends Error {
+export class StoreLockedError extends DataquestError {
   constructor(readonly location: string, readonly file: string, readonly holder: LockHolder | undefined) {
     const who = holder ? `dataquest ${holder.command} (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt})` : 'another process (lock file unreadable)'
-    super(`${location} is being written by ${who}; wait for it to finish, or if no such process runs, delete ${file}`)
+    super('store', `${location} is being written by ${who}; wait for it to finish, or if no such process runs, delete ${file}`)
     this.name = 'StoreLockedError'
   }
 }

@@ -1,9 +1,10 @@
 import type {StoredObject} from '../stores/store.js'
+import {DataquestError} from '../util/errors.js'
 
 /** Refuses a deletion that looks like a broken source rather than a real change. */
-export class DeletionGuardError extends Error {
+export class DeletionGuardError extends DataquestError {
   constructor(message: string) {
-    super(`${message}; nothing was changed (force it if this is intended)`)
+    super('input', `${message}; nothing was changed (force it if this is intended)`)
     this.name = 'DeletionGuardError'
   }
 }

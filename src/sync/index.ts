@@ -6,6 +6,7 @@ import {mapLimit} from '../util/concurrency.js'
 import {bytesOf, countActions, succeeded} from '../util/outcomes.js'
 import {DeletionGuardError} from './deletion-guard.js'
 import {type PlannedCopy, planSync, type SyncAction, type SyncPlanOptions} from './plan.js'
+import {DataquestError} from '../util/errors.js'
 
 export {DeletionGuardError} from './deletion-guard.js'
 
@@ -50,9 +51,9 @@ export interface SyncSummary {
   errors: string[]
 }
 
-export class SyncError extends Error {
+export class SyncError extends DataquestError {
   constructor(readonly summary: SyncSummary) {
-    super(summary.errors.join('; '))
+    super('partial', summary.errors.join('; '))
     this.name = 'SyncError'
   }
 }
