@@ -1,6 +1,6 @@
 import type {Node} from 'constructs'
 
-import {BLS_URL} from '../src/sources/upstream.js'
+import {BLS_ROOT} from '../src/sources/upstream.js'
 
 /** What a deployment may change without editing code: all of it from CDK context (`-c key=value`). */
 export interface DataquestSettings {
@@ -20,9 +20,6 @@ export interface DataquestSettings {
   heartbeatHours: number
 }
 
-/** The BLS `time.series/` root: the directory above the library's default `pr/` listing. */
-export const BLS_ROOT_URL = new URL('../', BLS_URL).href
-
 export const CONTEXT = {
   schedule: 'dataquest:schedule',
   noncurrentVersionDays: 'dataquest:noncurrentVersionDays',
@@ -38,7 +35,7 @@ export const DEFAULT_SETTINGS: DataquestSettings = {
   noncurrentVersionDays: 30,
   destroyData: false,
   surveys: 'pr',
-  blsRoot: BLS_ROOT_URL,
+  blsRoot: BLS_ROOT,
   // A day between scheduled runs, plus two hours for a slow run.
   heartbeatHours: 26,
 }
@@ -89,7 +86,7 @@ export function settingsFromContext(node: Pick<Node, 'tryGetContext'>): Dataques
 
   const blsRoot = read(CONTEXT.blsRoot) ?? DEFAULT_SETTINGS.blsRoot
   if (!/^https?:\/\/[^\s]+\/$/.test(blsRoot)) {
-    throw new Error(`context ${CONTEXT.blsRoot}=${blsRoot} is not a directory URL: use e.g. ${BLS_ROOT_URL} (with the trailing slash)`)
+    throw new Error(`context ${CONTEXT.blsRoot}=${blsRoot} is not a directory URL: use e.g. ${BLS_ROOT} (with the trailing slash)`)
   }
 
   return {

@@ -1,7 +1,7 @@
 // Builds dist/ with esbuild: each command, the not-found hook and the CLI's entry are bundled with
 // their dependencies (oclif included) into ES modules that share chunks. Node then reads a handful of
 // files at start-up instead of the hundreds behind @oclif/core, and a command loads only its own
-// chunks: `--help` never parses the AWS SDK, listr2 or papaparse. Types are checked by `npm run
+// chunks: `--help` never parses the AWS SDK, ora or papaparse. Types are checked by `npm run
 // typecheck`, not here. Then oclif.manifest.json (what `oclif manifest` writes).
 //
 // Other processes may be running the CLI from dist/ meanwhile (`npx dataquest` runs `prepare`, and

@@ -34,7 +34,7 @@ async function bundledPackages(loaded: string[]): Promise<Set<string>> {
 /** A file of DuckDB's packages (@duckdb/node-api, its native bindings). */
 const isDuckdb = (file: string): boolean => file.includes(`${path.sep}@duckdb${path.sep}`)
 
-t.test('--help loads the bundle alone: no file from node_modules, no AWS SDK, listr2, ora or papaparse', async (t) => {
+t.test('--help loads the bundle alone: no file from node_modules, no AWS SDK, ora or papaparse', async (t) => {
   const help = await dataquest(['--help'])
   t.equal(help.code, 0, help.stderr)
   for (const command of ['consume', 'fetch', 'query', 'report', 'run', 'sync', 'transform']) t.match(help.stdout, new RegExp(`^ {2}${command} `, 'm'))
@@ -42,12 +42,12 @@ t.test('--help loads the bundle alone: no file from node_modules, no AWS SDK, li
   t.ok(help.loaded.length <= 6, `${help.loaded.length} modules: ${help.loaded.map((file) => path.relative(projectRoot, file)).join(', ')}`)
   const bundled = await bundledPackages(help.loaded)
   t.ok(bundled.has('@oclif/core'), 'oclif is in the bundle')
-  for (const heavy of ['listr2', 'ora', 'papaparse']) t.notOk(bundled.has(heavy), `${heavy} not loaded`)
+  for (const heavy of ['ora', 'papaparse']) t.notOk(bundled.has(heavy), `${heavy} not loaded`)
 
   const commandHelp = await dataquest(['report', '--help'])
   t.equal(commandHelp.code, 0)
   t.match(commandHelp.stdout, /^USAGE\n {2}\$ dataquest report /m)
-  t.notOk([...(await bundledPackages(commandHelp.loaded))].some((name) => ['listr2', 'ora', 'papaparse'].includes(name)), 'a command help loads no command')
+  t.notOk([...(await bundledPackages(commandHelp.loaded))].some((name) => ['ora', 'papaparse'].includes(name)), 'a command help loads no command')
 })
 
 t.test('a misspelt command gets the closest one and exit 127, from the bundled hook', async (t) => {
@@ -73,7 +73,7 @@ t.test('transform on worker threads from the bundle, then report: the reports th
   t.same(JSON.parse(report.stdout).reports, expected.reports)
   const bundled = await bundledPackages(report.loaded)
   // ora loads when a spinner starts, papaparse for CSV, the HTTP client for fetch (docs/benchmarks.md: start-up).
-  for (const heavy of ['listr2', 'ora', 'papaparse']) t.notOk(bundled.has(heavy), `report loads no ${heavy}`)
+  for (const heavy of ['ora', 'papaparse']) t.notOk(bundled.has(heavy), `report loads no ${heavy}`)
   t.notOk((await bundledSources(report.loaded)).some((source) => source.endsWith('src/http/client.ts')), 'report loads no HTTP client')
   t.notOk(report.loaded.some((file) => file.includes(`${path.sep}@aws-sdk${path.sep}`)), 'a folder report loads no AWS SDK')
   t.notOk(report.loaded.some(isDuckdb), 'report loads no DuckDB')

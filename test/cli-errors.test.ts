@@ -9,13 +9,17 @@ import {Config} from '@oclif/core'
 import t, {type Test} from 'tap'
 
 import {createSqsClient, explainAwsError} from '../src/aws/clients.js'
-import {closest, describeFailure, oneLine} from '../src/cli/errors.js'
+import {closest, describeFailure, exitCode, failureMessage, oneLine} from '../src/cli/errors.js'
 import {checkHttpUrl} from '../src/cli/flags.js'
 import notFound from '../src/cli/not-found.js'
 import Consume from '../src/commands/consume.js'
 import Fetch from '../src/commands/fetch.js'
 import Report from '../src/commands/report.js'
+import {CONTACT_REASON, MissingContactError} from '../src/http/user-agent.js'
+import {StepError} from '../src/pipeline/index.js'
+import {SurveyCodeError} from '../src/sources/upstream.js'
 import {openStore} from '../src/stores/open.js'
+import {TransformInputError} from '../src/transform/index.js'
 import {projectRoot, runCommand, setEnv} from './helpers/cli.js'
 import {startEmulator} from './helpers/fauxqs.js'
 
@@ -67,6 +71,20 @@ t.test('URL flags are checked when parsed: exit 2 at once, nothing written', asy
   t.match(fromEnv.stderr, '--queue: "my-queue" is not an http:// or https:// URL')
   await t.rejects(readdir(raw), {code: 'ENOENT'}, 'the raw store was not even created')
   t.equal(checkHttpUrl('http://127.0.0.1:9/x'), 'http://127.0.0.1:9/x')
+})
+
+t.test('an error\'s kind sets the exit code; its hint (or its cause\'s) is worded with flag names', async (t) => {
+  const strict = new TransformInputError('PRS9 has no Q01 rows', {hint: {flag: ['series', 'period', 'strict'], say: 'pick another {series} or {period} ({strict} refuses an empty series report)'}})
+  t.equal(failureMessage(strict), 'PRS9 has no Q01 rows; pick another --series or --period (--strict refuses an empty series report)')
+  t.equal(exitCode(strict), 1)
+  t.equal(exitCode(new Error('a bug')), 1)
+  t.equal(failureMessage(new StepError('fetch', new MissingContactError())), `fetch failed: no contact (e-mail address or URL) given: ${CONTACT_REASON}; set one with --contact you@example.com or the DATAQUEST_CONTACT environment variable`)
+  t.equal(failureMessage(new StepError('report', new Error('disk full'))), 'report failed: disk full', 'no hint anywhere: the message alone')
+  t.equal(failureMessage('said plainly'), 'said plainly')
+  const usage = describeFailure(new SurveyCodeError('x%'), {bin: 'dataquest', id: 'fetch', flags: {}})
+  t.equal(usage.exit, 2, 'a usage error exits 2, with the help to read')
+  t.match(usage.message, /is not a BLS survey code.*; see `dataquest fetch --help`$/)
+  t.notOk('kind' in usage.json || 'hint' in usage.json, 'the --json error keeps its shape')
 })
 
 t.test('oneLine folds oclif parse messages', async (t) => {

@@ -43,13 +43,14 @@ t.test('fetch, transform and logger handlers against fauxqs and the local upstre
 
   await t.test('a failed fetch logs what it did, then fails the step', async (t) => {
     upstream.failNext('listing', {status: 404})
-    const {error, out} = await invoke(fetchEnv(emulator, upstream, raw), fetchHandler)
+    const {error, err} = await invoke(fetchEnv(emulator, upstream, raw), fetchHandler)
     t.type(error, FetchError)
-    t.match(JSON.parse(out.at(-1)!), {step: 'fetch', failed: /404/, summary: {unchanged: 1}})
+    t.match(JSON.parse(err.at(-1)!), {step: 'fetch', failed: /404/, kind: 'partial', summary: {unchanged: 1}})
     t.same(await keysIn(emulator, raw), ['bls/pr/pr.data.0.Current', 'bls/pr/pr.txt', 'datausa/population.json'], 'nothing lost')
 
     const noContact = await invoke({...fetchEnv(emulator, upstream, raw), DATAQUEST_CONTACT: undefined}, fetchHandler)
     t.type(noContact.error, MissingContactError)
+    t.match(JSON.parse(noContact.err.at(-1)!), {step: 'fetch', kind: 'usage', hint: {flag: ['contact'], say: /DATAQUEST_CONTACT/}})
     const noStore = await invoke({...fetchEnv(emulator, upstream, raw), DATAQUEST_RAW: undefined}, fetchHandler)
     t.match(noStore.error, {message: /^DATAQUEST_RAW is not set: the stack sets it on the function/})
   })
@@ -63,6 +64,11 @@ t.test('fetch, transform and logger handlers against fauxqs and the local upstre
     t.same((await keysIn(emulator, processed)).filter((key) => key.endsWith('.json')), ['best_year_by_series.json', 'population_stats.json', 'series_population.json'])
     t.same((await keysIn(emulator, processed)).filter((key) => !key.endsWith('.json')), ['best_year_by_series.csv', 'best_year_by_series.parquet', 'population_stats.csv', 'population_stats.parquet', 'report.html', 'series_population.csv', 'series_population.parquet'], 'the flat files and the page beside them')
     t.match(JSON.parse(out.at(-1)!), {step: 'transform', summary: {series: 1}})
+
+    // A failure is one error event with its kind and hint as fields, and fails the step.
+    const failed = await invoke({...env, DATAQUEST_RAW: `s3://${await emulator.bucket()}/`}, transformHandler)
+    t.match(failed.error, {message: /not found in/})
+    t.match(JSON.parse(failed.err.at(-1)!), {step: 'transform', failed: /not found in/, kind: 'input', hint: {flag: ['raw', 'data-file']}})
   })
 
   await t.test('logger: logs the reports, acknowledges the test event, returns only the failed record', async (t) => {
@@ -156,7 +162,7 @@ t.test('fetch handler: the event picks the surveys list, one survey, or the popu
   upstream.failNext('listing:cu', {status: 404})
   const failed = await invoke({...env, DATAQUEST_SURVEY: 'cu'}, () => fetchHandler({survey: 'cu'}))
   t.type(failed.error, FetchError)
-  t.match(JSON.parse(failed.out.at(-1)!), {step: 'fetch', failed: /404/, summary: {surveys: [{survey: 'cu', error: /404/}]}})
+  t.match(JSON.parse(failed.err.at(-1)!), {step: 'fetch', failed: /404/, summary: {surveys: [{survey: 'cu', error: /404/}]}})
 
   const bad = await invoke(env, () => fetchHandler({survey: '../x'}))
   t.match(bad.error, {message: /"\.\.\/x" is not a BLS survey code/})

@@ -147,7 +147,7 @@ t.test('no contact: fails before any request, explaining why', async (t) => {
   t.equal(upstream.requests.total, 0)
 
   const result = await runCommand(Fetch, ['--raw', options.store.location, '--bls-url', upstream.blsUrl, '--population-url', upstream.populationUrl], {DATAQUEST_CONTACT: undefined})
-  t.equal(result.exitCode, 1)
+  t.equal(result.exitCode, 2, 'a usage mistake')
   t.match(result.stderr, /BLS answers 403 Forbidden to robots whose User-Agent carries no contact.*--contact you@example.com or the DATAQUEST_CONTACT/)
   t.equal(upstream.requests.total, 0, 'the command made no request either')
 })

@@ -175,12 +175,14 @@ t.test('consumeQueue: a message whose handling throws is counted; the rest of th
   const [first, crashing, last] = await send([testEventBody('b'), testEventBody('b'), testEventBody('b')])
   const result = await consume({
     once: true,
-    handle: async (message) => {
-      const outcome = await handle(message)
-      // A report too big to render, a bug: any exception, thrown after part of the work was done.
-      if (message.messageId === crashing) throw new RangeError('Maximum call stack size exceeded')
-      return outcome
-    },
+    // As `dataquest consume` wires it: settleMessage turns a crash into the message's failure.
+    handle: (message) =>
+      settleMessage(message, async (received) => {
+        const outcome = await handle(received)
+        // A report too big to render, a bug: any exception, thrown after part of the work was done.
+        if (received.messageId === crashing) throw new RangeError('Maximum call stack size exceeded')
+        return outcome
+      }, () => {}),
   })
   t.same(seen, [first, crashing, last], 'the message after the crash was handled too')
   t.same(result, {received: 3, deleted: 2, failures: [{messageId: crashing, reason: 'could not be handled: RangeError: Maximum call stack size exceeded'}], stoppedBy: 'empty'})

@@ -1,12 +1,12 @@
 import {mkdtemp, readdir} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import {PassThrough} from 'node:stream'
 
 import t from 'tap'
 
 import Run from '../src/commands/run.js'
-import {runTaskList} from '../src/render/task-list.js'
+import type {StepOutcome} from '../src/pipeline/index.js'
+import {stepLine, stepProgress} from '../src/render/pipeline.js'
 import {openStore} from '../src/stores/open.js'
 import {runCommand} from './helpers/cli.js'
 import {startEmulator} from './helpers/fauxqs.js'
@@ -98,7 +98,7 @@ t.test('run shows the retries it is waiting on as they happen, and the csv/--onl
   const argv = ['--raw', path.join(root, 'raw'), '--processed', path.join(root, 'processed'), ...upstreamArgs(upstream)]
   const result = await runCommand(Run, argv, {DATAQUEST_CONTACT: CONTACT})
   t.equal(result.exitCode, 0, result.stderr)
-  const retry = result.stderr.search(/^retrying http:\/\/127\.0\.0\.1:\d+\/pub\/time\.series\/pr\/pr\.txt in 0\.0s \(503 Service Unavailable\)$/m)
+  const retry = result.stderr.search(/^ {2}retrying http:\/\/127\.0\.0\.1:\d+\/pub\/time\.series\/pr\/pr\.txt in 0\.0s \(503 Service Unavailable\)$/m)
   t.ok(retry >= 0, 'the retry is shown')
   t.ok(retry < result.stderr.search(/Fetch upstream into .* — 4 added/), 'while the fetch runs, not after it')
 
@@ -116,7 +116,7 @@ t.test('run without a contact says so before any request', async (t) => {
   const result = await runCommand(Run, ['--raw', path.join(root, 'raw'), '--processed', path.join(root, 'p'), ...upstreamArgs(upstream)], {
     DATAQUEST_CONTACT: undefined,
   })
-  t.equal(result.exitCode, 1)
+  t.equal(result.exitCode, 2, 'a usage mistake')
   t.match(result.stderr, /BLS answers 403.*--contact you@example.com or the DATAQUEST_CONTACT/)
   t.equal(upstream.requests.total, 0)
   t.same(await readdir(root), [], 'nothing written')
@@ -161,49 +161,14 @@ t.test('run into S3 with --bucket', async (t) => {
   t.equal(raw.length, 4)
 })
 
-t.test('the task list on a terminal: live rendering, each outcome kept', async (t) => {
-  const stream = Object.assign(new PassThrough(), {isTTY: true, columns: 100}) as unknown as NodeJS.WriteStream
-  const chunks: string[] = []
-  ;(stream as unknown as PassThrough).on('data', (chunk: Buffer) => chunks.push(chunk.toString()))
-  const {isTTY, columns} = process.stdout
-  // listr2 decides on process.stdout
-  Object.assign(process.stdout, {isTTY: true, columns: 100})
-  t.teardown(() => {
-    Object.assign(process.stdout, {isTTY, columns})
-  })
-  await runTaskList(
-    [
-      {
-        title: 'first',
-        run: async ({update, warn, note}) => {
-          update('working')
-          warn('careful')
-          note('retrying soon')
-          return 'done well'
-        },
-      },
-      {title: 'second', run: async () => 'fine'},
-    ],
-    {mode: 'live', stream},
-  )
-  const output = chunks.join('')
-  t.match(output, /first — done well \(\d+\.\ds\)/)
-  t.match(output, /second — fine/)
-  t.match(output, /⚠ careful/)
-  t.match(output, /retrying soon/, 'a note is live detail')
-
-  // A terminal that reports no width gets plain lines, not a list wrapped to nothing.
-  chunks.length = 0
-  process.stdout.columns = 0
-  await runTaskList([{title: 'narrow', run: async ({update}) => (update('detail'), 'ok')}], {mode: 'live', stream})
-  t.match(chunks.join(''), /narrow — ok/)
-  t.notMatch(chunks.join(''), /detail/, 'no live detail')
-
-  await t.rejects(
-    runTaskList([{title: 'broken', run: async () => Promise.reject(new Error('no disk'))}, {title: 'never', run: async () => t.fail('ran') as never}], {
-      mode: 'quiet',
-      stream,
-    }),
-    /no disk/,
-  )
+t.test('a step\'s events and outcome in words: the transform shows bytes as fetch does', async (t) => {
+  const seen: string[] = []
+  const show = stepProgress({update: (text) => seen.push(`update ${text}`), warn: (text) => seen.push(`warn ${text}`), note: (text) => seen.push(`note ${text}`)})
+  show({step: 'transform', progress: {bytes: 1500, totalBytes: 3000}})
+  show({step: 'fetch', event: {type: 'warning', message: 'careful'}})
+  show({step: 'fetch', event: {type: 'retry', url: 'http://x/', attempt: 1, delayMs: 100, reason: '503'}})
+  t.same(seen, ['update 1.5 kB of 3.0 kB', 'warn careful', 'note retrying http://x/ in 0.1s (503)'])
+  const transform = {series: 1, rejected: {count: 1}, files: [{status: 'written'}, {status: 'unchanged'}]} as Extract<StepOutcome, {step: 'transform'}>['summary']
+  t.equal(stepLine({step: 'transform', summary: transform}), '1 series, 1 rejected row, 1 of 2 reports rewritten')
+  t.equal(stepLine({step: 'report', reports: []}), '0 reports')
 })

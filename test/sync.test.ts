@@ -254,9 +254,10 @@ t.test('a failing copy keeps the target copy and names the file', async (t) => {
   t.match(dry.stdout, /^would copy +\d+$/m)
 
   const result = await runCommand(Sync, ['--from', source.root, '--to', source.root])
+  t.equal(result.exitCode, 2, 'a usage mistake')
   t.match(result.stderr, /--from and --to are the same store/)
   const none = await runCommand(Sync, ['--from', source.root], {DATAQUEST_BUCKET: undefined})
-  t.equal(none.exitCode, 1)
+  t.equal(none.exitCode, 2)
   t.match(none.stderr, /sync needs a target: --to LOC, or --bucket NAME/)
 })
 

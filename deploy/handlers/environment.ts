@@ -1,6 +1,7 @@
 import type {AwsOptions} from '../../src/aws/clients.js'
 import {openStore} from '../../src/stores/open.js'
 import type {Store} from '../../src/stores/store.js'
+import {DataquestError} from '../../src/util/errors.js'
 
 // The stack sets these on each function (deploy/stack.ts); a test sets them around a call.
 export type HandlerEnv = Record<string, string | undefined>
@@ -26,3 +27,12 @@ export type LogLevel = 'info' | 'warn' | 'error'
  * stay a string), so Logs Insights can query every field, and the level filters.
  */
 export const logLine = (fields: Record<string, unknown>, level: LogLevel = 'info'): void => console[level](fields)
+
+/**
+ * A step's failure as one error event: the message, and the error's kind and hint (what would fix
+ * it, settings named as the CLI flag they match) as fields, before the step fails with it.
+ */
+export function logFailure(step: string, error: unknown, fields: Record<string, unknown> = {}): void {
+  const {kind, hint} = error instanceof DataquestError ? error : {kind: undefined, hint: undefined}
+  logLine({step, failed: (error as Error).message, kind, hint, ...fields}, 'error')
+}

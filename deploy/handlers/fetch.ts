@@ -1,7 +1,7 @@
 // Lambda: `dataquest fetch` into the raw bucket (the state machine's fetch steps).
 import {FetchError, type FetchSummary, fetchUpstream, resolveSurveys} from '../../src/fetch/index.js'
 import {parseSurveyList, SurveyCodeError} from '../../src/sources/upstream.js'
-import {type HandlerEnv, logLine, requireEnv, storeFromEnv} from './environment.js'
+import {type HandlerEnv, logFailure, logLine, requireEnv, storeFromEnv} from './environment.js'
 
 /**
  * What the state machine asks, all fields optional:
@@ -63,7 +63,7 @@ export async function handler(event: FetchEvent = {}): Promise<{surveys: string[
     return compact(summary)
   } catch (error) {
     // What was done before the failure still matters: log it, then fail the step.
-    if (error instanceof FetchError) logLine({step: 'fetch', failed: error.message, summary: compact(error.summary)})
+    logFailure('fetch', error, error instanceof FetchError ? {summary: compact(error.summary)} : {})
     throw error
   }
 }

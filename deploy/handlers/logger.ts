@@ -20,8 +20,6 @@ export const TABLE_ROWS = 20
  * each in UTF-8) should its rows hold very long text, which leaves room for the other fields.
  */
 export const MAX_TABLE_CHARS = 32_000
-/** The largest report read: some 400,000 rows of JSON, parsed within the function's 1 GB. */
-export const MAX_REPORT_BYTES = 64 * 1024 * 1024
 
 /**
  * A report as one log event's fields: its name, parameters and inputs, its result (population) or
@@ -52,7 +50,7 @@ async function log(outcome: MessageOutcome): Promise<void> {
 export async function handler(event: SqsEvent): Promise<SqsBatchResponse> {
   const s3 = createS3Client(awsOptions(process.env))
   try {
-    const read = s3ReportReader(s3, {maxBytes: MAX_REPORT_BYTES})
+    const read = s3ReportReader(s3)
     const batchItemFailures: SqsBatchResponse['batchItemFailures'] = []
     for (const record of event.Records) {
       const outcome = await settleMessage(record, (message) => handleReportMessage(message, read), log)

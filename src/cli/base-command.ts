@@ -3,10 +3,11 @@ import {Command, Errors, ux} from '@oclif/core'
 import type {AwsOptions} from '../aws/clients.js'
 import {type Locations, resolveLocations} from '../config/locations.js'
 import {createProgress, type Progress, progressMode} from '../render/progress.js'
+import {DataquestError} from '../util/errors.js'
 import {escapeJson, sanitize} from '../util/sanitize.js'
 import {openStore} from '../stores/open.js'
 import type {Store, WriteLock} from '../stores/store.js'
-import {describeFailure} from './errors.js'
+import {describeFailure, exitCode, failureMessage} from './errors.js'
 import {exitOnInterrupt, interruptedLine} from './interrupt.js'
 
 /** Shared plumbing for dataquest commands: JSON output, store locations, AWS options. */
@@ -23,7 +24,7 @@ export abstract class BaseCommand extends Command {
       return resolveLocations(flags, process.env)
     } catch (error) {
       // DATAQUEST_BUCKET that is not a bucket (the flag itself is checked when parsed): a usage mistake.
-      this.error(`DATAQUEST_BUCKET: ${(error as Error).message}`, {exit: 2})
+      this.usageError(`DATAQUEST_BUCKET: ${(error as Error).message}`)
     }
   }
 
@@ -49,7 +50,7 @@ export abstract class BaseCommand extends Command {
       try {
         this.writeLocks.push({location: store.location, lock: await store.lockForWriting(`${this.id}`)})
       } catch (error) {
-        this.fail((error as Error).message)
+        this.fail(error)
       }
     }
   }
@@ -61,9 +62,17 @@ export abstract class BaseCommand extends Command {
     await super.finally(error)
   }
 
-  /** Exit 1 with a one-line error (no stack); `details` ride along in the --json error object. */
-  protected fail(message: string, details: Record<string, unknown> = {}): never {
-    throw Object.assign(new Errors.CLIError(message, {exit: 1}), details)
+  /**
+   * Exit with a one-line error (no stack): the message (an error's with its hint in flag names), 2
+   * for a usage error and 1 for any other; `details` ride along in the --json error object.
+   */
+  protected fail(error: unknown, details: Record<string, unknown> = {}): never {
+    throw Object.assign(new Errors.CLIError(failureMessage(error), {exit: exitCode(error)}), details)
+  }
+
+  /** Exit 2: the command was asked for something it cannot do as asked. */
+  protected usageError(message: string): never {
+    this.fail(new DataquestError('usage', message))
   }
 
   /** Progress on stderr: live on a terminal, plain lines elsewhere, warnings only with --json. */

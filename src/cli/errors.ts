@@ -1,5 +1,7 @@
 import levenshtein from 'fast-levenshtein'
 
+import {DataquestError, hintOf, hintText} from '../util/errors.js'
+
 /** What a failed command prints: one line, the exit code, and the --json error object. */
 export interface Failure {
   message: string
@@ -14,8 +16,19 @@ export interface FailedCommand {
   flags: Record<string, unknown>
 }
 
-// oclif's own bookkeeping on its errors; none of it is for the user (or a --json consumer).
-const FRAMEWORK_KEYS = new Set(['oclif', 'parse', 'showHelp', 'skipOclifErrorHandling', 'suggestions', 'bang', 'ref', 'flags', 'args'])
+// oclif's own bookkeeping on its errors, and the kind and hint the message and exit code already
+// say; none of it is for the user (or a --json consumer).
+const FRAMEWORK_KEYS = new Set(['oclif', 'parse', 'showHelp', 'skipOclifErrorHandling', 'suggestions', 'bang', 'ref', 'flags', 'args', 'kind', 'hint'])
+
+/** A usage error exits 2 (as oclif's flag errors do), any other failure 1. */
+export const exitCode = (error: unknown): number => (error instanceof DataquestError && error.kind === 'usage' ? 2 : 1)
+
+/** An error's message with its hint (its own, or its cause's) in flag names: `…; set one with --contact …`. */
+export function failureMessage(error: unknown): string {
+  if (!(error instanceof Error)) return String(error)
+  const hint = hintOf(error)
+  return hint ? `${error.message}; ${hintText(hint, (flag) => `--${flag}`)}` : error.message
+}
 
 /** The closest candidate, when it is near enough to be what was meant. */
 export function closest(target: string, candidates: readonly string[]): string | undefined {
@@ -54,8 +67,8 @@ const flagSuggestion = (unknown: readonly string[], command: FailedCommand): str
 /** How a command's error reads: one line, a usage hint on usage errors, framework internals dropped. */
 export function describeFailure(error: Error, command: FailedCommand): Failure {
   const {oclif, flags, parse} = error as {oclif?: {exit?: number}; flags?: unknown; parse?: unknown}
-  const exit = oclif?.exit ?? 1
-  let message = oneLine(error.message)
+  const exit = oclif?.exit ?? exitCode(error)
+  let message = oneLine(oclif ? error.message : failureMessage(error))
   // oclif's parse errors carry `parse`; their exit code (2) marks our own usage errors too.
   if (parse !== undefined || exit === 2) {
     if (Array.isArray(flags)) message += flagSuggestion(flags as string[], command)

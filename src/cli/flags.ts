@@ -120,9 +120,6 @@ export const populationUrl = urlFlag({
 
 export const upstreamFlags = {contact, survey, 'bls-root': blsRoot, 'bls-url': blsUrl, 'population-url': populationUrl}
 
-/** How to give a contact, for the errors that need one. */
-export const CONTACT_HINT = 'set one with --contact you@example.com or the DATAQUEST_CONTACT environment variable'
-
 export const locationFlags = {raw, processed, bucket, endpoint, region, profile}
 
 // Mirror flags (fetch, sync). Filters as `aws s3 sync` takes them: repeatable, the last that matches wins.

@@ -36,7 +36,7 @@ export default class Consume extends BaseCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Consume)
-    if (!flags.queue) this.error('no queue to consume: pass --queue URL or set DATAQUEST_QUEUE_URL', {exit: 2})
+    if (!flags.queue) this.usageError('no queue to consume: pass --queue URL or set DATAQUEST_QUEUE_URL')
     const aws = this.awsOptions(flags)
     const sqs = createSqsClient(aws)
     const s3 = createS3Client(aws)
@@ -66,7 +66,7 @@ export default class Consume extends BaseCommand {
       })
       const failed = result.failures.length
       this.logToStderr(`${result.received} message(s) received, ${result.deleted} deleted, ${failed} left on the queue`)
-      if (failed > 0) this.error(`${failed} message(s) could not be handled; they stay on the queue for its dead-letter queue`, {exit: 1})
+      if (failed > 0) this.fail(`${failed} message(s) could not be handled; they stay on the queue for its dead-letter queue`)
     } finally {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)

@@ -1,7 +1,6 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {contactHint} from '../cli/contact-hint.js'
 import {endpoint, jsonFlag, keyFilter, mirrorFlags, profile, raw, rawBucket, region, upstreamFlags} from '../cli/flags.js'
 import {FetchError, type FetchSummary, fetchUpstream} from '../fetch/index.js'
 import {parseSurveyList} from '../sources/upstream.js'
@@ -42,9 +41,8 @@ export default class Fetch extends BaseCommand {
     const {flags, raw: tokens} = await this.parse(Fetch)
     const store = this.store(this.locations(flags).raw, flags)
     if (!flags['dry-run']) await this.beginWriting(store)
-    const progress = this.progress()
     try {
-      const summary = await progress.step(
+      const summary = await this.progress().step(
         `Fetch BLS ${flags.survey === 'all' ? 'all surveys' : flags.survey.replaceAll(',', ', ')} and population into ${store.location}`,
         (step) =>
           fetchUpstream({
@@ -60,7 +58,7 @@ export default class Fetch extends BaseCommand {
             filter: keyFilter(tokens),
             dryRun: flags['dry-run'],
             // Retries and survey lines are live progress notes, as in `run` (quiet under --json).
-            onProgress: fetchProgress({update: step.update, warn: progress.warn, note: progress.note}),
+            onProgress: fetchProgress(step),
           }),
         fetchLine,
       )
@@ -68,7 +66,7 @@ export default class Fetch extends BaseCommand {
       return summary
     } catch (error) {
       if (error instanceof FetchError && !this.jsonEnabled()) this.show(error.summary)
-      this.fail((error as Error).message + contactHint(error), error instanceof FetchError ? {summary: error.summary} : {})
+      this.fail(error, error instanceof FetchError ? {summary: error.summary} : {})
     }
   }
 

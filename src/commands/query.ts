@@ -5,7 +5,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {endpoint, jsonFlag, processed, raw, region} from '../cli/flags.js'
 import {reportFormat, rowLimit, TERMINAL_ROWS} from '../cli/report-flags.js'
-import {type Cell, QueryError, type QueryResult, runQuery, type Schema, querySchema} from '../query/index.js'
+import {type Cell, type QueryResult, runQuery, type Schema, querySchema} from '../query/index.js'
 import {useColor} from '../render/progress.js'
 import {renderQueryResult, renderSchema, rowObject} from '../render/query.js'
 import {REPORT_FORMATS} from '../render/reports.js'
@@ -49,7 +49,7 @@ export default class Query extends BaseCommand {
   async run(): Promise<QueryOutput> {
     const {args, flags} = await this.parse(Query)
     const given = [args.sql !== undefined, flags.file !== undefined, flags.schema].filter(Boolean).length
-    if (given !== 1) this.error('give the SQL to run as an argument, or --file q.sql, or --schema (one of them)', {exit: 2})
+    if (given !== 1) this.usageError('give the SQL to run as an argument, or --file q.sql, or --schema (one of them)')
     const json = this.jsonEnabled()
     const locations = this.locations({raw: flags.raw, processed: flags.processed})
     const options = {raw: this.store(locations.raw, flags), processed: this.store(locations.processed, flags)}
@@ -70,8 +70,7 @@ export default class Query extends BaseCommand {
       const rows = result.rows.slice(0, limit).map((row) => rowObject(result.columns, row))
       return {columns: result.columns, rows, verified: result.verified}
     } catch (error) {
-      if (error instanceof QueryError && error.usage) this.error(error.message, {exit: 2})
-      this.fail((error as Error).message)
+      this.fail(error)
     }
   }
 
@@ -79,7 +78,7 @@ export default class Query extends BaseCommand {
     try {
       return await readFile(file, 'utf8')
     } catch (error) {
-      this.error(`--file ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, {exit: 2})
+      this.usageError(`--file ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`)
     }
   }
 }

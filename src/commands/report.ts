@@ -46,13 +46,13 @@ export default class Report extends BaseCommand {
     const {flags} = await this.parse(Report)
     const json = this.jsonEnabled()
     const problem = json ? undefined : this.problem(flags)
-    if (problem) this.error(problem, {exit: 2})
+    if (problem) this.usageError(problem)
     const store = this.store(this.locations(flags).processed, flags)
     let reports: ReportData[]
     try {
       reports = await loadReports(store, selectedReports(flags.only))
     } catch (error) {
-      this.fail((error as Error).message)
+      this.fail(error)
     }
     // A file is complete unless --limit says otherwise, as piped output is.
     const stdout = flags.output ? {isTTY: false} : process.stdout

@@ -1,17 +1,16 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {contactHint} from '../cli/contact-hint.js'
 import {jsonFlag, locationFlags, upstreamFlags} from '../cli/flags.js'
 import {joinedYearsOnly, reportFlags, reportFlagsProblem, reportFormat, rowLimit, selectedReports} from '../cli/report-flags.js'
 import {transformFlags, transformParameters} from '../cli/transform-flags.js'
-import {type PipelineResult, planPipeline, StepError} from '../pipeline/index.js'
+import {type PipelineResult, planPipeline} from '../pipeline/index.js'
 import {parseSurveyList} from '../sources/upstream.js'
-import {progressMode, useColor} from '../render/progress.js'
+import {stepLine, stepProgress} from '../render/pipeline.js'
+import {useColor} from '../render/progress.js'
 import {renderReports} from '../render/reports.js'
 import {renderFetchResult} from '../render/summary.js'
 import {limitReport} from '../reports/index.js'
-import {runTaskList} from '../render/task-list.js'
 
 export default class Run extends BaseCommand {
   static override summary = 'Fetch, transform and report in one go, with a live task list.'
@@ -44,7 +43,7 @@ plan alone (as fetch --dry-run): nothing is written, transformed or reported.`
     const dryRun = flags['dry-run']
     // Before any work: a run that cannot print its reports should not fetch first.
     const problem = json || dryRun ? undefined : reportFlagsProblem(flags)
-    if (problem) this.error(problem, {exit: 2})
+    if (problem) this.usageError(problem)
     const locations = this.locations(flags)
     const raw = this.store(locations.raw, flags)
     const processed = this.store(locations.processed, flags)
@@ -62,10 +61,10 @@ plan alone (as fetch --dry-run): nothing is written, transformed or reported.`
       )
       // After the plan (which checks the contact): a run refused up front, or a dry run, writes nothing, not even a lock.
       if (!dryRun) await this.beginWriting(raw, processed)
-      await runTaskList(steps, {mode: progressMode({json, stream: process.stderr}), stream: process.stderr})
+      const progress = this.progress()
+      for (const step of steps) await progress.step(step.title, (control) => step.run(stepProgress(control)), stepLine)
     } catch (error) {
-      const cause = error instanceof StepError ? (error.cause as Error) : (error as Error)
-      this.fail(`${(error as Error).message}${contactHint(cause)}`, {steps: result})
+      this.fail(error, {steps: result})
     }
     const color = useColor(process.stdout, process.env)
     if (dryRun) {

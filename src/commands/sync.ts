@@ -1,17 +1,12 @@
-import {Args, Errors, Flags} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {bucketFlag, endpoint, jsonFlag, keyFilter, mirrorFlags, profile, region} from '../cli/flags.js'
 import {bucketLocations, DEFAULT_RAW} from '../config/locations.js'
-import {checkMirrorLocations, LocationError} from '../mirror/locations.js'
-import {useColor} from '../render/progress.js'
+import {checkMirrorLocations} from '../mirror/locations.js'
+import {syncProgress, useColor} from '../render/progress.js'
 import {renderSyncResult, type SyncDirection, syncDirection, syncLine} from '../render/summary.js'
 import {SyncError, type SyncSummary, syncStores} from '../sync/index.js'
-
-/** A mistake in the command line: exit 2, with the pointer to --help. */
-const usage = (message: string): never => {
-  throw new Errors.CLIError(message, {exit: 2})
-}
 
 export default class Sync extends BaseCommand {
   static override summary = 'Copy one store to another, uploading only what differs (MD5 vs ETag or stored MD5).'
@@ -51,29 +46,26 @@ export default class Sync extends BaseCommand {
   async run(): Promise<SyncSummary & {direction: SyncDirection}> {
     const {args, flags, raw} = await this.parse(Sync)
     const given = (flag: string): boolean => raw.some((token) => token.type === 'flag' && token.flag === flag)
-    if (args.src && given('from')) usage('give the source once: as SRC or as --from')
-    if (args.dst && given('to')) usage('give the target once: as DST or as --to')
-    if (flags['delete-foreign'] && !flags.delete) usage('--delete-foreign and --no-delete contradict each other')
+    if (args.src && given('from')) this.usageError('give the source once: as SRC or as --from')
+    if (args.dst && given('to')) this.usageError('give the target once: as DST or as --to')
+    if (flags['delete-foreign'] && !flags.delete) this.usageError('--delete-foreign and --no-delete contradict each other')
     const from = args.src ?? flags.from
     const to = args.dst ?? flags.to ?? (flags.bucket ? bucketLocations(flags.bucket).raw : undefined)
-    if (!to) this.fail('sync needs a target: --to LOC, or --bucket NAME (or DATAQUEST_BUCKET) for s3://NAME/raw/')
+    if (!to) this.usageError('sync needs a target: --to LOC, or --bucket NAME (or DATAQUEST_BUCKET) for s3://NAME/raw/')
     const source = this.store(from, flags)
     const target = this.store(to, flags)
-    if (source.location === target.location) usage(`--from and --to are the same store (${source.location})`)
+    if (source.location === target.location) this.usageError(`--from and --to are the same store (${source.location})`)
     // Before the target is locked (which creates its folder): nothing is made for a sync that cannot run.
-    await checkMirrorLocations(source.location, target.location).catch((error: Error) => (error instanceof LocationError ? usage(error.message) : this.fail(error.message)))
+    await checkMirrorLocations(source.location, target.location).catch((error: unknown) => this.fail(error))
     if (!flags['dry-run']) await this.beginWriting(target)
-    const progress = this.progress()
     // The library copies either way; people (and --json) are told which way files went.
     const direction = syncDirection(source.location, target.location)
     const directed = (summary: SyncSummary) => ({...summary, direction})
     try {
-      const summary = await progress.step(
+      const summary = await this.progress().step(
         `Sync (${direction}) ${source.location} → ${target.location}`,
-        (step) => {
-          let done = 0
-          let total = 0
-          return syncStores({
+        (step) =>
+          syncStores({
             source,
             target,
             deletes: flags.delete ? (flags['delete-foreign'] ? 'all' : 'own') : 'none',
@@ -81,19 +73,15 @@ export default class Sync extends BaseCommand {
             maxDelete: flags['max-delete'],
             filter: keyFilter(raw),
             dryRun: flags['dry-run'],
-            onProgress: (event) => {
-              if (event.type === 'planned') total = Object.values(event.counts).reduce((a, b) => a + b, 0)
-              else step.update(`${++done}/${total} files, ${event.file.key}`)
-            },
-          })
-        },
+            onProgress: syncProgress(step),
+          }),
         (s) => syncLine(directed(s)),
       )
       this.show(directed(summary))
       return directed(summary)
     } catch (error) {
       if (error instanceof SyncError) this.show(directed(error.summary))
-      this.fail((error as Error).message, error instanceof SyncError ? {summary: directed(error.summary)} : {})
+      this.fail(error, error instanceof SyncError ? {summary: directed(error.summary)} : {})
     }
   }
 

@@ -3,9 +3,8 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {jsonFlag, locationFlags} from '../cli/flags.js'
 import {transformFlags, transformParameters} from '../cli/transform-flags.js'
-import {useColor} from '../render/progress.js'
-import {formatBytes} from '../render/summary.js'
-import {renderTransformSummary} from '../render/transform-summary.js'
+import {transformProgress, useColor} from '../render/progress.js'
+import {renderTransformSummary, transformLine} from '../render/transform-summary.js'
 import {type TransformSummary, transformStores} from '../transform/index.js'
 
 export default class Transform extends BaseCommand {
@@ -42,15 +41,15 @@ export default class Transform extends BaseCommand {
             processed,
             ...transformParameters(flags),
             dryRun: flags['dry-run'],
-            onProgress: ({bytes, totalBytes}) => step.update(`${formatBytes(bytes)} of ${formatBytes(totalBytes)}`),
+            onProgress: transformProgress(step),
           }),
-        (result) => `${result.series} series, ${result.rejected.count} rejected rows`,
+        transformLine,
       )
       for (const warning of summary.warnings) this.warn(warning)
       if (!this.jsonEnabled()) this.log(renderTransformSummary(summary, {color: useColor(process.stdout, process.env)}))
       return summary
     } catch (error) {
-      this.fail((error as Error).message)
+      this.fail(error)
     }
   }
 }

@@ -1,3 +1,5 @@
+import {DataquestError} from '../util/errors.js'
+
 export const DEFAULT_RAW = './data/raw'
 export const DEFAULT_PROCESSED = './data/processed'
 
@@ -13,9 +15,9 @@ export interface Locations {
 }
 
 /** A `--bucket` value that is not a bucket: a prefix would be dropped or doubled, so it is refused. */
-export class BucketNameError extends Error {
+export class BucketNameError extends DataquestError {
   constructor(readonly input: string) {
-    super(`${JSON.stringify(input)} is not a bucket name: give NAME or s3://NAME; for a prefix of your own give the store itself (--raw, --processed, sync --to s3://NAME/prefix/)`)
+    super('usage', `${JSON.stringify(input)} is not a bucket name: give NAME or s3://NAME; for a prefix of your own give the store itself (--raw, --processed, sync --to s3://NAME/prefix/)`)
     this.name = 'BucketNameError'
   }
 }

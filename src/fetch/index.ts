@@ -14,6 +14,7 @@ import {mapLimit} from '../util/concurrency.js'
 import {byKey, countActions} from '../util/outcomes.js'
 import {download, type DownloadProgress} from './apply.js'
 import {type FetchPlan, planFetch, planPopulation, SOURCE_META} from './plan.js'
+import {DataquestError, hintOf} from '../util/errors.js'
 
 export {BLS_ROOT, BLS_URL, POPULATION_URL} from '../sources/upstream.js'
 
@@ -83,9 +84,10 @@ export interface FetchSummary extends FetchCounts {
 }
 
 /** Some part of the fetch failed; `summary` tells what was done anyway. */
-export class FetchError extends Error {
+export class FetchError extends DataquestError {
   constructor(readonly summary: FetchSummary, readonly causes: Error[]) {
-    super(causes.map((cause) => cause.message).join('; '))
+    // The first cause with a hint (a 403 wants a contact) is the whole fetch's hint.
+    super('partial', causes.map((cause) => cause.message).join('; '), {hint: causes.map(hintOf).find(Boolean)})
     this.name = 'FetchError'
   }
 }
@@ -100,7 +102,9 @@ async function surveyCodes(client: HttpClient, options: Pick<FetchOptions, 'blsR
   if (options.surveys !== 'all') return {surveys: [...(options.surveys ?? [REPORT_SURVEY])], warnings: []}
   const root = options.blsRoot ?? BLS_ROOT
   const listed = await readRootListing(client, root)
-  if (listed.surveys.length === 0) throw new Error(`the BLS root ${root} lists no survey folders; nothing to mirror (check --bls-root)`)
+  if (listed.surveys.length === 0) {
+    throw new DataquestError('upstream', `the BLS root ${root} lists no survey folders; nothing to mirror`, {hint: {flag: ['bls-root'], say: 'check {bls-root}'}})
+  }
   return listed
 }
 

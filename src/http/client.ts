@@ -3,6 +3,7 @@ import {text} from 'node:stream/consumers'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {Limiter} from '../util/concurrency.js'
+import {DataquestError} from '../util/errors.js'
 import {sanitize} from '../util/sanitize.js'
 
 /** BLS blocks robots it finds excessive: never more than this many upstream requests at once. */
@@ -46,12 +47,12 @@ const RETRYABLE = (status: number): boolean => status === 408 || status === 429 
 const REDIRECTS = new Set([301, 302, 303, 307, 308])
 
 /** A request that failed; the message names the URL and the cause, cleaned of control characters. */
-export class UpstreamError extends Error {
+export class UpstreamError extends DataquestError {
   /** Sanitised too: it ends up in progress lines. */
   readonly reason: string
 
   constructor(readonly url: string, reason: string, readonly retryable: boolean, options?: ErrorOptions) {
-    super(sanitize(`${url}: ${reason}`), options)
+    super('upstream', sanitize(`${url}: ${reason}`), options)
     this.name = 'UpstreamError'
     this.reason = sanitize(reason)
   }

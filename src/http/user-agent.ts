@@ -1,9 +1,14 @@
+import {DataquestError, type Hint} from '../util/errors.js'
+
 /** Why a contact is required, for messages that ask for one. */
 export const CONTACT_REASON = 'BLS answers 403 Forbidden to robots whose User-Agent carries no contact'
 
-export class MissingContactError extends Error {
+/** What fixes a missing or refused contact. */
+export const CONTACT_HINT: Hint = {flag: ['contact'], say: 'set one with {contact} you@example.com or the DATAQUEST_CONTACT environment variable'}
+
+export class MissingContactError extends DataquestError {
   constructor(detail = 'no contact (e-mail address or URL) given') {
-    super(`${detail}: ${CONTACT_REASON}`)
+    super('usage', `${detail}: ${CONTACT_REASON}`, {hint: CONTACT_HINT})
     this.name = 'MissingContactError'
   }
 }

@@ -1,10 +1,12 @@
+import {DataquestError} from '../util/errors.js'
+
 /**
  * A plan refused as a whole, nothing carried out: it looks like a broken source rather than a real
  * change (forcing lifts that), or it deletes more than the caller allows (forcing does not).
  */
-export class GuardError extends Error {
+export class GuardError extends DataquestError {
   constructor(message: string, {forcible = true} = {}) {
-    super(`${message}; nothing was changed${forcible ? ' (force it if this is intended)' : ''}`)
+    super('input', `${message}; nothing was changed${forcible ? ' (force it if this is intended)' : ''}`)
     this.name = 'GuardError'
   }
 }

@@ -1,13 +1,13 @@
 import {realpath, stat} from 'node:fs/promises'
 import path from 'node:path'
 
-import {isS3Location} from '../stores/open.js'
-import {parseS3Location} from '../stores/s3-location.js'
+import {isS3Location, parseS3Location} from '../stores/s3-location.js'
+import {DataquestError} from '../util/errors.js'
 
 /** The two locations of a mirror cannot work as given (the caller's mistake: exit 2 in the CLI). */
-export class LocationError extends Error {
+export class LocationError extends DataquestError {
   constructor(message: string) {
-    super(message)
+    super('usage', message)
     this.name = 'LocationError'
   }
 }

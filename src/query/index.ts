@@ -9,15 +9,16 @@ import {readReport, type Report, reportKey, REPORT_NAMES, type ReportName} from 
 import {FolderStore} from '../stores/folder.js'
 import {NotFoundError, type Store} from '../stores/store.js'
 import {mapLimit} from '../util/concurrency.js'
+import {DataquestError} from '../util/errors.js'
 import {type CatalogKind, surveyCatalog} from './catalog.js'
 import {PATH_COLUMN, rawName, VALUE_TYPE, type ViewColumn, viewName, viewSql} from './sql.js'
 
 export {surveyCatalog, type Catalog, type CatalogKind} from './catalog.js'
 
 /** Why a query did not run. `usage`: the SQL or the options are wrong (exit 2); otherwise a failure (exit 1). */
-export class QueryError extends Error {
+export class QueryError extends DataquestError {
   constructor(message: string, readonly usage: boolean) {
-    super(message)
+    super(usage ? 'usage' : 'input', message)
     this.name = 'QueryError'
   }
 }

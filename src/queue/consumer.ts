@@ -6,14 +6,14 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs'
 
-import {crashed, type MessageOutcome, type QueueMessage} from './report-message.js'
+import type {MessageOutcome, QueueMessage} from './report-message.js'
 
 export interface ConsumeOptions {
   sqs: SQSClient
   queueUrl: string
   /**
-   * Decides what became of a message (and may print it); a `failed` outcome leaves it on the queue,
-   * and so does an exception, counted as a failure without stopping the batch.
+   * Decides what became of a message (and may print it); a `failed` outcome leaves it on the queue.
+   * Wrapped in settleMessage, a crash is such an outcome; one that still throws ends the run.
    */
   handle: (message: QueueMessage) => Promise<MessageOutcome>
   /** Long-polling wait per receive, 0–20 seconds. */
@@ -131,8 +131,7 @@ export async function consumeQueue(options: ConsumeOptions): Promise<ConsumeResu
       leases.hold(messages)
       // Once received, a message is finished even after a stop signal: that is the graceful part.
       for (const message of messages) {
-        // Whatever one message does, the rest of the batch is handled and counted.
-        const outcome = await handle({messageId: message.MessageId!, body: message.Body!}).catch((error: unknown) => crashed(message.MessageId!, error))
+        const outcome = await handle({messageId: message.MessageId!, body: message.Body!})
         await leases.settle(message.MessageId!)
         if (outcome.status === 'failed') {
           result.failures.push({messageId: outcome.messageId, reason: outcome.reason})

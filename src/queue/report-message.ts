@@ -64,7 +64,7 @@ export async function handleReportMessage(message: QueueMessage, readReport: Rep
 }
 
 /** A message whose handling threw: the exception in one line, as its `failed` outcome. */
-export const crashed = (messageId: string, error: unknown): MessageOutcome => ({
+const crashed = (messageId: string, error: unknown): MessageOutcome => ({
   messageId,
   status: 'failed',
   reason: sanitize(`could not be handled: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`),

@@ -3,14 +3,17 @@ import {performance} from 'node:perf_hooks'
 import type {Ora} from 'ora'
 
 import type {FetchEvent} from '../fetch/index.js'
+import type {SyncEvent} from '../sync/index.js'
+import type {TransformProgress} from '../transform/index.js'
+import type {StepControl} from '../util/progress.js'
+import {sanitize} from '../util/sanitize.js'
 import {formatBytes} from './summary.js'
 import {surveyLine} from './surveys.js'
-import {sanitize} from '../util/sanitize.js'
 
 /**
  * Progress for any command, written to a side stream (stderr) so stdout keeps only the result:
- * - `live`: a spinner per step on a terminal; each finished step stays as a ✔/✖ line, so the
- *   steps build up into a task list.
+ * - `live`: an ora spinner per step on a terminal; each finished step stays as a ✔/✖ line, so the
+ *   steps build up into a task list (`run`'s three steps included).
  * - `plain`: one line when a step starts and one when it ends (CI logs, pipes).
  * - `quiet`: warnings only (--json).
  */
@@ -27,11 +30,6 @@ export const progressMode = ({json, stream}: {json: boolean; stream: {isTTY?: bo
 /** Colour only on a terminal, never with NO_COLOR (https://no-color.org) or TERM=dumb. */
 export const useColor = (stream: {isTTY?: boolean}, env: Record<string, string | undefined>): boolean =>
   Boolean(stream.isTTY) && !env.NO_COLOR && env.TERM !== 'dumb'
-
-export interface StepControl {
-  /** Replace the step's live detail text (shown only in `live` mode). */
-  update(text: string): void
-}
 
 export interface Progress {
   /**
@@ -66,7 +64,7 @@ export function createProgress({mode, stream}: ProgressOptions): Progress {
     else if (mode === 'plain') write(`${outcome === 'succeed' ? '✔' : '✖'} ${text}`)
     spinner = undefined
   }
-  return {
+  const progress: Progress = {
     async step(title, run, describe) {
       const startedAt = performance.now()
       if (mode === 'live') {
@@ -79,6 +77,8 @@ export function createProgress({mode, stream}: ProgressOptions): Progress {
           update: (text) => {
             if (spinner) spinner.text = joined(title, text)
           },
+          warn: progress.warn,
+          note: progress.note,
         })
         finish('succeed', `${joined(title, describe?.(result))} (${elapsed(startedAt)})`)
         return result
@@ -100,22 +100,14 @@ export function createProgress({mode, stream}: ProgressOptions): Progress {
       spinner?.render()
     },
   }
-}
-
-/** Where fetch's progress goes: live detail, lines that stay at the end, lines shown at once. */
-export interface FetchProgressSink {
-  /** Live detail (replaced by the next). */
-  update(text: string): void
-  warn(message: string): void
-  /** A line shown now: a retry being waited on must not look like a hang. */
-  note(message: string): void
+  return progress
 }
 
 /**
  * Turn fetch's events into progress, for `fetch` and `run` alike: file counts, the download in
  * flight (bytes of total, and its rate since it started), the retries being waited on, warnings.
  */
-export function fetchProgress(sink: FetchProgressSink, now: () => number = () => performance.now()): (event: FetchEvent) => void {
+export function fetchProgress(sink: StepControl, now: () => number = () => performance.now()): (event: FetchEvent) => void {
   let done = 0
   let total = 0
   const started = new Map<string, number>()
@@ -138,7 +130,25 @@ export function fetchProgress(sink: FetchProgressSink, now: () => number = () =>
         return sink.note(surveyLine(event.survey))
       case 'file':
         started.delete(event.file.key)
-        return sink.update(`${++done}/${total} files, ${event.file.key}`)
+        return sink.update(filesLine(++done, total, event.file.key))
     }
   }
 }
+
+const filesLine = (done: number, total: number, key: string): string => `${done}/${total} files, ${key}`
+
+/** Sync's events as progress: files done of those planned. */
+export function syncProgress(sink: StepControl): (event: SyncEvent) => void {
+  let done = 0
+  let total = 0
+  return (event) => {
+    if (event.type === 'planned') total = Object.values(event.counts).reduce((a, b) => a + b, 0)
+    else sink.update(filesLine(++done, total, event.file.key))
+  }
+}
+
+/** Transform's progress: the data file's bytes read of its size, as fetch shows a download. */
+export const transformProgress =
+  (sink: StepControl) =>
+  ({bytes, totalBytes}: TransformProgress): void =>
+    sink.update(`${formatBytes(bytes)} of ${formatBytes(totalBytes)}`)

@@ -1,6 +1,7 @@
 import {Chalk} from 'chalk'
 
 import type {FetchCounts, FetchSummary} from '../fetch/index.js'
+import {isS3Location} from '../stores/s3-location.js'
 import type {SyncSummary} from '../sync/index.js'
 
 import {renderTable} from './table.js'
@@ -111,9 +112,8 @@ export const renderFetchResult = (summary: FetchTotals & {files: readonly FileRo
 export type SyncDirection = 'upload' | 'download' | 'copy'
 
 export function syncDirection(from: string, to: string): SyncDirection {
-  const s3 = (location: string): boolean => location.startsWith('s3://')
-  if (s3(from) === s3(to)) return 'copy'
-  return s3(to) ? 'upload' : 'download'
+  if (isS3Location(from) === isS3Location(to)) return 'copy'
+  return isS3Location(to) ? 'upload' : 'download'
 }
 
 const PAST: Record<SyncDirection, string> = {upload: 'uploaded', download: 'downloaded', copy: 'copied'}

@@ -1,6 +1,11 @@
 import type {TransformSummary} from '../transform/index.js'
+import {plural} from '../util/plural.js'
 import {formatBytes, renderResult, type RenderOptions, type SummaryRow} from './summary.js'
 import {renderTable} from './table.js'
+
+/** `3 series, 1 rejected row`: a transform's outcome in a line. */
+export const transformLine = (s: Pick<TransformSummary, 'series' | 'rejected'>): string =>
+  `${plural(s.series, 'series', 'series')}, ${plural(s.rejected.count, 'rejected row')}`
 
 /** The closing table rows of a transform. */
 export const transformRows = (s: TransformSummary): SummaryRow[] => [

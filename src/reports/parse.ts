@@ -10,10 +10,11 @@ import {
   type SeriesPopulationRow,
 } from './types.js'
 import {isRecord} from '../util/is-record.js'
+import {DataquestError} from '../util/errors.js'
 
-export class ReportFormatError extends Error {
+export class ReportFormatError extends DataquestError {
   constructor(message: string, options?: ErrorOptions) {
-    super(message, options)
+    super('input', message, options)
     this.name = 'ReportFormatError'
   }
 }

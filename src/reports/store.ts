@@ -2,6 +2,7 @@ import {md5Hex} from '../stores/md5.js'
 import {NotFoundError, type Store} from '../stores/store.js'
 import {parseReport, ReportFormatError} from './parse.js'
 import {type Report, type ReportName, REPORT_NAMES, reportKey} from './types.js'
+import {DataquestError} from '../util/errors.js'
 
 /** Same report → same bytes: fixed key order (as built), no timestamps, a final newline. */
 export const serializeReport = (report: Report): string => `${JSON.stringify(report, null, 2)}\n`
@@ -69,16 +70,16 @@ export async function writeReports(processed: Store, reports: readonly Report[],
   return results
 }
 
-export class MissingReportsError extends Error {
+export class MissingReportsError extends DataquestError {
   constructor(readonly location: string, readonly missing: string[]) {
-    super(`no ${missing.join(', ')} in ${location}: run \`dataquest transform\` first`)
+    super('input', `no ${missing.join(', ')} in ${location}: run \`dataquest transform\` first`)
     this.name = 'MissingReportsError'
   }
 }
 
 /**
  * The real best-year report is ~60 kB and one of 200,000 series ~40 MB; a stray huge object must
- * not fill memory (the logger Lambda's included).
+ * not fill memory (the logger Lambda's included: some 400,000 rows of JSON parse within its 1 GB).
  */
 export const MAX_REPORT_BYTES = 64 * 1024 * 1024
 

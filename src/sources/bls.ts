@@ -1,5 +1,6 @@
 import {HttpStatusError, type HttpClient, type HttpResponse} from '../http/client.js'
-import {CONTACT_REASON} from '../http/user-agent.js'
+import {CONTACT_HINT, CONTACT_REASON} from '../http/user-agent.js'
+import {DataquestError} from '../util/errors.js'
 import {sanitize} from '../util/sanitize.js'
 import {SURVEY_CODE} from './upstream.js'
 
@@ -19,9 +20,9 @@ export interface Listing {
   warnings: string[]
 }
 
-export class UpstreamForbiddenError extends Error {
+export class UpstreamForbiddenError extends DataquestError {
   constructor(readonly url: string) {
-    super(`${url} answered 403 Forbidden: ${CONTACT_REASON}; check that the contact is set and real`)
+    super('upstream', `${url} answered 403 Forbidden: ${CONTACT_REASON}; check that the contact is set and real`, {hint: CONTACT_HINT})
     this.name = 'UpstreamForbiddenError'
   }
 }

@@ -2,6 +2,7 @@ import type {HttpClient} from '../http/client.js'
 import {isRecord} from '../util/is-record.js'
 import {sanitize} from '../util/sanitize.js'
 import {type PopulationRow, populationByYear, populationRows} from './population-rows.js'
+import {DataquestError} from '../util/errors.js'
 
 /** The years population_stats covers by default: a response must give at least two of them. */
 export const STATS_YEARS = {from: 2013, to: 2018} as const
@@ -17,9 +18,9 @@ export interface Population {
   canonical: string
 }
 
-export class PopulationFormatError extends Error {
+export class PopulationFormatError extends DataquestError {
   constructor(source: string, problem: string) {
-    super(sanitize(`population API (${source}): ${problem}; the stored population.json was left as it was`))
+    super('upstream', sanitize(`population API (${source}): ${problem}; the stored population.json was left as it was`))
     this.name = 'PopulationFormatError'
   }
 }

@@ -1,3 +1,5 @@
+import {DataquestError} from '../util/errors.js'
+
 // Where the sources live and what a BLS survey code is: constants and pure parsing, with no HTTP
 // client behind them, so that the flag definitions every command loads stay cheap (docs/benchmarks.md: start-up).
 
@@ -12,9 +14,9 @@ export const BLS_URL = `${BLS_ROOT}${REPORT_SURVEY}/`
 export const SURVEY_CODE = /^[a-z]{2}$/
 
 /** A survey code that is not one: names it and says what a code looks like. */
-export class SurveyCodeError extends Error {
+export class SurveyCodeError extends DataquestError {
   constructor(readonly code: string) {
-    super(`${JSON.stringify(code)} is not a BLS survey code: give two letters, like pr, cu or ce (comma-separated), or all`)
+    super('usage', `${JSON.stringify(code)} is not a BLS survey code: give two letters, like pr, cu or ce (comma-separated), or all`)
     this.name = 'SurveyCodeError'
   }
 }

@@ -6,6 +6,7 @@ import {pipeline} from 'node:stream/promises'
 import {createHash, randomBytes} from 'node:crypto'
 
 import {isRecord} from '../util/is-record.js'
+import {plural} from '../util/plural.js'
 import {onInterrupt} from './cleanup.js'
 import {acquireLock} from './lock.js'
 import {HashingStream} from './md5.js'
@@ -159,7 +160,6 @@ async function md5OfFile(file: string): Promise<string> {
   return hash.digest('hex')
 }
 
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
 const megabytes = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`
 
 export const toReadable = (body: Body): Readable =>

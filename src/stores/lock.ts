@@ -3,6 +3,7 @@ import {linkSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs
 import os from 'node:os'
 import path from 'node:path'
 
+import {DataquestError} from '../util/errors.js'
 import {sanitize} from '../util/sanitize.js'
 
 /** Who holds a store's write lock: written into the lock file when it is taken. */
@@ -16,11 +17,11 @@ export interface LockHolder {
 }
 
 /** A second writer: the message names the holder and what to do. */
-export class StoreLockedError extends Error {
+export class StoreLockedError extends DataquestError {
   constructor(readonly location: string, readonly file: string, readonly holder: LockHolder | undefined) {
     const who = holder ? `dataquest ${holder.command} (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt})` : 'another process (lock file unreadable)'
     // The holder is read from the lock file: whatever bytes it holds, it prints as plain text.
-    super(sanitize(`${location} is being written by ${who}; wait for it to finish, or if no such process runs, delete ${file}`))
+    super('store', sanitize(`${location} is being written by ${who}; wait for it to finish, or if no such process runs, delete ${file}`))
     this.name = 'StoreLockedError'
   }
 }

@@ -1,5 +1,6 @@
 import {createHash} from 'node:crypto'
 import {Transform, type TransformCallback} from 'node:stream'
+import {DataquestError} from '../util/errors.js'
 
 export function md5Hex(data: Uint8Array | string): string {
   return createHash('md5').update(data).digest('hex')
@@ -23,9 +24,9 @@ export class HashingStream extends Transform {
 }
 
 /** The bytes read from a store are not those it vouched for. */
-export class ChecksumMismatchError extends Error {
+export class ChecksumMismatchError extends DataquestError {
   constructor(readonly key: string, readonly expected: string, readonly actual: string) {
-    super(`${key}: the bytes read have MD5 ${actual}, but the store recorded ${expected} (changed while being read, or corrupt)`)
+    super('store', `${key}: the bytes read have MD5 ${actual}, but the store recorded ${expected} (changed while being read, or corrupt)`)
     this.name = 'ChecksumMismatchError'
   }
 }

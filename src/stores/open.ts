@@ -3,12 +3,10 @@ import path from 'node:path'
 import type {AwsOptions} from '../aws/clients.js'
 import {FolderStore, type FolderStoreOptions} from './folder.js'
 import type {S3Store, S3StoreOptions} from './s3.js'
-import {parseS3Location} from './s3-location.js'
+import {isS3Location, parseS3Location} from './s3-location.js'
 import type {Store} from './store.js'
 
 export type OpenStoreOptions = AwsOptions & S3StoreOptions & FolderStoreOptions
-
-export const isS3Location = (location: string): boolean => location.startsWith('s3://')
 
 /** A store from a location string: `s3://bucket/prefix` or a folder path. */
 export function openStore(location: string, options: OpenStoreOptions = {}): Store {

@@ -6,6 +6,8 @@ export interface S3Location {
   prefix: string
 }
 
+export const isS3Location = (location: string): boolean => location.startsWith('s3://')
+
 export function parseS3Location(location: string): S3Location {
   const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(location)
   if (!match?.[1]) throw new Error(`invalid S3 location ${JSON.stringify(location)}: use s3://bucket/prefix`)

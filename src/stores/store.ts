@@ -1,4 +1,5 @@
 import type {Readable} from 'node:stream'
+import {DataquestError} from '../util/errors.js'
 
 /** One object in a store, as its listing describes it. */
 export interface StoredObject {
@@ -62,11 +63,15 @@ export interface WriteLock {
 }
 
 /** A store error whose message already says what the store holds now (nothing for the caller to add). */
-export class StoreStateError extends Error {}
+export class StoreStateError extends DataquestError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('store', message, options)
+  }
+}
 
-export class NotFoundError extends Error {
+export class NotFoundError extends DataquestError {
   constructor(readonly location: string, readonly key: string) {
-    super(`${key} not found in ${location}`)
+    super('input', `${key} not found in ${location}`)
     this.name = 'NotFoundError'
   }
 }

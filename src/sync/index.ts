@@ -9,6 +9,7 @@ import {VerifyingStream} from '../stores/md5.js'
 import type {Store, StoredObject} from '../stores/store.js'
 import {countActions} from '../util/outcomes.js'
 import {planSync, type SyncPlanOptions} from './plan.js'
+import {DataquestError} from '../util/errors.js'
 
 export interface SyncOptions extends SyncPlanOptions {
   source: Store
@@ -43,9 +44,9 @@ export interface SyncSummary extends Omit<MirrorCounts, 'added' | 'replaced'> {
   errors: string[]
 }
 
-export class SyncError extends Error {
+export class SyncError extends DataquestError {
   constructor(readonly summary: SyncSummary) {
-    super(summary.errors.join('; '))
+    super('partial', summary.errors.join('; '))
     this.name = 'SyncError'
   }
 }

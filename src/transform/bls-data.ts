@@ -3,6 +3,7 @@ import type {Readable} from 'node:stream'
 
 import {DECIMALS, MAX_SCALED_VALUE, SCALE} from './decimal.js'
 import {MergedSeries, type PackedSums, SeriesPacker, type SeriesTotals, yearIndex} from './series-sums.js'
+import {DataquestError} from '../util/errors.js'
 
 /**
  * A streaming scanner for BLS time-series data files (tab-separated, space-padded, CRLF or LF).
@@ -77,9 +78,9 @@ export interface PieceResult {
   picked: {year: number; value: number}[]
 }
 
-export class DataFileError extends Error {
+export class DataFileError extends DataquestError {
   constructor(message: string) {
-    super(message)
+    super('input', message)
     this.name = 'DataFileError'
   }
 }
@@ -160,7 +161,7 @@ function valueProblem(column: 'year' | 'period' | 'value', text: string): string
 
 /**
  * Accumulates the rows of a data file. `push` takes chunks as they arrive; `end` finishes the
- * last line. Exposed (rather than only `scanDataFile`) so the chunk-boundary logic is testable.
+ * last line. Used by `scanDataFile` on this thread and by each worker of the parallel scan.
  */
 export class DataFileScanner {
   readonly picked: {year: number; value: number}[] = []
@@ -235,7 +236,7 @@ export class DataFileScanner {
   finishLine(): void {
     if (this.carry) this.scanLine(this.carry, 0, this.carry.length)
     this.carry = undefined
-    this.flush()
+    this.storeRunningSum()
   }
 
   /**
@@ -436,7 +437,7 @@ export class DataFileScanner {
   private add(totals: SeriesTotals, year: number, period: number, value: number): void {
     const sums = period === ANNUAL_PERIOD ? totals.annual : totals.quarterly
     if (sums !== this.runningSums || year !== this.runningYear) {
-      this.flush()
+      this.storeRunningSum()
       let index = yearIndex(sums, year)
       if (index === -1) index = sums.push(year, 0) - 2
       this.runningSums = sums
@@ -457,7 +458,7 @@ export class DataFileScanner {
     this.rows++
   }
 
-  private flush(): void {
+  private storeRunningSum(): void {
     if (this.runningSums) this.runningSums[this.runningIndex + 1] = this.running
   }
 
@@ -479,7 +480,7 @@ export class DataFileScanner {
 
   private packCurrent(): void {
     if (!this.current) return
-    this.flush()
+    this.storeRunningSum()
     this.runningSums = undefined
     this.packer.add(this.currentId, this.current)
     this.current = undefined

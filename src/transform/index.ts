@@ -10,8 +10,9 @@ import {NotFoundError, type Store} from '../stores/store.js'
 import type {RejectedRow, ScanResult} from './bls-data.js'
 import {bestYearReport, bestYearRows, populationStatsReport, seriesPopulationReport} from './build.js'
 import {scanDataFileParallel} from './parallel-scan.js'
-import {parsePopulation, populationStats} from './population.js'
+import {populationStats, populationYears} from './population.js'
 import {LOOKUP_FILES, type LookupName, seriesTitles} from './titles.js'
+import {DataquestError, type Hint} from '../util/errors.js'
 
 export {DataFileError, type RejectedRow} from './bls-data.js'
 export {PopulationError} from './population.js'
@@ -45,7 +46,13 @@ export interface TransformOptions {
   /** Worker threads for the data file (default: one per core, for files of PARALLEL_MIN_BYTES or more). */
   threads?: number
   /** Called as the data file is read. */
-  onProgress?: (progress: {bytes: number; totalBytes: number}) => void
+  onProgress?: (progress: TransformProgress) => void
+}
+
+/** How far the scan of the data file is. */
+export interface TransformProgress {
+  bytes: number
+  totalBytes: number
 }
 
 export interface TransformSummary {
@@ -73,9 +80,9 @@ export interface TransformResult extends TransformSummary {
   reports: Report[]
 }
 
-export class TransformInputError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options)
+export class TransformInputError extends DataquestError {
+  constructor(message: string, options?: ErrorOptions & {hint?: Hint}) {
+    super('input', message, options)
     this.name = 'TransformInputError'
   }
 }
@@ -114,7 +121,7 @@ async function readSmall(store: Store, key: string): Promise<{content: string; i
 }
 
 const notFound = (store: Store, key: string): TransformInputError =>
-  new TransformInputError(`${key} not found in ${store.location}: run \`dataquest fetch\` first (or check --raw and --data-file)`)
+  new TransformInputError(`${key} not found in ${store.location}: run \`dataquest fetch\` first`, {hint: {flag: ['raw', 'data-file'], say: 'or check {raw} and {data-file}'}})
 
 /**
  * The scan, with each series' sums reduced to its best-year row: the sums (most of the memory, on
@@ -152,7 +159,7 @@ export async function transformStores(options: TransformOptions): Promise<Transf
   } catch (error) {
     throw new TransformInputError(`${POPULATION_KEY} in ${raw.location} is not JSON (${(error as Error).message}); run \`dataquest fetch\` again`, {cause: error})
   }
-  const population = parsePopulation(populationJson, POPULATION_KEY)
+  const population = populationYears(populationJson, POPULATION_KEY)
   const stats = populationStats(population, fromYear, toYear)
 
   const lookupNames = Object.keys(LOOKUP_FILES) as LookupName[]
@@ -172,7 +179,9 @@ export async function transformStores(options: TransformOptions): Promise<Transf
   const warnings: string[] = []
   if (scan.picked.length === 0) {
     const problem = `${dataKey} has no ${period} rows for series ${seriesId}`
-    if (strict) throw new TransformInputError(`${problem}; pick another --series or --period (--strict refuses an empty series report)`)
+    if (strict) {
+      throw new TransformInputError(problem, {hint: {flag: ['series', 'period', 'strict'], say: 'pick another {series} or {period} ({strict} refuses an empty series report)'}})
+    }
     warnings.push(`${problem}: series_population.json has no rows; pick another --series or --period`)
   }
 

@@ -1,10 +1,11 @@
-/** DataUSA population responses, in either shape the API has used, and statistics over them. */
+/** The stored DataUSA population response as year → population, and statistics over it. */
 import type {PopulationStatsReport} from '../reports/types.js'
 import {populationByYear, populationRows} from '../sources/population-rows.js'
+import {DataquestError} from '../util/errors.js'
 
-export class PopulationError extends Error {
+export class PopulationError extends DataquestError {
   constructor(message: string) {
-    super(message)
+    super('input', message)
     this.name = 'PopulationError'
   }
 }
@@ -12,7 +13,7 @@ export class PopulationError extends Error {
 export type PopulationStats = PopulationStatsReport['result']
 
 /** Year → population (null where the API gives none) from a parsed response, one row per year. */
-export function parsePopulation(json: unknown, key: string): Map<number, number | null> {
+export function populationYears(json: unknown, key: string): Map<number, number | null> {
   const fail = (problem: string): Error => new PopulationError(`${key}: ${problem}; run \`dataquest fetch\` again`)
   return populationByYear(populationRows(json, fail), fail)
 }
