@@ -143,9 +143,12 @@ async function executions(): Promise<void> {
     }
   }
 
-  const keysOf = async (bucket: string, prefix = ''): Promise<string[]> =>
-    ((await emulator.s3.send(new ListObjectsV2Command({Bucket: bucket, Prefix: prefix}))).Contents ?? []).map((o) => o.Key!).sort()
-  const reportsIn = async (bucket: string): Promise<string[]> => (await keysOf(bucket)).filter((key) => !key.startsWith('.'))
+  // The stores' own bookkeeping (manifests, per folder or not) starts with a dot.
+  const keysOf = async (bucket: string): Promise<string[]> =>
+    ((await emulator.s3.send(new ListObjectsV2Command({Bucket: bucket}))).Contents ?? [])
+      .map((o) => o.Key!)
+      .filter((key) => !key.split('/').at(-1)!.startsWith('.'))
+      .sort()
 
   let first: Execution | undefined
 
@@ -157,7 +160,7 @@ async function executions(): Promise<void> {
     t.ok(raw.some((key) => key.startsWith('bls/pr/pr.data.0.Current')), 'bls/pr/ holds the pr files')
     t.same(raw.filter((key) => key.startsWith('bls/cu/')), ['bls/cu/cu.series', 'bls/cu/cu.txt'], 'bls/cu/ holds the other survey')
     t.ok(raw.includes('datausa/population.json'))
-    t.same(await reportsIn(run.processed), REPORT_KEYS, 'the three reports')
+    t.same(await keysOf(run.processed), REPORT_KEYS, 'the three reports')
     t.same(
       run.invocations.map((i) => i.state).sort(),
       ['FetchPopulation', 'FetchSurvey', 'FetchSurvey', 'ListSurveys', 'Transform'],
@@ -190,7 +193,7 @@ async function executions(): Promise<void> {
     t.notOk(run.succeeded)
     t.equal(run.error, 'FetchFailed')
     t.match(run.cause, /fetch failed \(the others finished\): \["pr fetched","cu failed","population fetched"\]/, 'the cause names the failed survey')
-    t.same(await reportsIn(run.processed), REPORT_KEYS, 'pr and the population were fetched, so the reports are current')
+    t.same(await keysOf(run.processed), REPORT_KEYS, 'pr and the population were fetched, so the reports are current')
     t.ok(run.invocations.some((i) => i.state === 'Transform' && i.result !== undefined), 'the transform ran')
     t.match(run.invocations.find((i) => i.state === 'FetchSurvey' && i.error)?.error, {errorType: 'FetchError', errorMessage: /404/})
   })
@@ -201,7 +204,7 @@ async function executions(): Promise<void> {
     t.equal(run.error, 'FetchFailed')
     t.match(run.cause, /\["pr failed","cu fetched","population fetched"\]/)
     t.notOk(run.invocations.some((i) => i.state === 'Transform'))
-    t.same(await reportsIn(run.processed), [])
+    t.same(await keysOf(run.processed), [])
   })
 
   await t.test('a custom dataquest:blsRoot: pr is read from it', async (t) => {
@@ -212,12 +215,12 @@ async function executions(): Promise<void> {
     t.ok(mirror.requests.listing > 0 && Object.keys(mirror.requests.files).length > 0, 'the listing and files of pr came from the configured root')
     t.equal(upstream.requests.listing, 0, 'not from BLS')
     t.equal(upstream.requests.population, 1, 'the population from its own API')
-    t.same(await reportsIn(run.processed), REPORT_KEYS)
+    t.same(await keysOf(run.processed), REPORT_KEYS)
   })
 
   await t.test('the logger on the events S3 sends for what was written: one JSON log event per report, the bad record returned', async (t) => {
     if (!first?.succeeded) return t.fail('needs the first execution')
-    const written = await reportsIn(first.processed)
+    const written = await keysOf(first.processed)
     const queue = await createQueuePair(emulator)
     const ids = await sendBodies(emulator, queue.queueUrl, [
       ...written.map((key) => s3EventBody({bucket: first!.processed, key})),

@@ -175,7 +175,7 @@ t.test('the bundles: small, and they run as Lambda runs them (fetch → transfor
   const queue = await createQueuePair(emulator)
   const [good, missing] = await sendBodies(emulator, queue.queueUrl, [
     s3EventBody({bucket: processed, key: 'population_stats.json'}),
-    s3EventBody({bucket: processed, key: 'missing.json'}),
+    s3EventBody({bucket: raw, key: 'population_stats.json'}), // a report key, but no such object there
   ])
   const {Messages = []} = await emulator.sqs.send(new ReceiveMessageCommand({QueueUrl: queue.queueUrl, MaxNumberOfMessages: 10}))
   const logged = await invoke({AWS_ENDPOINT_URL: emulator.endpoint}, async () => (await bundled('consume'))(lambdaSqsEvent(Messages, queue.name)))
