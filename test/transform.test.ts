@@ -23,6 +23,7 @@ import {
   populationLegacy,
   QUEST_ROWS,
   questStore,
+  UNICODE_SPACE_ROWS,
   rawStore,
   removeTempDirs,
   tempDir,
@@ -181,6 +182,29 @@ t.test('rejected rows are counted, shown with line numbers and never summed', as
     await t.rejects(transformStores({raw: strictRaw, processed, strict: true}), new RegExp(`line ${firstBad}: .*strict mode rejects any bad row`))
     t.same(await processed.list(), [], 'strict: nothing written')
   }
+})
+
+t.test('a Unicode space beside a field rejects that row with a reason, the rest is summed (single thread)', async (t) => {
+  const text = dataFile(QUEST_ROWS) + UNICODE_SPACE_ROWS.map(([row]) => row).join('\r\n') + '\r\nPRS\u2003X\t1997\tQ01\t2\r\n'
+  const raw = await rawStore({[DATA_KEY]: text, [POPULATION_KEY]: populationCurrent(NATION)})
+  const result = await transformStores({raw, processed: await processedStore(), threads: 1})
+  t.equal(result.threads, 1)
+  t.equal(result.rejected.count, UNICODE_SPACE_ROWS.length)
+  const scanner = new DataFileScanner({key: 'k', seriesId: 'PRS1', period: 1, sampleSize: 100})
+  scanner.push(Buffer.from(text))
+  scanner.end()
+  t.equal(scanner.samples.length, UNICODE_SPACE_ROWS.length)
+  scanner.samples.forEach((sample, i) => {
+    t.equal(sample.line, QUEST_ROWS.length + 2 + i)
+    t.match(sample.reason, UNICODE_SPACE_ROWS[i]![1])
+  })
+  const rows = (result.reports[1] as BestYearReport).rows
+  t.same(rows.map((row) => row.series_id), ['PRS30006011', 'PRS30006012', 'PRS30006032', 'PRS\u2003X'], 'a space inside an id is part of it; no series made of a padded id')
+  t.match(rows[0], {year: 1996, value: 7}, 'no rejected row summed')
+  await t.rejects(
+    transformStores({raw, processed: await processedStore(), strict: true, threads: 1}),
+    new RegExp(`line ${QUEST_ROWS.length + 2}: year "\u00a01997" is not a year \\(it holds U\\+00A0, a space that is not trimmed\\) \\(strict mode rejects any bad row\\)`),
+  )
 })
 
 t.test('population statistics, in both API shapes', async (t) => {

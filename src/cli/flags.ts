@@ -1,7 +1,9 @@
 import {Errors, Flags} from '@oclif/core'
+import type {ParserOutput} from '@oclif/core/interfaces'
 
 import {DEFAULT_PROCESSED, DEFAULT_RAW} from '../config/locations.js'
 import {CONTACT_REASON} from '../http/user-agent.js'
+import {type FilterRule, KeyFilter} from '../mirror/filter.js'
 import {BLS_ROOT, parseSurveyList, POPULATION_URL} from '../sources/upstream.js'
 
 /**
@@ -104,3 +106,22 @@ export const upstreamFlags = {contact, survey, 'bls-root': blsRoot, 'bls-url': b
 export const CONTACT_HINT = 'set one with --contact you@example.com or the DATAQUEST_CONTACT environment variable'
 
 export const locationFlags = {raw, processed, bucket, endpoint, region}
+
+// Mirror flags (fetch, sync). Filters as `aws s3 sync` takes them: repeatable, the last that matches wins.
+export const mirrorFlags = {
+  exclude: Flags.string({
+    description: 'leave out keys matching GLOB (relative to the store; without a /, the file name): neither copied nor deleted; repeatable',
+    multiple: true,
+    helpValue: 'GLOB',
+  }),
+  include: Flags.string({description: 'take back keys an earlier --exclude left out; repeatable, the last filter that matches wins', multiple: true, helpValue: 'GLOB'}),
+  'max-delete': Flags.integer({description: 'change nothing when the plan would delete more than N files (--force does not lift this)', min: 0, helpValue: 'N'}),
+}
+
+/** The --exclude/--include rules in the order given (oclif keeps each flag's values apart), or undefined without any. */
+export function keyFilter(tokens: ParserOutput['raw']): KeyFilter | undefined {
+  const rules = tokens.flatMap((token): FilterRule[] =>
+    token.type === 'flag' && (token.flag === 'exclude' || token.flag === 'include') ? [{type: token.flag, pattern: token.input}] : [],
+  )
+  return rules.length > 0 ? new KeyFilter(rules) : undefined
+}
