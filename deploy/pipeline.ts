@@ -10,6 +10,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions'
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks'
 import {Construct} from 'constructs'
 
+import {REPORT_SURVEY} from '../src/sources/upstream.js'
 import {ALARM_PERIOD, alarmOnAny, alarmOnNone} from './alarms.js'
 import {acknowledge, arnInFinding} from './nag.js'
 import {stackInstanceId} from './storage.js'
@@ -41,8 +42,9 @@ export const MAX_CONCURRENT_SURVEYS = 2
  *   ListSurveys ({"mode":"surveys"})
  *   → FetchAll: ┌ Map over the surveys ({"survey":"cu"}), a failure caught per survey
  *               └ the population ({"population":true}), its failure caught too
- *   → AnyFailed? → FetchFailed (fails the execution, naming what failed, after all finished)
- *               → Transform
+ *   → Tally: did any fail; did pr or the population (the transform's inputs)
+ *   → InputsFetched? → no: FetchFailed (fails the execution, naming what failed, after all finished)
+ *   → Transform → AnyFailed? → FetchFailed, or Done
  *
  * with alarms on a failed or timed-out execution and on no success for `heartbeatHours`.
  */
@@ -64,11 +66,18 @@ export class Pipeline extends Construct {
         backoffRate: 2,
         jitterStrategy: sfn.JitterType.FULL,
       })
-    // One fetch (a survey or the population) as an outcome: {fetched, summary} or {fetched, error, cause},
+    // One fetch (a survey or the population) as an outcome: its input {fetched, ok: true, status:
+    // "<name> fetched"} plus the summary, or {fetched, ok: false, status: "<name> failed", error, cause},
     // either one going on to `then` when given.
     const fetchOutcome = (name: string, payload: sfn.TaskInput, then?: sfn.State): sfn.IChainable => {
       const failed = new sfn.Pass(this, `${name}Failed`, {
-        parameters: {'fetched.$': '$.fetched', 'error.$': '$.error.Error', 'cause.$': '$.error.Cause'},
+        parameters: {
+          'fetched.$': '$.fetched',
+          ok: false,
+          'status.$': "States.Format('{} failed', $.fetched)",
+          'error.$': '$.error.Error',
+          'cause.$': '$.error.Cause',
+        },
       })
       const task = step(name, props.fetch, {payload, resultPath: '$.summary'}).addCatch(failed, {errors: [sfn.Errors.ALL], resultPath: '$.error'})
       if (!then) return task
@@ -84,32 +93,46 @@ export class Pipeline extends Construct {
     const surveys = new sfn.Map(this, 'FetchSurveys', {
       comment: 'One fetch per survey; a failed one is recorded and the others go on',
       itemsPath: '$.plan.surveys',
-      itemSelector: {'fetched.$': '$$.Map.Item.Value'},
+      itemSelector: {'fetched.$': '$$.Map.Item.Value', ok: true, 'status.$': "States.Format('{} fetched', $$.Map.Item.Value)"},
       maxConcurrency: MAX_CONCURRENT_SURVEYS,
     }).itemProcessor(fetchOutcome('FetchSurvey', sfn.TaskInput.fromObject({survey: sfn.JsonPath.stringAt('$.fetched')})))
     // A one-item list, so that both branches' outcomes flatten into one list below.
     const populationOutcome = new sfn.Pass(this, 'PopulationOutcome', {parameters: {'list.$': 'States.Array($)'}, outputPath: '$.list'})
-    const population = new sfn.Pass(this, 'Population', {result: sfn.Result.fromObject({fetched: 'population'})}).next(
+    const population = new sfn.Pass(this, 'Population', {result: sfn.Result.fromObject({fetched: 'population', ok: true, status: 'population fetched'})}).next(
       fetchOutcome('FetchPopulation', sfn.TaskInput.fromObject({population: true}), populationOutcome),
     )
 
+    // No JSONPath filter (`[?(@.ok == false)]`) and no intrinsic function in the Fail state: AWS and
+    // the ASL interpreter the suite runs this with (test/deploy-execution.test.ts) differ there (an
+    // empty or one-item filter match; States.Format in CausePath). A wildcard over the outcomes always
+    // matches two or more (the population and at least one survey), which both read as a list.
     const fetchAll = new sfn.Parallel(this, 'FetchAll', {
       comment: 'The surveys and the population, side by side',
-      resultSelector: {'outcomes.$': '$[*][*]', 'failed.$': '$[*][?(@.error)].fetched'},
+      resultSelector: {'outcomes.$': '$[*][*]', 'ok.$': '$[*][*].ok', 'status.$': '$[*][*].status'},
       resultPath: '$.fetch',
     }).branch(surveys, population)
-
-    const fetchFailed = new sfn.Fail(this, 'FetchFailed', {
-      error: 'FetchFailed',
-      causePath: sfn.JsonPath.format(
-        'fetch failed for {} (the others finished); the errors are in the output of the FetchAll step',
-        sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.fetch.failed')),
-      ),
+    const tally = new sfn.Pass(this, 'Tally', {
+      comment: 'Did any fetch fail, did the transform\'s own inputs (pr, the population), and the cause to name them',
+      parameters: {
+        'anyFailed.$': 'States.ArrayContains($.fetch.ok, false)',
+        'prFailed.$': `States.ArrayContains($.fetch.status, '${REPORT_SURVEY} failed')`,
+        'populationFailed.$': "States.ArrayContains($.fetch.status, 'population failed')",
+        'cause.$': "States.Format('fetch failed (the others finished): {}; the errors are in the output of the FetchAll step', States.JsonToString($.fetch.status))",
+      },
+      resultPath: '$.tally',
     })
+
+    const fetchFailed = new sfn.Fail(this, 'FetchFailed', {error: 'FetchFailed', causePath: '$.tally.cause'})
     const transform = step('Transform', props.transform, {resultPath: '$.transform'})
+    // The reports are current whenever their inputs are, even if another survey failed; the execution
+    // fails afterwards all the same, naming what failed (and the failed-execution alarm goes off).
+    const afterTransform = new sfn.Choice(this, 'AnyFailed').when(sfn.Condition.booleanEquals('$.tally.anyFailed', true), fetchFailed).otherwise(new sfn.Succeed(this, 'Done'))
     const definition = listSurveys
       .next(fetchAll)
-      .next(new sfn.Choice(this, 'AnyFailed').when(sfn.Condition.isPresent('$.fetch.failed[0]'), fetchFailed).otherwise(transform))
+      .next(tally)
+      .next(new sfn.Choice(this, 'InputsFetched')
+        .when(sfn.Condition.or(sfn.Condition.booleanEquals('$.tally.prFailed', true), sfn.Condition.booleanEquals('$.tally.populationFailed', true)), fetchFailed)
+       .otherwise(transform.next(afterTransform)))
 
     const stack = Stack.of(this)
     // Under /aws/vendedlogs/ CloudWatch Logs needs no resource policy entry per log group (its size is limited).
@@ -134,12 +157,14 @@ export class Pipeline extends Construct {
     acknowledge(role, 'IAM5[Resource::*]', 'X-Ray trace and CloudWatch Logs delivery actions, which have no resource-level permissions.')
 
     // The schedule's own role, allowed only states:StartExecution on this state machine (the target
-    // grants it), and assumable only by this schedule.
+    // grants it), and assumable only by EventBridge Scheduler for schedules of this account's default
+    // group: AWS checks aws:SourceArn against the schedule GROUP's ARN ("Confused deputy prevention in
+    // EventBridge Scheduler": do not scope it to one schedule), as CDK's own default scheduler role does.
     const scheduleName = `${stack.stackName.slice(0, 55)}-pipeline`
     const scheduleRole = new iam.Role(this, 'ScheduleRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com').withConditions({
         StringEquals: {'aws:SourceAccount': Aws.ACCOUNT_ID},
-        ArnEquals: {'aws:SourceArn': `arn:${Aws.PARTITION}:scheduler:${Aws.REGION}:${Aws.ACCOUNT_ID}:schedule/default/${scheduleName}`},
+        ArnEquals: {'aws:SourceArn': `arn:${Aws.PARTITION}:scheduler:${Aws.REGION}:${Aws.ACCOUNT_ID}:schedule-group/default`},
       }),
       description: 'EventBridge Scheduler: starts the dataquest pipeline',
     })
@@ -164,9 +189,11 @@ export class Pipeline extends Construct {
       }),
     })
 
-    // A timeout is a failure too.
+    // A timeout is a failure too. Each metric is filled with 0: a period without timeouts has no
+    // ExecutionsTimedOut datapoint at all, and metric math over a missing datapoint yields none, which
+    // the alarm would read as "not breaching" even with failures.
     const failures = new cloudwatch.MathExpression({
-      expression: 'failed + timedOut',
+      expression: 'FILL(failed, 0) + FILL(timedOut, 0)',
       usingMetrics: {failed: this.stateMachine.metricFailed(), timedOut: this.stateMachine.metricTimedOut()},
       period: ALARM_PERIOD,
       label: 'failed or timed-out executions',

@@ -7,6 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3'
 import * as sqs from 'aws-cdk-lib/aws-sqs'
 import {Construct} from 'constructs'
 
+import {REPORT_NAMES, reportKey} from '../src/reports/types.js'
 import {ALARM_PERIOD, alarmOnAny} from './alarms.js'
 
 export interface ReportLogProps {
@@ -22,7 +23,7 @@ export interface ReportLogProps {
 // dead-letter a healthy message during a burst (AWS's advice for SQS event sources).
 export const MAX_RECEIVES = 5
 
-/** Processed bucket → (ObjectCreated *.json) → SQS → logger Lambda, with a dead-letter queue and its alarm. */
+/** Processed bucket → (ObjectCreated of a report's JSON) → SQS → logger Lambda, with a dead-letter queue and its alarm. */
 export class ReportLog extends Construct {
   readonly queue: sqs.Queue
   readonly deadLetterQueue: sqs.Queue
@@ -47,11 +48,17 @@ export class ReportLog extends Construct {
     )
     // The notification is set on the bucket itself rather than through bucket.addEventNotification,
     // whose custom resource needs s3:PutBucketNotification on every bucket ('*').
+    // Only the three reports' JSON objects notify: the bucket holds other files too (other formats of
+    // the reports, a stray upload), and each would otherwise be retried, dead-lettered and alarmed on.
+    // A filter takes one prefix and one suffix, so one configuration per report: the prefix is the
+    // whole key, the suffix keeps out longer keys that start with it (`population_stats.json.bak`).
     const bucket = props.processed.node.defaultChild as s3.CfnBucket
     bucket.notificationConfiguration = {
-      queueConfigurations: [
-        {event: 's3:ObjectCreated:*', queue: this.queue.queueArn, filter: {s3Key: {rules: [{name: 'suffix', value: '.json'}]}}},
-      ],
+      queueConfigurations: REPORT_NAMES.map(reportKey).map((key) => ({
+        event: 's3:ObjectCreated:*',
+        queue: this.queue.queueArn,
+        filter: {s3Key: {rules: [{name: 'prefix', value: key}, {name: 'suffix', value: '.json'}]}},
+      })),
     }
     // S3 tests the destination when the notification is set, so the bucket waits for the policy.
     s3MaySend.applyBefore(props.processed)

