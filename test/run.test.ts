@@ -169,6 +169,6 @@ t.test('a step\'s events and outcome in words: the transform shows bytes as fetc
   show({step: 'fetch', event: {type: 'retry', url: 'http://x/', attempt: 1, delayMs: 100, reason: '503'}})
   t.same(seen, ['update 1.5 kB of 3.0 kB', 'warn careful', 'note retrying http://x/ in 0.1s (503)'])
   const transform = {series: 1, rejected: {count: 1}, files: [{status: 'written'}, {status: 'unchanged'}]} as Extract<StepOutcome, {step: 'transform'}>['summary']
-  t.equal(stepLine({step: 'transform', summary: transform}), '1 series, 1 rejected row, 1 of 2 reports rewritten')
+  t.equal(stepLine({step: 'transform', summary: transform}), '1 series, 1 rejected row, 1 of 2 files rewritten')
   t.equal(stepLine({step: 'report', reports: []}), '0 reports')
 })
