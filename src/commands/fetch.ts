@@ -30,7 +30,7 @@ export default class Fetch extends BaseCommand {
     endpoint,
     region,
     ...upstreamFlags,
-    force: Flags.boolean({description: 'override the deletion guard (empty listing, or deleting more than half)'}),
+    force: Flags.boolean({description: 'override the deletion guard (empty listing, or deleting more than half) and download every file again'}),
     'dry-run': Flags.boolean({description: 'show the plan; write and delete nothing'}),
     json: jsonFlag('the summary (counts, bytes, requests and every file with its action)'),
   }

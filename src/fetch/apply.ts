@@ -2,9 +2,10 @@ import {Readable} from 'node:stream'
 
 import {describeError, MAX_CONCURRENT_REQUESTS, type HttpClient, type HttpResponse} from '../http/client.js'
 import {blsGet, type ListingEntry} from '../sources/bls.js'
+import {BLS_CONTENT_TYPE} from '../stores/raw-layout.js'
 import {type Store, StoreStateError} from '../stores/store.js'
 import {mapLimit} from '../util/concurrency.js'
-import {type FetchAction, type FetchPlan, type PlannedFile, SOURCE_META} from './plan.js'
+import {type FetchAction, type FetchPlan, FORCED, type PlannedFile, SOURCE_META} from './plan.js'
 
 /** What happened to one file. */
 export interface FileResult {
@@ -61,7 +62,7 @@ function sourceMetadata(entry: ListingEntry, response: HttpResponse, stored: Rec
 /** If-Modified-Since / If-None-Match from what the store remembers of the upstream copy. */
 function conditionalHeaders(file: PlannedFile): Record<string, string> {
   // Only worth asking when the size still matches: a new size means new content, whatever the date says.
-  if (file.action !== 'replace' || file.stored!.size !== file.entry!.size) return {}
+  if (file.action !== 'replace' || file.reason === FORCED || file.stored!.size !== file.entry!.size) return {}
   const {[SOURCE_META.lastModified]: since, [SOURCE_META.etag]: etag} = file.stored!.metadata
   const headers: Record<string, string> = {}
   if (since) headers['if-modified-since'] = since
@@ -77,7 +78,7 @@ async function download(file: PlannedFile, {store, client, onBytes = () => {}}: 
     if (response.status === 304) {
       // Upstream confirms our copy; rewrite it from the store with fresh metadata so the next listing matches.
       const metadata = sourceMetadata(entry, response, file.stored!.metadata)
-      await store.write(file.key, await store.read(file.key), {expectedSize: entry.size, metadata})
+      await store.write(file.key, await store.read(file.key), {expectedSize: entry.size, metadata, contentType: BLS_CONTENT_TYPE})
       return resultOf(file, {action: 'unchanged', reason: `${file.reason}; not modified (304), metadata refreshed`})
     }
     const declared = response.headers.get('content-length')
@@ -85,7 +86,7 @@ async function download(file: PlannedFile, {store, client, onBytes = () => {}}: 
       throw new Error(`the server announced ${declared} bytes but the listing says ${entry.size} (changed during the fetch? try again)`)
     }
     const body = counted(response.stream(), (bytes) => onBytes({key: file.key, bytes, total: entry.size}))
-    const written = await store.write(file.key, body, {expectedSize: entry.size, metadata: sourceMetadata(entry, response)})
+    const written = await store.write(file.key, body, {expectedSize: entry.size, metadata: sourceMetadata(entry, response), contentType: BLS_CONTENT_TYPE})
     return resultOf(file, {bytes: written.size})
   })
 }

@@ -4,7 +4,7 @@ import {readListing, readRootListing} from '../sources/bls.js'
 import {readPopulation} from '../sources/population.js'
 import {BLS_ROOT, REPORT_SURVEY, surveyUrl} from '../sources/upstream.js'
 import {md5Hex} from '../stores/md5.js'
-import type {Store} from '../stores/store.js'
+import {type Store, unsafeKeyProblem, writeBatch} from '../stores/store.js'
 import {DeletionGuardError} from '../sync/deletion-guard.js'
 import {blsPrefix, POPULATION_KEY} from '../stores/raw-layout.js'
 import {mapLimit} from '../util/concurrency.js'
@@ -160,7 +160,13 @@ export async function fetchUpstream(options: FetchOptions): Promise<FetchSummary
     try {
       const [stored, listing] = await Promise.all([store.list(blsPrefix(survey)), readListing(client, url)])
       for (const message of listing.warnings) warn(`${message} (survey ${survey})`)
-      const plan = planFetch(listing.entries, stored, {force: options.force, prefix: blsPrefix(survey)})
+      // A listing name no store can hold (`.dataquest-lock`, `a\\b`) would be "added" on every run: skipped, said.
+      const entries = listing.entries.filter((entry) => {
+        const problem = unsafeKeyProblem(blsPrefix(survey) + entry.name)
+        if (problem) warn(`skipped ${entry.name} in the listing of survey ${survey}: ${problem}`)
+        return !problem
+      })
+      const plan = planFetch(entries, stored, {force: options.force, prefix: blsPrefix(survey)})
       return plan.refusal ? {survey, error: new DeletionGuardError(`survey ${survey}: ${plan.refusal}`)} : {survey, plan}
     } catch (error) {
       return {survey, error: error as Error}
@@ -211,8 +217,7 @@ export async function fetchUpstream(options: FetchOptions): Promise<FetchSummary
     emit({type: 'survey', survey: summary})
     return summary
   }
-  const [, surveys] = await Promise.all([writePopulation(), Promise.all(reads.map(mirrorSurvey))])
-  if (!dryRun) await store.flush?.()
+  const [, surveys] = await writeBatch(store, () => Promise.all([writePopulation(), Promise.all(reads.map(mirrorSurvey))]))
 
   files.sort(byKey)
   const failures = files.filter((file) => file.error)

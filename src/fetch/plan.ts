@@ -7,6 +7,9 @@ import {byKey} from '../util/outcomes.js'
 /** Source metadata kept with each BLS file (folder manifest / S3 object metadata). */
 export const SOURCE_META = {size: 'source-size', date: 'source-date', lastModified: 'last-modified', etag: 'etag', url: 'source-url'} as const
 
+/** The reason of a replacement asked for (fetch --force): downloaded whole, unconditionally. */
+export const FORCED = 'forced (--force)'
+
 export type FetchAction = 'add' | 'replace' | 'delete' | 'unchanged'
 
 export interface PlannedFile {
@@ -49,7 +52,8 @@ export function planFetch(listing: readonly ListingEntry[], stored: readonly Sto
     const current = storedByKey.get(key)
     storedByKey.delete(key)
     if (!current) return {key, action: 'add', reason: 'new in the listing', entry}
-    const stale = staleness(entry, current)
+    // --force downloads every file again: the way back from a copy damaged where nothing shows it.
+    const stale = options.force ? FORCED : staleness(entry, current)
     return stale ? {key, action: 'replace', reason: stale, entry, stored: current} : {key, action: 'unchanged', reason: 'listing size and date match', entry, stored: current}
   })
   for (const gone of storedByKey.values()) files.push({key: gone.key, action: 'delete', reason: 'gone from the listing', stored: gone})

@@ -1,5 +1,5 @@
 import {md5Hex} from '../stores/md5.js'
-import {NotFoundError, type Store} from '../stores/store.js'
+import {NotFoundError, type Store, writeBatch} from '../stores/store.js'
 import {parseReport, ReportFormatError} from './parse.js'
 import {type Report, type ReportName, REPORT_NAMES, reportKey} from './types.js'
 
@@ -19,7 +19,7 @@ export interface WrittenFile {
  * no S3 event (and no SQS message). `dryRun` compares only.
  */
 export async function writeReports(processed: Store, reports: readonly Report[], {dryRun = false} = {}): Promise<WrittenFile[]> {
-  return Promise.all(
+  return writeBatch(processed, () => Promise.all(
     reports.map(async (report): Promise<WrittenFile> => {
       const key = reportKey(report.report)
       const body = serializeReport(report)
@@ -30,7 +30,7 @@ export async function writeReports(processed: Store, reports: readonly Report[],
       await processed.write(key, body, {contentType: 'application/json'})
       return {key, status: 'written', md5, size}
     }),
-  )
+  ))
 }
 
 export class MissingReportsError extends Error {

@@ -1,7 +1,8 @@
 import {pipeline} from 'node:stream'
 
 import {ChecksumMismatchError, VerifyingStream} from '../stores/md5.js'
-import {type Store, StoreStateError} from '../stores/store.js'
+import {contentTypeFor} from '../stores/raw-layout.js'
+import {type Store, StoreStateError, writeBatch} from '../stores/store.js'
 import {mapLimit} from '../util/concurrency.js'
 import {bytesOf, countActions, succeeded} from '../util/outcomes.js'
 import {DeletionGuardError} from './deletion-guard.js'
@@ -67,7 +68,7 @@ async function applyOne(file: PlannedCopy, {source, target}: SyncOptions): Promi
     const read = await source.read(key)
     // Bytes that differ from the MD5 the plan compared fail the write before it completes.
     const body = md5 ? pipeline(read, new VerifyingStream(key, md5), () => {}) : read
-    const written = await target.write(key, body, {expectedSize: size, metadata})
+    const written = await target.write(key, body, {expectedSize: size, metadata, contentType: contentTypeFor(key)})
     return {key, action, reason, bytes: written.size}
   } catch (error) {
     // A store error that says what the target holds is passed on as is; any other left it as it was.
@@ -88,12 +89,13 @@ export async function syncStores(options: SyncOptions): Promise<SyncSummary> {
   const plan = planSync(sourceObjects, targetObjects, options)
   if (plan.refusal) throw new DeletionGuardError(plan.refusal)
   emit({type: 'planned', counts: countActions<SyncAction>(plan.files, ['upload', 'delete', 'unchanged', 'keep'])})
-  const files = await mapLimit(plan.files, options.concurrency ?? SYNC_CONCURRENCY, async (file) => {
-    const result = dryRun ? {key: file.key, action: file.action, reason: file.reason} : await applyOne(file, options)
-    emit({type: 'file', file: result})
-    return result
-  })
-  if (!dryRun) await target.flush?.()
+  const files = await writeBatch(target, () =>
+    mapLimit(plan.files, options.concurrency ?? SYNC_CONCURRENCY, async (file) => {
+      const result = dryRun ? {key: file.key, action: file.action, reason: file.reason} : await applyOne(file, options)
+      emit({type: 'file', file: result})
+      return result
+    }),
+  )
   const errors = files.flatMap((file) => (file.error ? [file.error] : []))
   const summary: SyncSummary = {
     from: source.location,
