@@ -149,14 +149,13 @@ class HashCache {
   constructor(private readonly file: string) {}
 
   private load(): Promise<Record<string, FileStamp & {md5: string}>> {
-    this.entries ??= readFile(this.file, 'utf8').then(
-      (text) => {
+    this.entries ??= readFile(this.file, 'utf8')
+      .then((text) => {
         const parsed: unknown = JSON.parse(text)
         return isRecord(parsed) && isRecord(parsed.entries) ? (parsed.entries as Record<string, FileStamp & {md5: string}>) : {}
-      },
+      })
       // None yet, or unreadable: it is only a cache.
-      () => ({}),
-    )
+      .catch(() => ({}))
     return this.entries
   }
 
