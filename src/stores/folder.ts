@@ -1,7 +1,7 @@
 import {createReadStream, readdirSync, rmSync, statSync} from 'node:fs'
-import {appendFile, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, stat} from 'node:fs/promises'
+import {appendFile, type FileHandle, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, stat} from 'node:fs/promises'
 import path from 'node:path'
-import type {Readable} from 'node:stream'
+import {Readable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 import {createHash, randomBytes} from 'node:crypto'
 
@@ -9,7 +9,7 @@ import {isRecord} from '../util/is-record.js'
 import {mapLimit} from '../util/concurrency.js'
 import {onInterrupt} from './cleanup.js'
 import {acquireLock} from './lock.js'
-import {HashingStream} from './md5.js'
+import {HashingStream, md5Hex} from './md5.js'
 import {
   assertSafeKey,
   type Body,
@@ -21,7 +21,6 @@ import {
   type Store,
   type StoredObject,
   TEMP_NAME,
-  toReadable,
   UnrecordedWriteError,
   type WriteLock,
   type WriteOptions,
@@ -59,21 +58,48 @@ const sameStamp = (stamp: FileStamp, info: FileStamp): boolean =>
 
 const tempName = (target: string): string => path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`)
 
-/** Write a file atomically: a temp file in the same folder, then rename. */
-async function writeAtomically(target: string, body: Readable, expectedSize?: number, key = path.basename(target)): Promise<{md5: string; size: number}> {
-  await mkdir(path.dirname(target), {recursive: true})
+/** Open `file` for writing, creating its folder unless it is known to exist (and when it is gone after all). */
+async function openForWriting(file: string, folderExists: boolean): Promise<FileHandle> {
+  if (folderExists) {
+    try {
+      return await open(file, 'w')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    }
+  }
+  await mkdir(path.dirname(file), {recursive: true})
+  return open(file, 'w')
+}
+
+/**
+ * Write a file atomically: a temp file in the same folder, then rename. `folderExists`: skip the
+ * mkdir. Bytes in hand (small files: reports, a sync's small copies) skip the stream machinery.
+ */
+async function writeAtomically(target: string, body: Body, expectedSize?: number, key = path.basename(target), folderExists = false): Promise<{md5: string; size: number}> {
   const temp = tempName(target)
   // Registered before the file exists, removed by name: an interrupt at any point leaves nothing.
   const unregister = onInterrupt(() => rmSync(temp, {force: true}))
-  const hashing = new HashingStream()
   try {
-    const handle = await open(temp, 'w')
-    await pipeline(body, hashing, handle.createWriteStream())
-    if (expectedSize !== undefined && hashing.bytes !== expectedSize) {
-      throw new SizeMismatchError(key, expectedSize, hashing.bytes)
+    let written: {md5: string; size: number}
+    const handle = await openForWriting(temp, folderExists)
+    if (body instanceof Readable) {
+      const hashing = new HashingStream()
+      await pipeline(body, hashing, handle.createWriteStream())
+      written = {md5: hashing.digest(), size: hashing.bytes}
+    } else {
+      const bytes = typeof body === 'string' ? Buffer.from(body) : body
+      try {
+        await handle.writeFile(bytes)
+      } finally {
+        await handle.close()
+      }
+      written = {md5: md5Hex(bytes), size: bytes.length}
+    }
+    if (expectedSize !== undefined && written.size !== expectedSize) {
+      throw new SizeMismatchError(key, expectedSize, written.size)
     }
     await rename(temp, target)
-    return {md5: hashing.digest(), size: hashing.bytes}
+    return written
   } catch (error) {
     await rm(temp, {force: true})
     throw error
@@ -185,7 +211,7 @@ class HashCache {
     }
     if (!this.dirty) return
     this.dirty = false
-    await writeAtomically(this.file, toReadable(JSON.stringify({version: 1, root, entries}))).catch(() => {})
+    await writeAtomically(this.file, JSON.stringify({version: 1, root, entries})).catch(() => {})
   }
 }
 
@@ -230,6 +256,10 @@ export class FolderStore implements Store {
   private readonly hashCache: HashCache | undefined
   /** Folders checked to lie inside the root (a symbolic link may lead elsewhere). */
   private readonly checkedFolders = new Map<string, Promise<void>>()
+  /** Folders this store created or wrote into: no mkdir per file (one removed behind our back fails that write, and is made again on the next). */
+  private readonly madeFolders = new Set<string>()
+  /** Keys in the manifest: the journal is folded in once it holds more lines than this (Object.keys per append was quadratic). */
+  private entries = 0
 
   constructor(readonly root: string, options: FolderStoreOptions = {}) {
     this.location = root
@@ -261,6 +291,7 @@ export class FolderStore implements Store {
         throw error
       })
       this.journalLines = replayJournal(manifest, journal)
+      this.entries = Object.keys(manifest).length
       // The lock holder repairs a damaged manifest on sight (after the journal, whose metadata it keeps).
       if (this.damagedAside && this.writer) await this.saveManifest(manifest)
       return manifest
@@ -321,7 +352,7 @@ export class FolderStore implements Store {
       this.damagedAside = undefined
     }
     const sorted = Object.fromEntries(Object.entries(manifest).sort(([a], [b]) => (a < b ? -1 : 1)))
-    await writeAtomically(this.manifestFile, toReadable(JSON.stringify(sorted, null, 1) + '\n'))
+    await writeAtomically(this.manifestFile, `${JSON.stringify(sorted, null, 1)}\n`)
     // A crash here replays lines the manifest already holds: entries are whole states, and one
     // overtaken by a later write no longer matches its file, so it costs a hash, never a wrong MD5.
     await rm(this.journalFile, {force: true})
@@ -335,6 +366,7 @@ export class FolderStore implements Store {
    */
   private async record(key: string, entry: ManifestEntry | undefined): Promise<void> {
     const manifest = await this.loadManifest()
+    this.entries += (entry ? 1 : 0) - (key in manifest ? 1 : 0)
     if (entry) manifest[key] = entry
     else delete manifest[key]
     const line = `${JSON.stringify([key, entry ?? null])}\n`
@@ -347,7 +379,7 @@ export class FolderStore implements Store {
       this.batch = undefined // lines recorded from now on go in the next append
       await appendFile(this.journalFile, lines.join(''))
       this.journalLines += lines.length
-      if (this.journalLines > Math.max(1000, Object.keys(manifest).length)) await this.saveManifest(manifest)
+      if (this.journalLines > Math.max(1000, this.entries)) await this.saveManifest(manifest)
     })
     this.batch = {lines, done}
     this.journalQueue = done.catch(() => {})
@@ -464,8 +496,10 @@ export class FolderStore implements Store {
 
   async write(key: string, body: Body, options: WriteOptions = {}): Promise<StoredObject> {
     const file = this.filePath(key)
-    await this.insideRoot(path.dirname(file), key)
-    const {md5, size} = await writeAtomically(file, toReadable(body), options.expectedSize, key)
+    const folder = path.dirname(file)
+    await this.insideRoot(folder, key)
+    const {md5, size} = await writeAtomically(file, body, options.expectedSize, key, this.madeFolders.has(folder))
+    this.madeFolders.add(folder)
     // From here the new copy is in place: a failure must not be reported as "previous copy kept".
     this.changes++
     const metadata = {...options.metadata}

@@ -1,6 +1,7 @@
 import {pipeline} from 'node:stream'
+import {buffer} from 'node:stream/consumers'
 
-import {ChecksumMismatchError, VerifyingStream} from '../stores/md5.js'
+import {ChecksumMismatchError, md5Hex, VerifyingStream} from '../stores/md5.js'
 import {contentTypeFor} from '../stores/raw-layout.js'
 import {type Store, StoreStateError, writeBatch} from '../stores/store.js'
 import {mapLimit} from '../util/concurrency.js'
@@ -58,6 +59,15 @@ export class SyncError extends Error {
   }
 }
 
+/** Files up to this size are copied as one buffer, not a stream. */
+const WHOLE_FILE_BYTES = 1024 * 1024
+
+function verified(key: string, bytes: Buffer, md5: string | undefined): Buffer {
+  const actual = md5Hex(bytes)
+  if (md5 && actual !== md5) throw new ChecksumMismatchError(key, md5, actual)
+  return bytes
+}
+
 async function applyOne(file: PlannedCopy, {source, target}: SyncOptions): Promise<CopyResult> {
   const {key, action, reason} = file
   try {
@@ -66,8 +76,9 @@ async function applyOne(file: PlannedCopy, {source, target}: SyncOptions): Promi
     // Source metadata travels, so a fetch against the target stays incremental.
     const {size, md5, metadata} = file.object
     const read = await source.read(key)
-    // Bytes that differ from the MD5 the plan compared fail the write before it completes.
-    const body = md5 ? pipeline(read, new VerifyingStream(key, md5), () => {}) : read
+    // Bytes that differ from the MD5 the plan compared fail the write before it completes. A small
+    // file is read whole and checked at once: streams per file dominated a sync of many small ones.
+    const body = size <= WHOLE_FILE_BYTES ? verified(key, await buffer(read), md5) : md5 ? pipeline(read, new VerifyingStream(key, md5), () => {}) : read
     const written = await target.write(key, body, {expectedSize: size, metadata, contentType: contentTypeFor(key)})
     return {key, action, reason, bytes: written.size}
   } catch (error) {
