@@ -165,6 +165,26 @@ t.test('folder store', async (t) => {
     t.same((await readdir(root)).filter((name) => name.startsWith('.')), [MANIFEST_NAME], 'nothing to fold: nothing written')
   })
 
+  t.test('odd folders: removed behind its back, a file in the way, a manifest or journal that is a folder', async (t) => {
+    const root = await tempDir()
+    const store = new FolderStore(root)
+    await store.write('d/x', 'x')
+    await rm(path.join(root, 'd'), {recursive: true})
+    await store.write('d/y', 'y')
+    t.equal(await readFile(path.join(root, 'd/y'), 'utf8'), 'y', 'its folder made again')
+    await t.rejects(store.write('d/y/z/w', 'w'), {code: 'ENOTDIR'})
+    await rm(path.join(root, 'd/y'))
+    await mkdir(path.join(root, 'd/y'))
+    await t.rejects(new FolderStore(root).write('d/y', 'y'), {code: 'EISDIR'}, 'a folder where the file goes: not made a file')
+    await rm(path.join(root, JOURNAL_NAME))
+    await mkdir(path.join(root, JOURNAL_NAME))
+    await writeFile(path.join(root, 'e'), 'by hand')
+    await t.rejects(new FolderStore(root).stat('e'), {code: 'EISDIR'}, 'an unreadable journal is an error')
+    const locking = new FolderStore(root)
+    await t.rejects(locking.lockForWriting('fetch'), {code: 'EISDIR'})
+    t.notOk((await readdir(root)).includes(LOCK_NAME), 'the lock is released when the manifest cannot be read')
+  })
+
   t.test('a journal that outgrows the manifest is folded in during the run', async (t) => {
     const root = await tempDir()
     const store = new FolderStore(root)
