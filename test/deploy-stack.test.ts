@@ -388,9 +388,9 @@ t.test('least privilege: named actions only, no * resource for S3 or SQS, each r
   )
 })
 
-t.test('the README names only outputs the stack has', async (t) => {
+t.test('docs/aws.md names only outputs the stack has', async (t) => {
   const outputs = Object.keys(template.toJSON().Outputs as Record<string, unknown>)
-  const readme = await readFile(path.join(PROJECT_ROOT, 'README.md'), 'utf8')
+  const readme = await readFile(path.join(PROJECT_ROOT, 'docs/aws.md'), 'utf8')
   const named = [...readme.matchAll(/\$\(out (\w+)\)|\(or `(\w+)`\)/g)].map((m) => m[1] ?? m[2])
   t.ok(named.length >= 5)
   for (const name of named) t.ok(outputs.includes(name!), `output ${name}`)

@@ -142,8 +142,8 @@ t.test('deploy: pushes to main, OIDC role (no keys), an environment that can req
   }
 })
 
-t.test('the README documents every repository variable the workflows read, and the deploy role', async (t) => {
-  const readme = await readFile(path.join(projectRoot, 'README.md'), 'utf8')
+t.test('docs/aws.md documents every repository variable the workflows read, and the deploy role', async (t) => {
+  const readme = await readFile(path.join(projectRoot, 'docs/aws.md'), 'utf8')
   const variables = new Set<string>()
   for (const name of NAMES) for (const [, variable] of (await read(name)).matchAll(/vars\.(\w+)/g)) variables.add(variable!)
   t.ok(variables.size >= 10)

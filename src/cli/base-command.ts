@@ -32,7 +32,7 @@ export abstract class BaseCommand extends Command {
     })
   }
 
-  // Writers and interrupts (README: "One writer at a time", "Interrupted"): a command locks the
+  // Writers and interrupts (docs/operations.md: "One writer at a time", "Interrupted"): a command locks the
   // stores it writes; SIGINT/SIGTERM then undo the work in hand, say what was kept, exit 130/143.
   private writeLocks: {location: string; lock: WriteLock}[] = []
   private stopWatching: (() => void) | undefined

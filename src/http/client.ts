@@ -8,7 +8,7 @@ import {sanitize} from '../util/sanitize.js'
 /** BLS blocks robots it finds excessive: never more than this many upstream requests at once. */
 export const MAX_CONCURRENT_REQUESTS = 4
 
-/** The client's defaults (`fetch --help` and the README state them). */
+/** The client's defaults (`fetch --help` and docs/usage.md state them). */
 export const HTTP_DEFAULTS = {headersTimeoutMs: 30_000, idleTimeoutMs: 60_000, retries: 4, backoffMs: 1000, maxDelayMs: 30_000, maxRedirects: 5} as const
 
 export interface HttpClientOptions {

@@ -1,5 +1,5 @@
 // Where the sources live and what a BLS survey code is: constants and pure parsing, with no HTTP
-// client behind them, so that the flag definitions every command loads stay cheap (README: Start-up).
+// client behind them, so that the flag definitions every command loads stay cheap (docs/benchmarks.md: start-up).
 
 /** The BLS time series root: one directory per survey (`pr/`, `cu/`, …). */
 export const BLS_ROOT = 'https://download.bls.gov/pub/time.series/'
