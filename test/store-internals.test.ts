@@ -113,6 +113,20 @@ t.test('S3 store', async (t) => {
     t.same(Object.keys(JSON.parse(await manifestText(emulator.s3, bucket, `p/${MANIFEST_NAME}`)).objects), ['a', 'c'])
   })
 
+  t.test('a dry run saves nothing, not even what its listing learnt or pruned', async (t) => {
+    const bucket = await emulator.bucket()
+    const target = new S3Store(emulator.s3, `s3://${bucket}/`)
+    await writeBatch(target, () => mapLimit(['a', 'b'], 2, (key) => target.write(key, key)))
+    await emulator.s3.send(new DeleteObjectCommand({Bucket: bucket, Key: 'b'}))
+    await emulator.s3.send(new PutObjectCommand({Bucket: bucket, Key: 'c', Body: 'c'}))
+    const source = new FolderStore(await tempDir())
+    await source.write('a', 'a')
+    const counts = countRequests(emulator.s3)
+    t.match(await syncStores({source, target: new S3Store(emulator.s3, `s3://${bucket}/`), dryRun: true, force: true}), {unchanged: 1, deleted: 1})
+    t.equal(counts.get('PutObjectCommand'), undefined)
+    t.same(Object.keys(JSON.parse(await manifestText(emulator.s3, bucket, MANIFEST_NAME)).objects), ['a', 'b'], 'as it was')
+  })
+
   t.test('transform saves the processed store’s manifest: the next listing needs no HEAD', async (t) => {
     const bucket = await emulator.bucket()
     const processed = new S3Store(emulator.s3, `s3://${bucket}/processed/`)

@@ -217,7 +217,9 @@ export async function fetchUpstream(options: FetchOptions): Promise<FetchSummary
     emit({type: 'survey', survey: summary})
     return summary
   }
-  const [, surveys] = await writeBatch(store, () => Promise.all([writePopulation(), Promise.all(reads.map(mirrorSurvey))]))
+  const mirror = (): Promise<[void, SurveySummary[]]> => Promise.all([writePopulation(), Promise.all(reads.map(mirrorSurvey))])
+  // A dry run saves nothing, not even what its listings learnt.
+  const [, surveys] = await (dryRun ? mirror() : writeBatch(store, mirror))
 
   files.sort(byKey)
   const failures = files.filter((file) => file.error)

@@ -100,13 +100,14 @@ export async function syncStores(options: SyncOptions): Promise<SyncSummary> {
   const plan = planSync(sourceObjects, targetObjects, options)
   if (plan.refusal) throw new DeletionGuardError(plan.refusal)
   emit({type: 'planned', counts: countActions<SyncAction>(plan.files, ['upload', 'delete', 'unchanged', 'keep'])})
-  const files = await writeBatch(target, () =>
+  const apply = (): Promise<CopyResult[]> =>
     mapLimit(plan.files, options.concurrency ?? SYNC_CONCURRENCY, async (file) => {
       const result = dryRun ? {key: file.key, action: file.action, reason: file.reason} : await applyOne(file, options)
       emit({type: 'file', file: result})
       return result
-    }),
-  )
+    })
+  // A dry run saves nothing, not even what its listings learnt.
+  const files = await (dryRun ? apply() : writeBatch(target, apply))
   const errors = files.flatMap((file) => (file.error ? [file.error] : []))
   const summary: SyncSummary = {
     from: source.location,
