@@ -8,6 +8,7 @@ import {BLS_URL, POPULATION_URL} from '../src/sources/upstream.js'
 import {notifyAlarms} from './alarms.js'
 import {handlerFunction, PROJECT_ROOT} from './functions.js'
 import {Pipeline} from './pipeline.js'
+import {Query} from './query.js'
 import {ReportLog} from './report-log.js'
 import type {DataquestSettings} from './settings.js'
 import {grantStoreAccess, Storage} from './storage.js'
@@ -83,6 +84,8 @@ export class DataquestStack extends Stack {
       memorySize: 1024,
     })
     grantStoreAccess(storage.processed, logger, 'read')
+
+    new Query(this, 'Query', {raw: storage.raw, surveys: props.surveys, destroyData: props.destroyData})
 
     const pipeline = new Pipeline(this, 'Pipeline', {fetch, transform, schedule: props.schedule, heartbeatHours: props.heartbeatHours})
     const reportLog = new ReportLog(this, 'ReportLog', {

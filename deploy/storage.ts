@@ -39,6 +39,16 @@ export function grantStoreAccess(bucket: s3.IBucket, grantee: iam.IGrantable, ..
 export const stackInstanceId = (scope: IConstruct): string =>
   Fn.select(4, Fn.split('-', Fn.select(2, Fn.split('/', Stack.of(scope).stackId))))
 
+/** Every bucket of the stack: private, TLS only, encrypted, kept with the stack unless `destroyData`. */
+export const privateBucketProps = (destroyData: boolean): s3.BucketProps => ({
+  blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+  enforceSSL: true,
+  encryption: s3.BucketEncryption.S3_MANAGED,
+  objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+  removalPolicy: destroyData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+  autoDeleteObjects: destroyData,
+})
+
 /** The raw store (upstream mirror, versioned) and the processed store (the reports). */
 export class Storage extends Construct {
   readonly raw: s3.Bucket
@@ -51,14 +61,7 @@ export class Storage extends Construct {
 
   constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id)
-    const common: s3.BucketProps = {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      removalPolicy: props.destroyData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-      autoDeleteObjects: props.destroyData,
-    }
+    const common = privateBucketProps(props.destroyData)
     const abortUploads: s3.LifecycleRule = {id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1)}
 
     this.raw = new s3.Bucket(this, 'Raw', {

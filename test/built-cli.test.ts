@@ -31,10 +31,13 @@ async function bundledPackages(loaded: string[]): Promise<Set<string>> {
   return new Set(names.filter((name) => name !== undefined))
 }
 
+/** A file of DuckDB's packages (@duckdb/node-api, its native bindings). */
+const isDuckdb = (file: string): boolean => file.includes(`${path.sep}@duckdb${path.sep}`)
+
 t.test('--help loads the bundle alone: no file from node_modules, no AWS SDK, listr2, ora or papaparse', async (t) => {
   const help = await dataquest(['--help'])
   t.equal(help.code, 0, help.stderr)
-  for (const command of ['consume', 'fetch', 'report', 'run', 'sync', 'transform']) t.match(help.stdout, new RegExp(`^ {2}${command} `, 'm'))
+  for (const command of ['consume', 'fetch', 'query', 'report', 'run', 'sync', 'transform']) t.match(help.stdout, new RegExp(`^ {2}${command} `, 'm'))
   t.same(help.loaded.filter((file) => file.includes(`${path.sep}node_modules${path.sep}`)), [], 'nothing resolved from node_modules')
   t.ok(help.loaded.length <= 6, `${help.loaded.length} modules: ${help.loaded.map((file) => path.relative(projectRoot, file)).join(', ')}`)
   const bundled = await bundledPackages(help.loaded)
@@ -62,6 +65,7 @@ t.test('transform on worker threads from the bundle, then report: the reports th
   t.equal(transform.code, 0, transform.stderr)
   t.equal(JSON.parse(transform.stdout).threads, availableParallelism() >= 2 ? availableParallelism() : 1, 'one worker per core')
   t.notOk(transform.loaded.some((file) => file.includes(`${path.sep}@aws-sdk${path.sep}`)), 'a folder transform loads no AWS SDK')
+  t.notOk(transform.loaded.some(isDuckdb), 'transform loads no DuckDB')
 
   const expected = await transformStores({raw: new FolderStore(raw.root), processed: new FolderStore(await tempDir()), threads: 1, seriesId: 'PRS00000001'})
   const report = await dataquest(['report', '--processed', processed, '--json'])
@@ -72,9 +76,26 @@ t.test('transform on worker threads from the bundle, then report: the reports th
   for (const heavy of ['listr2', 'ora', 'papaparse']) t.notOk(bundled.has(heavy), `report loads no ${heavy}`)
   t.notOk((await bundledSources(report.loaded)).some((source) => source.endsWith('src/http/client.ts')), 'report loads no HTTP client')
   t.notOk(report.loaded.some((file) => file.includes(`${path.sep}@aws-sdk${path.sep}`)), 'a folder report loads no AWS SDK')
+  t.notOk(report.loaded.some(isDuckdb), 'report loads no DuckDB')
 
   const csv = await dataquest(['report', '--processed', processed, '--format', 'csv', '--only', 'series'])
   t.equal(csv.code, 0, csv.stderr)
   t.match(csv.stdout, /^series_id,year,period,value,population\n/, 'CSV from the bundle')
   t.ok((await bundledPackages(csv.loaded)).has('papaparse'), 'papaparse loaded for CSV')
+})
+
+t.test('query loads DuckDB (from node_modules, native), and no other command does', async (t) => {
+  const raw = (await questStore()) as FolderStore
+  const processed = await tempDir()
+  const query = await dataquest(['query', '--raw', raw.root, '--processed', processed, '--json', "SELECT count(*) AS n, sum(value) AS total FROM pr_data WHERE series_id = 'PRS30006011'"])
+  t.equal(query.code, 0, query.stderr)
+  t.same(JSON.parse(query.stdout).rows, [{n: 4, total: 10}])
+  t.ok(query.loaded.some((file) => file.includes(path.join('@duckdb', 'node-api'))), 'query loads @duckdb/node-api')
+  t.notOk((await bundledPackages(query.loaded)).has('@duckdb/node-api'), 'kept out of the bundle (native addon)')
+
+  for (const argv of [['--help'], ['query', '--help'], ['transform', '--raw', raw.root, '--processed', processed], ['report', '--processed', processed]]) {
+    const other = await dataquest(argv)
+    t.equal(other.code, 0, `${argv.join(' ')}: ${other.stderr}`)
+    t.notOk(other.loaded.some(isDuckdb), `${argv.join(' ')} loads no DuckDB`)
+  }
 })

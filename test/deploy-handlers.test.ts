@@ -60,7 +60,8 @@ t.test('fetch, transform and logger handlers against fauxqs and the local upstre
     t.equal(error, undefined)
     t.match(result, {series: 1, rows: 12, rejected: {count: 0}})
     t.notOk(result && 'reports' in result, 'the summary only: the reports are in the bucket, not in the execution history')
-    t.same(await keysIn(emulator, processed), ['best_year_by_series.json', 'population_stats.json', 'series_population.json'])
+    t.same((await keysIn(emulator, processed)).filter((key) => key.endsWith('.json')), ['best_year_by_series.json', 'population_stats.json', 'series_population.json'])
+    t.same((await keysIn(emulator, processed)).filter((key) => !key.endsWith('.json')), ['best_year_by_series.csv', 'best_year_by_series.parquet', 'population_stats.csv', 'population_stats.parquet', 'report.html', 'series_population.csv', 'series_population.parquet'], 'the flat files and the page beside them')
     t.match(JSON.parse(out.at(-1)!), {step: 'transform', summary: {series: 1}})
   })
 

@@ -71,7 +71,8 @@ const roleOf = (fnId: string): string => ((resources[fnId]!.Properties.Role as {
 const asList = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value])
 
 const rawId = logicalIdOf('AWS::S3::Bucket', (r) => r.Properties.VersioningConfiguration !== undefined)
-const processedId = logicalIdOf('AWS::S3::Bucket', (r) => r.Properties.VersioningConfiguration === undefined)
+// The processed bucket is the one named per stack instance (the Athena results bucket, deploy/query.ts, is not named).
+const processedId = logicalIdOf('AWS::S3::Bucket', (r) => r.Properties.BucketName !== undefined)
 const queueId = logicalIdOf('AWS::SQS::Queue', (r) => r.Properties.RedrivePolicy !== undefined)
 // The reports queue's dead letters: the queue its redrive policy names (the schedule has a dead-letter queue of its own).
 const dlqId = ((resources[queueId]!.Properties.RedrivePolicy as {deadLetterTargetArn: {'Fn::GetAtt': string[]}}).deadLetterTargetArn['Fn::GetAtt'])[0]!
@@ -431,7 +432,7 @@ t.test('context: removal policy, noncurrent-version days, schedule and alarm e-m
   })
   app.synth()
   const destroying = Template.fromStack(stack)
-  destroying.resourceCountIs('Custom::S3AutoDeleteObjects', 2)
+  destroying.resourceCountIs('Custom::S3AutoDeleteObjects', 3) // raw, processed, Athena results
   destroying.allResources('AWS::S3::Bucket', {DeletionPolicy: 'Delete'})
   destroying.hasResourceProperties('AWS::S3::Bucket', {
     LifecycleConfiguration: {Rules: Match.arrayWith([Match.objectLike({NoncurrentVersionExpiration: {NoncurrentDays: 7}})])},

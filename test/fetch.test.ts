@@ -16,7 +16,7 @@ import {FolderStore, MANIFEST_NAME} from '../src/stores/folder.js'
 import {md5Hex} from '../src/stores/md5.js'
 import {openStore} from '../src/stores/open.js'
 import type {Store} from '../src/stores/store.js'
-import {DeletionGuardError} from '../src/sync/deletion-guard.js'
+import {GuardError} from '../src/mirror/guard.js'
 import {runCommand} from './helpers/cli.js'
 import {startEmulator} from './helpers/fauxqs.js'
 import {sampleFiles, serveFiles, serveSnapshot, startUpstream, type UpstreamServer} from './helpers/upstream.js'
@@ -64,7 +64,7 @@ t.test('first fetch mirrors every listed file and the population API', async (t)
   t.equal(upstream.requests.total, 5)
   t.ok(upstream.log.every((request) => request.userAgent === `dataquest/9.9.9 (+${CONTACT})`), 'every request names the contact')
   t.ok(upstream.log.filter((request) => request.target.startsWith('file:')).every((request) => request.headers['accept-encoding'] === 'identity'))
-  t.same(events.find((event) => event.type === 'planned'), {type: 'planned', counts: {add: 4, replace: 0, delete: 0, unchanged: 0}})
+  t.same(events.find((event) => event.type === 'planned'), {type: 'planned', counts: {add: 4, replace: 0, delete: 0, unchanged: 0, exclude: 0}})
   t.equal(events.filter((event) => event.type === 'file').length, 4)
 
   const stored = await store.stat('bls/pr/pr.txt')
@@ -223,7 +223,7 @@ t.test('deletion guard: an empty listing or deleting more than half changes noth
 
   upstream.setFile('pr.txt', saved.get('pr.txt')!.body)
   const error = (await fetchUpstream(options).catch((caught: unknown) => caught)) as FetchError
-  t.ok(error.causes.some((cause) => cause instanceof DeletionGuardError))
+  t.ok(error.causes.some((cause) => cause instanceof GuardError))
   t.match(error.message, /would delete 2 of the 3 stored files/)
   t.equal((await store.list('bls/pr/')).length, 3)
 
@@ -241,7 +241,7 @@ t.test('deletion guard weighs bytes: a listing that drops the big data file chan
   await fetchUpstream(options)
   upstream.removeFile('pr.data.0.Current')
   const error = (await fetchUpstream(options).catch((caught: unknown) => caught)) as FetchError
-  t.ok(error.causes.some((cause) => cause instanceof DeletionGuardError))
+  t.ok(error.causes.some((cause) => cause instanceof GuardError))
   t.match(error.message, /the BLS listing would delete \d+ of the \d+ stored bytes \(more than half, in 1 of 3 files\)/)
   t.ok(await store.stat('bls/pr/pr.data.0.Current'), 'the data file is still there')
   t.match(await fetchUpstream({...options, force: true}), {deleted: 1})
@@ -385,9 +385,9 @@ t.test('planFetch and planPopulation decide without I/O', async (t) => {
   t.match(planFetch([entry], [{key: 'bls/pr/a', size: 3, metadata: meta}]).files, [{action: 'unchanged'}])
   const stored = ['a', 'b', 'c'].map((name) => ({key: `bls/pr/${name}`, size: 3, metadata: meta}))
   t.notOk(planFetch([entry, {...entry, name: 'b'}], stored).refusal, 'deleting 1 of 3 is fine')
-  t.match(planFetch([entry], stored).refusal, /would delete 2 of the 3/)
+  t.match(planFetch([entry], stored).refusal, {reason: /would delete 2 of the 3/})
   t.notOk(planFetch([entry], stored, {force: true}).refusal)
-  t.match(planFetch([], []).refusal, /yields no files/)
+  t.match(planFetch([], []).refusal, {reason: /yields no files/})
   t.match(planPopulation('x', {key: POPULATION_KEY, size: 1, md5: 'x', metadata: {}}), {action: 'unchanged'})
   t.match(planPopulation('x', undefined), {action: 'add'})
 })
@@ -481,7 +481,7 @@ t.test('one survey failing does not stop the others; each survey has its own del
   t.type(error, FetchError)
   t.match(error.message, /\/pub\/time\.series\/cu\/.*404/)
   t.match(error.message, /survey ce: the BLS listing would delete 2 of the 3 stored files.*nothing was changed/)
-  t.ok(error.causes.some((cause) => cause instanceof DeletionGuardError))
+  t.ok(error.causes.some((cause) => cause instanceof GuardError))
   t.match(error.summary.surveys, [
     {survey: 'pr', added: 1, unchanged: 3, failed: 0, error: undefined},
     {survey: 'cu', added: 0, unchanged: 0, error: /404/},

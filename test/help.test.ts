@@ -7,13 +7,14 @@ import t from 'tap'
 
 import Consume from '../src/commands/consume.js'
 import Fetch from '../src/commands/fetch.js'
+import Query from '../src/commands/query.js'
 import Report from '../src/commands/report.js'
 import Run from '../src/commands/run.js'
 import Sync from '../src/commands/sync.js'
 import Transform from '../src/commands/transform.js'
 import {projectRoot, runBuilt as dataquest} from './helpers/cli.js'
 
-const commands = {consume: Consume, fetch: Fetch, report: Report, run: Run, sync: Sync, transform: Transform}
+const commands = {consume: Consume, fetch: Fetch, query: Query, report: Report, run: Run, sync: Sync, transform: Transform}
 
 /** The formatted help of one command, as `dataquest <id> --help` prints it. */
 class CapturingHelp extends Help {

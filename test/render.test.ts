@@ -164,7 +164,7 @@ t.test('fetch progress: counts, the download in flight with bytes and rate, retr
   let clock = 1000
   const on = fetchProgress({update: (text) => seen.push(`update ${text}`), warn: (text) => seen.push(`warn ${text}`), note: (text) => seen.push(`note ${text}`)}, () => clock)
   const events: FetchEvent[] = [
-    {type: 'planned', counts: {add: 2, replace: 0, delete: 0, unchanged: 1}},
+    {type: 'planned', counts: {add: 2, replace: 0, delete: 0, unchanged: 1, exclude: 0}},
     {type: 'warning', message: 'skipped a link'},
     {type: 'retry', url: 'http://x/pr.txt', attempt: 1, delayMs: 2000, reason: '503 Service Unavailable'},
     {type: 'progress', key: 'bls/pr/big', bytes: 0, total: 4_000_000},

@@ -37,14 +37,14 @@ t.test('run into folders: fetch, transform, then the reports, with plain progres
   // Not a terminal: one line per step, no spinner frames or cursor movement.
   t.notOk(result.stderr.includes('\u001b['), 'no escape sequences')
   t.match(result.stderr, /Fetch upstream into .*raw — 4 added, 0 replaced, 0 deleted, 0 unchanged/)
-  t.match(result.stderr, /Transform into .*processed — 1 series, 0 rejected rows, 3 of 3 reports rewritten/)
+  t.match(result.stderr, /Transform into .*processed — 1 series, 0 rejected rows, 10 of 10 files rewritten/)
   t.match(result.stderr, /Read the reports from .*processed — 3 reports/)
   t.notMatch(result.stderr, /› /, 'no live detail lines')
   // The reports, in order, on stdout.
   const order = ['population_stats', 'best_year_by_series', 'series_population'].map((name) => result.stdout.indexOf(name))
   t.ok(order[0]! >= 0 && order[0]! < order[1]! && order[1]! < order[2]!, 'the three reports, in order')
   t.match(result.stdout, /2019/)
-  t.same((await readdir(path.join(root, 'processed'))).filter((f) => !f.startsWith('.')).sort(), [
+  t.same((await readdir(path.join(root, 'processed'))).filter((f) => f.endsWith('.json') && !f.startsWith('.')).sort(), [
     'best_year_by_series.json',
     'population_stats.json',
     'series_population.json',
@@ -57,7 +57,7 @@ t.test('run into folders: fetch, transform, then the reports, with plain progres
     t.equal(upstream.requests.total, 2, 'the listing and the population API')
     const json = JSON.parse(again.stdout)
     t.equal(json.fetch.unchanged, 4)
-    t.same(json.transform.files.map((f: {status: string}) => f.status), ['unchanged', 'unchanged', 'unchanged'])
+    t.same(json.transform.files.filter((f: {key: string}) => f.key.endsWith('.json')).map((f: {status: string}) => f.status), ['unchanged', 'unchanged', 'unchanged'])
     t.same(json.reports.map((r: {report: string}) => r.report), ['population_stats', 'best_year_by_series', 'series_population'])
     t.equal(json.reports[1].rows[0].year, 2019)
     t.notMatch(again.stderr, /Fetch upstream/, 'no task list with --json')
@@ -156,7 +156,7 @@ t.test('run into S3 with --bucket', async (t) => {
   const json = JSON.parse(result.stdout)
   t.equal(json.fetch.store, `s3://${bucket}/raw/`)
   const processed = await openStore(`s3://${bucket}/processed/`, {endpoint: emulator.endpoint}).list()
-  t.same(processed.map((o) => o.key), ['best_year_by_series.json', 'population_stats.json', 'series_population.json'])
+  t.same(processed.map((o) => o.key).filter((key) => key.endsWith('.json')), ['best_year_by_series.json', 'population_stats.json', 'series_population.json'])
   const raw = await openStore(`s3://${bucket}/raw/`, {endpoint: emulator.endpoint}).list()
   t.equal(raw.length, 4)
 })

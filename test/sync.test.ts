@@ -15,7 +15,9 @@ import {md5Hex} from '../src/stores/md5.js'
 import {openStore} from '../src/stores/open.js'
 import {LEGACY_MD5_METADATA_KEY, S3Store} from '../src/stores/s3.js'
 import type {Store} from '../src/stores/store.js'
-import {DeletionGuardError, SyncError, type SyncEvent, syncStores} from '../src/sync/index.js'
+import {GuardError} from '../src/mirror/guard.js'
+import {WRITER_META} from '../src/mirror/metadata.js'
+import {SyncError, type SyncEvent, syncStores} from '../src/sync/index.js'
 import {planSync} from '../src/sync/plan.js'
 import {mapLimit} from '../src/util/concurrency.js'
 import {runCommand} from './helpers/cli.js'
@@ -24,6 +26,8 @@ import {countRequests, startEmulator} from './helpers/fauxqs.js'
 
 const tempDir = (): Promise<string> => mkdtemp(path.join(os.tmpdir(), 'dataquest-sync-'))
 const MiB = 1024 * 1024
+/** The mark sync adds to the metadata of what it writes. */
+const MARK = {[WRITER_META.key]: WRITER_META.value}
 const content = async (store: Store, key: string): Promise<string> => (await buffer(await store.read(key))).toString()
 
 /** A folder store holding a few files, one with source metadata. */
@@ -43,9 +47,9 @@ t.test('folder → S3 twice: the second run uploads nothing; metadata travels', 
   const events: SyncEvent[] = []
   const first = await syncStores({source, target, onProgress: (event) => events.push(event)})
   t.match(first, {uploaded: 3, deleted: 0, unchanged: 0, bytes: 14 + 11 + 13, errors: []})
-  t.same(events[0], {type: 'planned', counts: {upload: 3, delete: 0, unchanged: 0, keep: 0}})
+  t.same(events[0], {type: 'planned', counts: {upload: 3, delete: 0, unchanged: 0, keep: 0, exclude: 0}})
   t.equal(await content(target, 'bls/pr/pr.txt'), 'Productivity\r\n')
-  t.same((await target.stat('bls/pr/pr.txt'))?.metadata, {'source-size': '14', 'source-date': '2024-06-06T08:30'})
+  t.same((await target.stat('bls/pr/pr.txt'))?.metadata, {'source-size': '14', 'source-date': '2024-06-06T08:30', ...MARK})
 
   const second = await syncStores({source, target})
   t.match(second, {uploaded: 0, deleted: 0, unchanged: 3, bytes: 0})
@@ -78,7 +82,14 @@ t.test('folder → S3 twice: the second run uploads nothing; metadata travels', 
     t.match(kept.stderr, /✔ Sync .* — 1 uploaded, 0 deleted/)
     t.ok(await target.stat('target-only.txt'), 'kept')
 
-    const deleted = await runCommand(Sync, ['--from', source.root], {...env, DATAQUEST_BUCKET: bucket})
+    // Not written by dataquest: kept, and said so, unless --delete-foreign.
+    const foreign = await runCommand(Sync, ['--from', source.root], {...env, DATAQUEST_BUCKET: bucket})
+    t.equal(foreign.exitCode, 0)
+    t.match(foreign.stdout, /keep\s+target-only\.txt\s+not in the source; not written by dataquest/)
+    t.match(foreign.stdout, /kept not written by dataquest\s+1/)
+    t.match(foreign.stderr, /; kept 1 not written by dataquest/)
+    t.ok(await target.stat('target-only.txt'), 'kept')
+    const deleted = await runCommand(Sync, ['--from', source.root, '--delete-foreign'], {...env, DATAQUEST_BUCKET: bucket})
     t.equal(deleted.exitCode, 0)
     t.match(deleted.stdout, /delete\s+target-only\.txt\s+not in the source/)
     t.equal(await target.stat('target-only.txt'), undefined)
@@ -98,7 +109,7 @@ t.test('a multipart object is compared by the MD5 in the manifest', async (t) =>
 
   const back = new FolderStore(await tempDir())
   t.match(await syncStores({source: target, target: back}), {uploaded: 1})
-  t.same((await back.stat('big.bin'))?.metadata, {'source-size': String(body.length)})
+  t.same((await back.stat('big.bin'))?.metadata, {'source-size': String(body.length), ...MARK})
   t.ok((await readFile(path.join(back.root, 'big.bin'))).equals(body))
 
   t.test('re-uploaded behind its back with the same metadata and MD5 claim: not "unchanged", the new bytes copied', async (t) => {
@@ -108,7 +119,7 @@ t.test('a multipart object is compared by the MD5 in the manifest', async (t) =>
     const summary = await syncStores({source: new S3Store(emulator.s3, `s3://${bucket}/raw/`), target: back})
     t.match(summary.files, [{key: 'big.bin', action: 'upload', reason: 'MD5 unknown on one side'}])
     t.ok((await readFile(path.join(back.root, 'big.bin'))).equals(other))
-    t.same((await back.stat('big.bin'))?.metadata, {'source-size': String(body.length)}, 'the untrusted claim does not travel')
+    t.same((await back.stat('big.bin'))?.metadata, {'source-size': String(body.length), ...MARK}, 'the untrusted claim does not travel')
   })
 })
 
@@ -168,7 +179,7 @@ t.test('an unchanged folder → S3 sync costs LIST pages and the manifest, no HE
   const counts = countRequests(emulator.s3)
   t.match(await syncStores({source, target: target()}), {uploaded: 0, unchanged: 21})
   t.same(Object.fromEntries(counts), {ListObjectsV2Command: 3, GetObjectCommand: 1})
-  t.same((await target().stat('bls/xx/f7'))?.metadata, {'source-size': '7'})
+  t.same((await target().stat('bls/xx/f7'))?.metadata, {'source-size': '7', ...MARK})
   const type = await emulator.s3.send(new HeadObjectCommand({Bucket: bucket, Key: 'raw/bls/xx/f7'}))
   t.equal(type.ContentType, 'text/plain', 'BLS files are text')
 })
@@ -181,7 +192,7 @@ t.test('S3 → folder and folder → folder', async (t) => {
   const folder = new FolderStore(await tempDir())
   t.match(await syncStores({source: s3, target: folder}), {uploaded: 3})
   t.equal(await content(folder, 'bls/pr/pr.txt'), 'Productivity\r\n')
-  t.same((await folder.stat('bls/pr/pr.txt'))?.metadata, {'source-size': '14', 'source-date': '2024-06-06T08:30'})
+  t.same((await folder.stat('bls/pr/pr.txt'))?.metadata, {'source-size': '14', 'source-date': '2024-06-06T08:30', ...MARK})
   t.match(await syncStores({source: s3, target: folder}), {unchanged: 3})
 
   const copy = new FolderStore(await tempDir())
@@ -198,16 +209,17 @@ t.test('S3 → folder and folder → folder', async (t) => {
 t.test('deletion guard: an empty source or deleting more than half changes nothing', async (t) => {
   const target = await sourceFolder()
   const empty = new FolderStore(await tempDir())
-  await t.rejects(syncStores({source: empty, target}), DeletionGuardError)
+  await t.rejects(syncStores({source: empty, target, deletes: 'all'}), GuardError)
   t.equal((await target.list()).length, 3)
   const one = new FolderStore(await tempDir())
   await one.write('bls/pr/pr.txt', 'Productivity\r\n')
-  await t.rejects(syncStores({source: one, target}), /would delete 2 of the 3 stored files/)
-  t.match(await syncStores({source: one, target, delete: false}), {unchanged: 1, kept: 2, deleted: 0})
-  const result = await runCommand(Sync, ['--from', one.root, '--to', target.root])
+  // Two of the three were not written by dataquest: only --delete-foreign (deletes: 'all') would delete them.
+  await t.rejects(syncStores({source: one, target, deletes: 'all'}), /would delete 2 of the 3 stored files/)
+  t.match(await syncStores({source: one, target, deletes: 'none'}), {unchanged: 1, kept: 2, deleted: 0})
+  const result = await runCommand(Sync, ['--from', one.root, '--to', target.root, '--delete-foreign'])
   t.equal(result.exitCode, 1)
   t.match(result.stderr, /more than half.*force/)
-  t.match(await syncStores({source: one, target, force: true}), {deleted: 2})
+  t.match(await syncStores({source: one, target, force: true, deletes: 'all'}), {deleted: 2})
   t.same((await target.list()).map((o) => o.key), ['bls/pr/pr.txt'])
 })
 
@@ -219,9 +231,9 @@ t.test('deletion guard weighs bytes: deleting one big file of three is refused',
   const source = new FolderStore(await tempDir())
   await source.write('bls/pr/pr.series', 'series')
   await source.write('bls/pr/pr.txt', 'txt')
-  await t.rejects(syncStores({source, target}), {name: 'DeletionGuardError', message: /would delete 1000 of the 1009 stored bytes \(more than half, in 1 of 3 files\)/})
+  await t.rejects(syncStores({source, target, deletes: 'all'}), {name: 'GuardError', message: /would delete 1000 of the 1009 stored bytes \(more than half, in 1 of 3 files\)/})
   t.equal((await target.list()).length, 3)
-  t.match(await syncStores({source, target, force: true}), {deleted: 1, unchanged: 2})
+  t.match(await syncStores({source, target, force: true, deletes: 'all'}), {deleted: 1, unchanged: 2})
 })
 
 t.test('a failing copy keeps the target copy and names the file', async (t) => {
@@ -270,9 +282,9 @@ t.test('fetch into S3: true content types, and the population carries its source
 
 t.test('planSync compares MD5s only', async (t) => {
   const object = (key: string, md5?: string) => ({key, size: 1, md5, metadata: {}})
-  t.match(planSync([object('a', 'x')], [object('a')]).files, [{action: 'upload', reason: 'MD5 unknown on one side'}])
+  t.match(planSync([object('a', 'x')], [object('a')]).files, [{action: 'replace', reason: 'MD5 unknown on one side'}])
   t.match(planSync([object('a', 'x')], [object('a', 'x')]).files, [{action: 'unchanged', reason: 'same MD5'}])
-  t.notOk(planSync([], [object('a', 'x')], {delete: false}).refusal, 'no guard without deletions')
+  t.notOk(planSync([], [object('a', 'x')], {deletes: 'none'}).refusal, 'no guard without deletions')
   t.same(planSync([], []), {files: []}, 'empty to empty is no error')
-  t.match(planSync([], [object('a', 'x')]).refusal, /the source yields no files/)
+  t.match(planSync([], [object('a', 'x')], {deletes: 'all'}).refusal, {reason: /the source yields no files/, forcible: true})
 })

@@ -9,7 +9,7 @@ import t from 'tap'
 import {MAX_LINE_BYTES, type ScanOptions, type ScanResult, scanDataFile} from '../src/transform/bls-data.js'
 import {scanDataFileParallel, serveScans} from '../src/transform/parallel-scan.js'
 import {MergedSeries, type PackedSums, SeriesPacker, yearSums} from '../src/transform/series-sums.js'
-import {dataFile, HEADER, QUEST_ROWS} from './helpers/bls-files.js'
+import {dataFile, HEADER, QUEST_ROWS, UNICODE_SPACE_ROWS} from './helpers/bls-files.js'
 
 const OPTIONS: ScanOptions = {key: 'bls/pr/k', seriesId: 'PRS30006032', period: 1}
 
@@ -65,6 +65,21 @@ t.test('rejected rows keep their file line numbers, first five in file order; no
     t.equal((single as ScanResult).rejected.count, 6)
     t.same((parallel as ScanResult).rejected.samples.map((row) => row.line), [5, 12, 19, 26, 33])
   }
+})
+
+t.test('a Unicode space beside a field rejects that row on the workers too, with the same reason and line', async (t) => {
+  const text = dataFile(QUEST_ROWS) + UNICODE_SPACE_ROWS.map(([row]) => row).join('\r\n') + '\r\n' + dataFile(QUEST_ROWS, {header: ''}).slice(2)
+  const {single, parallel} = await both(text, 50, {sampleSize: 100})
+  t.same(comparable(parallel as ScanResult), comparable(single as ScanResult))
+  t.equal((parallel as ScanResult).threads, 2, 'scanned on the workers, not rescanned')
+  t.equal((parallel as ScanResult).rejected.count, UNICODE_SPACE_ROWS.length)
+  ;(parallel as ScanResult).rejected.samples.forEach((sample, i) => {
+    t.equal(sample.line, QUEST_ROWS.length + 2 + i)
+    t.match(sample.reason, UNICODE_SPACE_ROWS[i]![1])
+  })
+  const strict = await both(text, 50, {strict: true})
+  t.match((strict.parallel as Error).message, new RegExp(`line ${QUEST_ROWS.length + 2}: year "\u00a01997" is not a year \\(it holds U\\+00A0`))
+  t.equal((strict.parallel as Error).message, (strict.single as Error).message)
 })
 
 t.test('what the pieces cannot settle is rescanned on one thread: the same outcome and message', async (t) => {

@@ -2,11 +2,13 @@ import {S3Client} from '@aws-sdk/client-s3'
 import {SQSClient} from '@aws-sdk/client-sqs'
 import type {MiddlewareStack} from '@smithy/types'
 
-/** Where to reach AWS. Credentials always come from the SDK's default chain. */
+/** Where to reach AWS. Credentials come from the SDK's default chain, for `profile` when given. */
 export interface AwsOptions {
   /** An S3/SQS-compatible endpoint (an emulator, MinIO…); path-style addressing is used then. */
   endpoint?: string
   region?: string
+  /** A profile of the shared config and credentials files (~/.aws), as the AWS CLI's --profile. */
+  profile?: string
 }
 
 // Emulators accept any region, and the SDK refuses to start without one.
@@ -14,6 +16,7 @@ const regionFor = (options: AwsOptions): string | undefined => options.region ??
 
 export function createS3Client(options: AwsOptions = {}): S3Client {
   const client = new S3Client({
+    profile: options.profile,
     endpoint: options.endpoint,
     forcePathStyle: options.endpoint !== undefined,
     region: regionFor(options),
@@ -25,7 +28,7 @@ export function createS3Client(options: AwsOptions = {}): S3Client {
 }
 
 export function createSqsClient(options: AwsOptions = {}): SQSClient {
-  const client = new SQSClient({endpoint: options.endpoint, region: regionFor(options)})
+  const client = new SQSClient({profile: options.profile, endpoint: options.endpoint, region: regionFor(options)})
   explainErrors(client.middlewareStack, 'sqs', options)
   return client
 }
@@ -37,6 +40,8 @@ export interface AwsRequest {
   command: string
   input: {Bucket?: string; Key?: string; Prefix?: string; QueueUrl?: string}
   endpoint?: string
+  /** The AWS profile in use (--profile or AWS_PROFILE). */
+  profile?: string
 }
 
 // The IAM action each S3 call needs, where it is not the call's own name.
@@ -70,6 +75,9 @@ export function explainAwsError(error: SdkError, request: AwsRequest): string | 
   const resource = Bucket === undefined ? QueueUrl : `s3://${Bucket}/${Key ?? Prefix ?? ''}`
   const where = request.endpoint ? '--endpoint (or AWS_ENDPOINT_URL)' : `the bucket name ${JSON.stringify(Bucket)} and the region`
   if (error.message === 'Region is missing') return 'no AWS region: set AWS_REGION or pass --region (e.g. --region us-east-1)'
+  if (error.name === 'CredentialsProviderError' && request.profile) {
+    return `no AWS credentials for profile ${JSON.stringify(request.profile)}: check ~/.aws/credentials and ~/.aws/config (or AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE), or run \`aws configure --profile ${request.profile}\``
+  }
   if (error.name === 'CredentialsProviderError') {
     return 'no AWS credentials found: run `aws configure` (or `aws sso login`), or set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY'
   }
@@ -91,7 +99,7 @@ function explainErrors<Input extends object, Output extends object>(stack: Middl
       try {
         return await next(args)
       } catch (error) {
-        const request = {service, command: String(context.commandName), input: args.input as AwsRequest['input'], endpoint: options.endpoint}
+        const request = {service, command: String(context.commandName), input: args.input as AwsRequest['input'], endpoint: options.endpoint, profile: options.profile}
         const explained = explainAwsError(error as SdkError, request)
         if (explained) (error as Error).message = explained
         throw error

@@ -1,11 +1,11 @@
 import path from 'node:path'
 
-import {Command, Errors} from '@oclif/core'
+import {Command, Errors, ux} from '@oclif/core'
 
 import type {AwsOptions} from '../aws/clients.js'
 import {type Locations, resolveLocations} from '../config/locations.js'
 import {createProgress, type Progress, progressMode} from '../render/progress.js'
-import {sanitize} from '../util/sanitize.js'
+import {escapeJson, sanitize} from '../util/sanitize.js'
 import {openStore} from '../stores/open.js'
 import type {Store, WriteLock} from '../stores/store.js'
 import {describeFailure} from './errors.js'
@@ -16,15 +16,20 @@ export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true
 
   /** AWS options from flags; without --region (or AWS_REGION), AWS_DEFAULT_REGION, then the SDK's profile. */
-  protected awsOptions(flags: {endpoint?: string; region?: string}): AwsOptions {
-    return {endpoint: flags.endpoint, region: flags.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION}
+  protected awsOptions(flags: {endpoint?: string; region?: string; profile?: string}): AwsOptions {
+    return {endpoint: flags.endpoint, region: flags.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION, profile: flags.profile}
   }
 
   protected locations(flags: {raw?: string; processed?: string; bucket?: string}): Locations {
-    return resolveLocations(flags, process.env)
+    try {
+      return resolveLocations(flags, process.env)
+    } catch (error) {
+      // DATAQUEST_BUCKET that is not a bucket (the flag itself is checked when parsed): a usage mistake.
+      this.error(`DATAQUEST_BUCKET: ${(error as Error).message}`, {exit: 2})
+    }
   }
 
-  protected store(location: string, flags: {endpoint?: string; region?: string}): Store {
+  protected store(location: string, flags: {endpoint?: string; region?: string; profile?: string}): Store {
     return openStore(location, {
       ...this.awsOptions(flags),
       onWarning: (message) => process.stderr.write(`⚠ ${sanitize(message)}\n`),
@@ -85,7 +90,13 @@ export abstract class BaseCommand extends Command {
       this.logJson({error: failure.json})
       return
     }
-    this.logToStderr(`Error: ${failure.message}`)
+    // Messages carry bytes read from stores and upstream (keys, lock holders): printed as plain text.
+    this.logToStderr(`Error: ${sanitize(failure.message)}`)
     this.exit(failure.exit)
+  }
+
+  /** oclif's JSON printer, with the controls JSON.stringify leaves raw (U+202E, C1) escaped. */
+  override logJson(json: unknown): void {
+    ux.stdout(escapeJson(ux.colorizeJson(json, {pretty: true, theme: this.config.theme?.json})))
   }
 }

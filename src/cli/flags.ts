@@ -1,7 +1,9 @@
 import {Errors, Flags} from '@oclif/core'
+import type {ParserOutput} from '@oclif/core/interfaces'
 
-import {DEFAULT_PROCESSED, DEFAULT_RAW} from '../config/locations.js'
+import {bucketName, DEFAULT_PROCESSED, DEFAULT_RAW} from '../config/locations.js'
 import {CONTACT_REASON} from '../http/user-agent.js'
+import {type FilterRule, KeyFilter} from '../mirror/filter.js'
 import {BLS_ROOT, parseSurveyList, POPULATION_URL} from '../sources/upstream.js'
 
 /**
@@ -22,8 +24,20 @@ export const processed = Flags.string({
   helpValue: 'LOC',
 })
 
+/** A value the library refuses is a usage mistake when it comes from a flag: exit 2, the library's message. */
+function asUsage<T>(parse: () => T): T {
+  try {
+    return parse()
+  } catch (error) {
+    throw new Errors.CLIError((error as Error).message, {exit: 2})
+  }
+}
+
+/** `--bucket`: NAME or s3://NAME, checked when parsed (README: Limits). */
+export const bucketFlag = Flags.custom<string>({helpValue: 'NAME', parse: async (input) => asUsage(() => bucketName(input))})
+
 // Each command says which of its stores --bucket sets: fetch has only --raw, report only --processed.
-const bucketFor = (sets: string) => Flags.string({description: tagged(`shorthand for ${sets}`, {env: 'DATAQUEST_BUCKET'}), helpValue: 'NAME'})
+const bucketFor = (sets: string) => bucketFlag({description: tagged(`shorthand for ${sets}`, {env: 'DATAQUEST_BUCKET'})})
 export const bucket = bucketFor('--raw s3://NAME/raw/ and --processed s3://NAME/processed/')
 export const rawBucket = bucketFor('--raw s3://NAME/raw/')
 export const processedBucket = bucketFor('--processed s3://NAME/processed/')
@@ -56,6 +70,12 @@ export const region = Flags.string({
   helpValue: 'REGION',
 })
 
+export const profile = Flags.string({
+  description: 'AWS profile for S3 and SQS (its credentials and region in ~/.aws/credentials and ~/.aws/config), as the AWS CLI takes it',
+  env: 'AWS_PROFILE',
+  helpValue: 'NAME',
+})
+
 /** `--json`, saying what it prints (oclif's own says only "Format output as json."). */
 export const jsonFlag = (what: string) =>
   Flags.boolean({description: `print ${what} as one JSON object on stdout, nothing else there (an error: {"error": {…}})`, helpGroup: 'GLOBAL'})
@@ -75,7 +95,7 @@ export const survey = Flags.custom<string>({
   default: 'pr',
   helpValue: 'LIST',
   parse: async (input) => {
-    const surveys = parseSurveyList(input)
+    const surveys = asUsage(() => parseSurveyList(input))
     return surveys === 'all' ? surveys : surveys.join(',')
   },
 })()
@@ -103,4 +123,23 @@ export const upstreamFlags = {contact, survey, 'bls-root': blsRoot, 'bls-url': b
 /** How to give a contact, for the errors that need one. */
 export const CONTACT_HINT = 'set one with --contact you@example.com or the DATAQUEST_CONTACT environment variable'
 
-export const locationFlags = {raw, processed, bucket, endpoint, region}
+export const locationFlags = {raw, processed, bucket, endpoint, region, profile}
+
+// Mirror flags (fetch, sync). Filters as `aws s3 sync` takes them: repeatable, the last that matches wins.
+export const mirrorFlags = {
+  exclude: Flags.string({
+    description: 'leave out keys matching GLOB (relative to the store; without a /, the file name): neither copied nor deleted; repeatable',
+    multiple: true,
+    helpValue: 'GLOB',
+  }),
+  include: Flags.string({description: 'take back keys an earlier --exclude left out; repeatable, the last filter that matches wins', multiple: true, helpValue: 'GLOB'}),
+  'max-delete': Flags.integer({description: 'change nothing when the plan would delete more than N files (--force does not lift this)', min: 0, helpValue: 'N'}),
+}
+
+/** The --exclude/--include rules in the order given (oclif keeps each flag's values apart), or undefined without any. */
+export function keyFilter(tokens: ParserOutput['raw']): KeyFilter | undefined {
+  const rules = tokens.flatMap((token): FilterRule[] =>
+    token.type === 'flag' && (token.flag === 'exclude' || token.flag === 'include') ? [{type: token.flag, pattern: token.input}] : [],
+  )
+  return rules.length > 0 ? new KeyFilter(rules) : undefined
+}

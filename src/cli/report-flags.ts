@@ -40,6 +40,13 @@ export function reportFlagsProblem({format, only}: {format: string; only?: strin
  * The row limit to print with: --limit (0 for all), else the first TERMINAL_ROWS of a table
  * whose output is a terminal (a footer says how many more and how to see them), else all.
  */
+/**
+ * A table on a terminal without --limit shows the series report's joined years (those with a
+ * population: what the report is for) rather than its first rows.
+ */
+export const joinedYearsOnly = ({limit, format}: {limit?: number; format: string}, stdout: {isTTY?: boolean}): boolean =>
+  limit === undefined && format === 'table' && Boolean(stdout.isTTY)
+
 export function rowLimit({limit, format}: {limit?: number; format: string}, stdout: {isTTY?: boolean}): number | undefined {
   if (limit !== undefined) return limit === 0 ? undefined : limit
   return format === 'table' && stdout.isTTY ? TERMINAL_ROWS : undefined

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {createS3Client, createSqsClient} from '../aws/clients.js'
 import {BaseCommand} from '../cli/base-command.js'
-import {endpoint, region, urlFlag} from '../cli/flags.js'
+import {endpoint, profile, region, urlFlag} from '../cli/flags.js'
 import {consumeQueue} from '../queue/consumer.js'
 import {handleReportMessage, type MessageOutcome, type QueueMessage, s3ReportReader, s3Url, settleMessage} from '../queue/report-message.js'
 import {useColor} from '../render/progress.js'
@@ -31,6 +31,7 @@ export default class Consume extends BaseCommand {
     format: Flags.option({options: REPORT_FORMATS, default: 'table' as const, description: 'how to print each report (json: one line per report)'})(),
     endpoint,
     region,
+    profile,
   }
 
   async run(): Promise<void> {

@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {contactHint} from '../cli/contact-hint.js'
 import {jsonFlag, locationFlags, upstreamFlags} from '../cli/flags.js'
-import {reportFlags, reportFlagsProblem, reportFormat, rowLimit, selectedReports} from '../cli/report-flags.js'
+import {joinedYearsOnly, reportFlags, reportFlagsProblem, reportFormat, rowLimit, selectedReports} from '../cli/report-flags.js'
 import {transformFlags, transformParameters} from '../cli/transform-flags.js'
 import {type PipelineResult, planPipeline, StepError} from '../pipeline/index.js'
 import {parseSurveyList} from '../sources/upstream.js'
@@ -73,7 +73,8 @@ plan alone (as fetch --dry-run): nothing is written, transformed or reported.`
       return result
     }
     const limit = rowLimit({limit: flags.limit, format: json ? 'json' : flags.format}, process.stdout)
-    if (!json) this.log(await renderReports(result.reports!, reportFormat(flags.format), {color, limit}))
+    const joinedYears = joinedYearsOnly(flags, process.stdout)
+    if (!json) this.log(await renderReports(result.reports!, reportFormat(flags.format), {color, limit, joinedYears}))
     return {...result, reports: result.reports!.map((report) => limitReport(report, limit))}
   }
 }

@@ -11,7 +11,7 @@ import {type TransformSummary, transformStores} from '../transform/index.js'
 export default class Transform extends BaseCommand {
   static override summary = 'Compute the three reports from the raw store and write them to the processed store.'
   static override description =
-    'Reads bls/pr/<data file> as a stream and datausa/population.json, and writes population_stats.json, best_year_by_series.json and series_population.json. Sums are exact (scaled integers); a report whose content would not change is not rewritten.'
+    'Reads bls/pr/<data file> as a stream and datausa/population.json, and writes population_stats.json, best_year_by_series.json and series_population.json, each also as .csv and .parquet, and report.html (charts and tables), as one set: all or none (folders). Sums are exact (scaled integers); a file whose content would not change is not rewritten.'
 
   static override examples = [
     '<%= config.bin %> transform',

@@ -3,17 +3,22 @@ import {userAgent} from '../http/user-agent.js'
 import {readListing, readRootListing} from '../sources/bls.js'
 import {readPopulation} from '../sources/population.js'
 import {BLS_ROOT, REPORT_SURVEY, surveyUrl} from '../sources/upstream.js'
+import {applyPlan, type MirrorCounts, type MirrorFile, mirrorCounts, resultOf} from '../mirror/apply.js'
+import type {KeyFilter} from '../mirror/filter.js'
+import {GuardError, maxDeleteRefusal} from '../mirror/guard.js'
+import {MIRROR_ACTIONS, type MirrorAction, type PlannedFile} from '../mirror/march.js'
 import {md5Hex} from '../stores/md5.js'
 import {type Store, unsafeKeyProblem, writeBatch} from '../stores/store.js'
-import {DeletionGuardError} from '../sync/deletion-guard.js'
 import {blsPrefix, POPULATION_KEY} from '../stores/raw-layout.js'
 import {mapLimit} from '../util/concurrency.js'
-import {byKey, bytesOf, countActions, succeeded} from '../util/outcomes.js'
-import {applyFetch, type DownloadProgress, type FileResult, resultOf} from './apply.js'
-import {type FetchAction, type FetchPlan, type PlannedFile, planFetch, planPopulation, SOURCE_META} from './plan.js'
+import {byKey, countActions} from '../util/outcomes.js'
+import {download, type DownloadProgress} from './apply.js'
+import {type FetchPlan, planFetch, planPopulation, SOURCE_META} from './plan.js'
 
 export {BLS_ROOT, BLS_URL, POPULATION_URL} from '../sources/upstream.js'
-export type {FileResult} from './apply.js'
+
+/** What happened to one file. */
+export type FileResult = MirrorFile
 
 export interface FetchOptions {
   /** The raw store. */
@@ -32,8 +37,12 @@ export interface FetchOptions {
   populationUrl: string
   /** Mirror the population API too (default true). */
   population?: boolean
-  /** Override the deletion guard. */
+  /** Override the guard (deletions, shrinking). */
   force?: boolean
+  /** Change nothing when the surveys' plans delete more than this many files in all. */
+  maxDelete?: number
+  /** Keys (`bls/<survey>/<file>`, `datausa/population.json`) neither fetched nor deleted. */
+  filter?: KeyFilter
   /** Plan only: read the listings and the API, write nothing. */
   dryRun?: boolean
   /** Timeouts and retry pacing (tests shorten them). */
@@ -42,14 +51,7 @@ export interface FetchOptions {
 }
 
 /** Files by what was done to them, and the bytes written to the store: for a fetch and each of its surveys. */
-export interface FetchCounts {
-  added: number
-  replaced: number
-  deleted: number
-  unchanged: number
-  failed: number
-  bytes: number
-}
+export type FetchCounts = Omit<MirrorCounts, 'kept'>
 
 /** What one survey's mirror did. */
 export interface SurveySummary extends FetchCounts {
@@ -110,6 +112,15 @@ export async function resolveSurveys(options: ClientOptions & Pick<FetchOptions,
   return surveyCodes(clientFor(options), options)
 }
 
+export type FetchAction = Exclude<MirrorAction, 'keep'>
+const FETCH_ACTIONS = MIRROR_ACTIONS.filter((action): action is FetchAction => action !== 'keep')
+
+/** The population's plan, unless a filter leaves it out. */
+const filtered = (plan: PlannedFile<never>, filter: KeyFilter | undefined): PlannedFile<never> => {
+  const excluded = filter?.excludedBy(plan.key)
+  return excluded ? {...plan, action: 'exclude', reason: `excluded by ${excluded.pattern}`} : plan
+}
+
 /** One survey after reading: its plan, or why there is none. */
 interface SurveyRead {
   survey: string
@@ -117,15 +128,11 @@ interface SurveyRead {
   error?: Error
 }
 
-/** What the files did: those that succeeded by action, those that failed, the bytes written. */
-const fetchCounts = (files: readonly FileResult[]): FetchCounts => ({
-  added: succeeded(files, 'add'),
-  replaced: succeeded(files, 'replace'),
-  deleted: succeeded(files, 'delete'),
-  unchanged: succeeded(files, 'unchanged'),
-  failed: files.filter((file) => file.error).length,
-  bytes: bytesOf(files),
-})
+/** What the files did (fetch keeps nothing: its survey folders are its own). */
+function fetchCounts(files: readonly FileResult[]): FetchCounts {
+  const {kept: _none, ...counts} = mirrorCounts(files)
+  return counts
+}
 
 /** Per-survey counts of what its files did. */
 function surveySummary(survey: string, files: readonly FileResult[], causes: readonly Error[]): SurveySummary {
@@ -166,8 +173,8 @@ export async function fetchUpstream(options: FetchOptions): Promise<FetchSummary
         if (problem) warn(`skipped ${entry.name} in the listing of survey ${survey}: ${problem}`)
         return !problem
       })
-      const plan = planFetch(entries, stored, {force: options.force, prefix: blsPrefix(survey)})
-      return plan.refusal ? {survey, error: new DeletionGuardError(`survey ${survey}: ${plan.refusal}`)} : {survey, plan}
+      const plan = planFetch(entries, stored, {force: options.force, filter: options.filter, prefix: blsPrefix(survey)})
+      return plan.refusal ? {survey, error: new GuardError(`survey ${survey}: ${plan.refusal.reason}`, plan.refusal)} : {survey, plan}
     } catch (error) {
       return {survey, error: error as Error}
     }
@@ -186,33 +193,42 @@ export async function fetchUpstream(options: FetchOptions): Promise<FetchSummary
     ),
   ])
 
+  // --max-delete weighs the whole fetch, not each survey: over it, no survey (nor the population) changes.
+  const deletes = reads.reduce((sum, read) => sum + (read.plan?.files.filter((file) => file.action === 'delete').length ?? 0), 0)
+  const overLimit = maxDeleteRefusal(deletes, options.maxDelete)
+  if (overLimit) causes.push(new GuardError(`the BLS listings: ${overLimit}`, {forcible: false}))
+  const plans = overLimit ? [] : reads.flatMap((read) => (read.plan ? [read] : []))
+
   const files: FileResult[] = []
   const record = (file: FileResult): void => {
     files.push(file)
     emit({type: 'file', file})
   }
-  const canonical = population && 'value' in population ? population.value.canonical : undefined
-  const populationPlan = canonical === undefined ? undefined : planPopulation(md5Hex(canonical), storedPopulation)
+  const canonical = population && 'value' in population && !overLimit ? population.value.canonical : undefined
+  const populationPlan = canonical === undefined ? undefined : filtered(planPopulation(md5Hex(canonical), storedPopulation), options.filter)
   if (population && 'error' in population) causes.unshift(population.error)
-  const planned: PlannedFile[] = [...(populationPlan ? [populationPlan] : []), ...reads.flatMap((read) => read.plan?.files ?? [])]
-  emit({type: 'planned', counts: countActions<FetchAction>(planned, ['add', 'replace', 'delete', 'unchanged'])})
+  // Fetch deletes all that its listings lack (deletes: 'all'), so its plans hold no `keep`.
+  const planned = [...(populationPlan ? [populationPlan] : []), ...plans.flatMap((read) => read.plan!.files)] as {action: FetchAction}[]
+  emit({type: 'planned', counts: countActions(planned, FETCH_ACTIONS)})
 
   const writePopulation = async (): Promise<void> => {
     if (!populationPlan) return
-    if (dryRun || populationPlan.action === 'unchanged') return record(resultOf(populationPlan))
+    if (dryRun || populationPlan.action === 'unchanged' || populationPlan.action === 'exclude') return record(resultOf(populationPlan))
     // Where it came from, as each BLS file records its listing entry.
     const metadata = {[SOURCE_META.url]: options.populationUrl}
     const written = await store.write(POPULATION_KEY, canonical!, {contentType: 'application/json', metadata})
     record(resultOf(populationPlan, {bytes: written.size}))
   }
+  const onBytes = (progress: DownloadProgress): void => emit({type: 'progress', ...progress})
   const mirrorSurvey = async ({survey, plan, error}: SurveyRead): Promise<SurveySummary> => {
     const done: FileResult[] = []
     const onFile = (file: FileResult): void => {
       done.push(file)
       record(file)
     }
-    if (plan && dryRun) plan.files.forEach((file) => onFile(resultOf(file)))
-    else if (plan) await applyFetch(plan, {store, client, onFile, onBytes: (progress) => emit({type: 'progress', ...progress})})
+    if (plan && !overLimit) {
+      await applyPlan(plan, {target: store, dryRun, concurrency: MAX_CONCURRENT_REQUESTS, onFile, transfer: (file) => download(file, {store, client, onBytes})})
+    }
     const summary = surveySummary(survey, done, error ? [error] : [])
     emit({type: 'survey', survey: summary})
     return summary

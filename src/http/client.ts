@@ -41,7 +41,8 @@ export interface RetryEvent {
   reason: string
 }
 
-const RETRYABLE = (status: number): boolean => status === 429 || status >= 500
+/** Statuses that can change on their own: timeouts, throttling, server errors. Any other 4xx will not. */
+const RETRYABLE = (status: number): boolean => status === 408 || status === 429 || status >= 500
 const REDIRECTS = new Set([301, 302, 303, 307, 308])
 
 /** A request that failed; the message names the URL and the cause, cleaned of control characters. */
@@ -65,13 +66,45 @@ export class HttpStatusError extends UpstreamError {
   }
 }
 
+/** A body read whole (`text`) that is larger than its cap: refused, never retried. */
+export class BodyTooLargeError extends UpstreamError {
+  constructor(url: string, readonly maxBytes: number, what: string) {
+    super(url, `the ${what} is larger than ${maxBytes / 1024 / 1024} MB, the most dataquest reads of it (see docs/limits.md): not what was expected; nothing stored`, false)
+    this.name = 'BodyTooLargeError'
+  }
+}
+
+/** The most of a body `text` holds, and what the body is (for the message). */
+export interface TextCap {
+  maxBytes: number
+  what: string
+}
+
 /** A response whose body is read at most once, through the client (so bytes are counted). */
 export interface HttpResponse {
   status: number
   headers: Headers
   /** The body as a Node stream; bytes are counted as they flow. */
   stream(): Readable
-  text(): Promise<string>
+  /** The body as text; with a cap, a larger body is refused as it streams (at most one chunk past the cap is held). */
+  text(cap?: TextCap): Promise<string>
+}
+
+/** The body as UTF-8 text (as stream/consumers' text decodes it), refused once it outgrows the cap. */
+async function cappedText(url: string, headers: Headers, body: Readable, {maxBytes, what}: TextCap): Promise<string> {
+  const tooLarge = (): BodyTooLargeError => {
+    body.destroy()
+    return new BodyTooLargeError(url, maxBytes, what)
+  }
+  if (Number(headers.get('content-length') ?? 0) > maxBytes) throw tooLarge()
+  const chunks: Buffer[] = []
+  let bytes = 0
+  for await (const chunk of body) {
+    bytes += (chunk as Buffer).length
+    if (bytes > maxBytes) throw tooLarge()
+    chunks.push(chunk as Buffer)
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks, bytes))
 }
 
 type Outcome<T> = {done: true; value: T} | {done: false; error: UpstreamError; retryAfter?: string | null}
@@ -121,6 +154,17 @@ export function networkReason(error: unknown): string {
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'the server closed the connection'
   if (/CERT|SSL|TLS|SELF_SIGNED/.test(code)) return `TLS: ${detail}`
   return detail === message ? message : `${message}: ${detail}`
+}
+
+/**
+ * Network errors that another attempt cannot change: a URL fetch cannot parse, a port it refuses
+ * to use (`bad port`: 6000, 6666…), a host that does not exist. A refused connection is retried:
+ * a server restarting refuses for a few seconds.
+ */
+function isPermanent(error: unknown): boolean {
+  const {cause} = error as {cause?: NetworkCause}
+  if (cause === undefined) return error instanceof TypeError
+  return cause.message === 'bad port' || cause.code === 'ENOTFOUND' || cause.code === 'ERR_INVALID_URL'
 }
 
 /** fetch hides the useful part of a network error in `cause`: the reason, URL first where known. */
@@ -240,11 +284,11 @@ export class HttpClient {
     }
   }
 
-  /** Any error of a request or body as an UpstreamError; the caller's abort is never retried. */
+  /** Any error of a request or body as an UpstreamError; the caller's abort and permanent errors are never retried. */
   private failure(url: string, error: unknown): UpstreamError {
     if (error instanceof UpstreamError) return error
     const interrupted = Boolean(this.options.signal?.aborted)
-    return new UpstreamError(url, interrupted ? 'interrupted' : networkReason(error), !interrupted, {cause: error})
+    return new UpstreamError(url, interrupted ? 'interrupted' : networkReason(error), !interrupted && !isPermanent(error), {cause: error})
   }
 
   /**
@@ -257,6 +301,9 @@ export class HttpClient {
     const {idleTimeoutMs} = this.settings
     let response = first
     let received = 0
+    // Whether a failure comes from the network (resumable) or from the consumer, thrown in at
+    // `yield` when its write failed (disk full): that one ends the body, never retried here.
+    let reading = false
     for (;;) {
       try {
         if (!response.body) return
@@ -267,13 +314,16 @@ export class HttpClient {
             () => controller.abort(new UpstreamError(url, `no data for ${seconds(idleTimeoutMs)} after ${received} bytes of the body`, true)),
             idleTimeoutMs,
           )
+          reading = true
           const next = await reader.next().finally(() => clearTimeout(idle))
+          reading = false
           if (next.done) return
           received += next.value.length
           this.bytesReceived += next.value.length
           yield Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength)
         }
       } catch (error) {
+        if (!reading) throw error
         const failure = this.failure(url, error)
         exchange.bodyFailure = failure
         const validator = validatorOf(first.headers)
@@ -292,6 +342,11 @@ export class HttpClient {
 
   private wrap(response: Response, exchange: Exchange): HttpResponse {
     const stream = (): Readable => Readable.from(this.chunks(response, exchange), {objectMode: false})
-    return {status: response.status, headers: response.headers, stream, text: () => text(stream())}
+    return {
+      status: response.status,
+      headers: response.headers,
+      stream,
+      text: (cap) => (cap ? cappedText(exchange.url, response.headers, stream(), cap) : text(stream())),
+    }
   }
 }

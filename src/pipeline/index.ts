@@ -85,17 +85,21 @@ export function planPipeline(options: PipelineOptions, result: PipelineResult): 
     step(
       'transform',
       `Transform into ${options.processed.location}`,
-      (control) =>
-        transformStores({
+      async (control) => {
+        const transformed = await transformStores({
           ...options.transform,
           raw: options.raw,
           processed: options.processed,
           onProgress: ({bytes, totalBytes}) => control.update(`${Math.round((100 * bytes) / Math.max(totalBytes, 1))}%`),
-        }),
+        })
+        // As `transform` warns: an empty series report (a series id that matches nothing) is said.
+        transformed.warnings.forEach((warning) => control.warn(warning))
+        return transformed
+      },
       ({reports: _reports, ...summary}) => {
         result.transform = summary
         const written = summary.files.filter((file) => file.status === 'written').length
-        return `${plural(summary.series, 'series')}, ${plural(summary.rejected.count, 'rejected row')}, ${written} of ${summary.files.length} reports rewritten`
+        return `${plural(summary.series, 'series')}, ${plural(summary.rejected.count, 'rejected row')}, ${written} of ${summary.files.length} files rewritten`
       },
     ),
     step(

@@ -2,7 +2,8 @@ import {Chalk} from 'chalk'
 
 import {limitRows} from '../reports/limit.js'
 import type {Basis, BestYearReport, BestYearRow, PopulationStatsReport, Report, SeriesPopulationReport, SeriesPopulationRow} from '../reports/types.js'
-import {sanitize} from '../util/sanitize.js'
+import {escapeJson, sanitize} from '../util/sanitize.js'
+import {sparkline} from './sparkline.js'
 import {type Align, renderTable} from './table.js'
 
 export const REPORT_FORMATS = ['table', 'json', 'csv', 'markdown'] as const
@@ -13,12 +14,14 @@ export interface RenderOptions {
   color?: boolean
   /** At most this many rows of the best-year and series tables (undefined: all). */
   limit?: number
+  /** The series table shows the years that have a population (the joined years), where there are any; `limit` applies to the others. */
+  joinedYears?: boolean
 }
 
 type Cell = string | number | null
 
 /** A column: its header, its text for people (table, markdown) and its value for CSV. */
-interface Field<Row> {
+export interface Field<Row> {
   header: string
   /** The header people read (table, markdown) where it differs from the CSV one. */
   label: string
@@ -27,14 +30,15 @@ interface Field<Row> {
   align?: Align
 }
 
-/** What a report looks like in every format. */
-interface View<Row> {
-  title: string
-  headline: string
+/** What a report (or a query's result) looks like in every format. */
+export interface View<Row> {
+  /** Title and headline above a table; none for a query's result. */
+  title?: string
+  headline?: string
   fields: Field<Row>[]
   rows: Row[]
-  /** The report with `rows` limited, for JSON. */
-  json: Report
+  /** The report with `rows` limited, for JSON: one line, or one line per row. */
+  json: unknown
   /** Rows left out by the limit. */
   omitted: number
 }
@@ -43,7 +47,7 @@ const grouped = (digits: number) => new Intl.NumberFormat('en-US', {maximumFract
 const whole = grouped(0)
 const twoDecimals = grouped(2)
 
-const field = <Row>(header: string, value: (row: Row) => Cell, options: {align?: Align; text?: (row: Row) => string; label?: string} = {}): Field<Row> => ({
+export const field = <Row>(header: string, value: (row: Row) => Cell, options: {align?: Align; text?: (row: Row) => string; label?: string} = {}): Field<Row> => ({
   header,
   label: options.label ?? header,
   value,
@@ -114,15 +118,17 @@ function bestYearView(report: BestYearReport, limit: number | undefined): View<B
   }
 }
 
-function seriesView(report: SeriesPopulationReport, limit: number | undefined): View<SeriesPopulationRow> {
+function seriesView(report: SeriesPopulationReport, {limit, joinedYears = false}: RenderOptions): View<SeriesPopulationRow> {
   const {seriesId, period} = report.parameters
   const all = report.rows
-  const known = all.filter((row) => row.population !== null).length
+  const joined = all.filter((row) => row.population !== null)
+  const known = joined.length
   const span = all.length === 0 ? '' : ` (${all[0]!.year}–${all.at(-1)!.year})`
-  const {rows, omitted} = limited(all, limit)
+  const {rows, omitted} = joinedYears && known > 0 ? {rows: joined, omitted: all.length - known} : limited(all, limit)
+  const shape = all.length > 1 ? ` ${sparkline(all.map((row) => row.value))}` : ''
   return {
     title: report.report,
-    headline: `${seriesId} ${period}: ${all.length} year${all.length === 1 ? '' : 's'}${span}, population known for ${known}`,
+    headline: `${seriesId} ${period}: ${all.length} year${all.length === 1 ? '' : 's'}${span}${shape}, population known for ${known}`,
     fields: [
       field('series_id', (row) => row.series_id),
       field('year', (row) => row.year, {align: 'right'}),
@@ -136,16 +142,18 @@ function seriesView(report: SeriesPopulationReport, limit: number | undefined): 
   }
 }
 
-/** JSON on one line, with C1 controls escaped too (JSON.stringify leaves them raw). */
-const jsonLine = (value: unknown): string => JSON.stringify(value).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+/** JSON on one line, with C1 and bidi controls escaped too (JSON.stringify leaves them raw). */
+const jsonLine = (value: unknown): string => escapeJson(JSON.stringify(value))
 
-const markdownCell = (text: string): string => sanitize(text).replaceAll('\\', '\\\\').replaceAll('|', '\\|')
+/** Markdown renders raw HTML: `&`, `<` and `>` as entities, so a series id or title shows as text. */
+const markdownText = (text: string): string => sanitize(text).replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;')
+const markdownCell = (text: string): string => markdownText(text).replaceAll('\\', '\\\\').replaceAll('|', '\\|')
 
-async function renderView<Row>(view: View<Row>, format: ReportFormat, color: boolean): Promise<string> {
+export async function renderView<Row>(view: View<Row>, format: ReportFormat, color: boolean): Promise<string> {
   const {fields, rows} = view
   switch (format) {
     case 'json':
-      return jsonLine(view.json)
+      return Array.isArray(view.json) ? view.json.map(jsonLine).join('\n') : jsonLine(view.json)
     case 'csv': {
       // papaparse loads only for CSV: the other formats, and the commands that print none, never parse it.
       const {default: Papa} = await import('papaparse')
@@ -162,12 +170,12 @@ async function renderView<Row>(view: View<Row>, format: ReportFormat, color: boo
         line(fields.map((f) => (f.align === undefined || f.align === 'left' ? '---' : '---:'))),
         ...rows.map((row) => line(fields.map((f) => markdownCell(f.text(row))))),
       ]
-      return [`### ${view.title}`, '', sanitize(view.headline), '', ...table, ...footer(view, (text) => ['', `_${text}_`])].join('\n')
+      return [...(view.title === undefined ? [] : [`### ${view.title}`, '', markdownText(view.headline ?? ''), '']), ...table, ...footer(view, (text) => ['', `_${text}_`])].join('\n')
     }
     case 'table': {
       const chalk = new Chalk({level: color ? 1 : 0})
       const table = renderTable(rows, fields.map((f) => ({header: f.label, value: f.text, align: f.align})), (header) => chalk.bold(header))
-      return [chalk.bold.cyan(view.title), sanitize(view.headline), '', table, ...footer(view, (text) => [chalk.dim(text)])].join('\n')
+      return [...(view.title === undefined ? [] : [chalk.bold.cyan(view.title), sanitize(view.headline ?? ''), '']), table, ...footer(view, (text) => [chalk.dim(text)])].join('\n')
     }
   }
 }
@@ -186,7 +194,7 @@ export async function renderReport(report: Report, format: ReportFormat, options
     case 'best_year_by_series':
       return renderView(bestYearView(report, options.limit), format, color)
     case 'series_population':
-      return renderView(seriesView(report, options.limit), format, color)
+      return renderView(seriesView(report, options), format, color)
   }
 }
 

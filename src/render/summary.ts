@@ -77,7 +77,10 @@ export function renderResult(title: string, files: readonly FileRow[], rows: rea
   return [...(listed.length > 0 ? [renderFiles(listed, options), ''] : []), renderSummary(title, rows, options)].join('\n')
 }
 
-type FetchTotals = FetchCounts & Pick<FetchSummary, 'dryRun' | 'requests'>
+/** Keys a filter left out, when there are any. */
+const excludedRow = ({excluded = 0}: {excluded?: number}): SummaryRow[] => (excluded > 0 ? [['excluded', excluded]] : [])
+
+type FetchTotals = Omit<FetchCounts, 'excluded'> & Partial<Pick<FetchCounts, 'excluded'>> & Pick<FetchSummary, 'dryRun' | 'requests'>
 
 /** The closing table rows of a fetch; a dry run's say what it would do, and it writes no bytes. */
 export const fetchRows = (s: FetchTotals): SummaryRow[] => [
@@ -85,6 +88,7 @@ export const fetchRows = (s: FetchTotals): SummaryRow[] => [
   [s.dryRun ? 'would replace' : 'replaced', s.replaced],
   [s.dryRun ? 'would delete' : 'deleted', s.deleted],
   ['unchanged', s.unchanged],
+  ...excludedRow(s),
   ...(s.failed > 0 ? [['failed', s.failed] as SummaryRow] : []),
   ...(s.dryRun ? [] : [['bytes written', formatBytes(s.bytes)] as SummaryRow]),
   ['upstream requests', s.requests],
@@ -114,23 +118,29 @@ export function syncDirection(from: string, to: string): SyncDirection {
 
 const PAST: Record<SyncDirection, string> = {upload: 'uploaded', download: 'downloaded', copy: 'copied'}
 
-type SyncCounts = Pick<SyncSummary, 'dryRun' | 'uploaded' | 'deleted' | 'unchanged' | 'kept' | 'failed' | 'bytes'> & {direction: SyncDirection}
+type SyncCounts = Pick<SyncSummary, 'dryRun' | 'uploaded' | 'deleted' | 'unchanged' | 'kept' | 'failed' | 'bytes'> &
+  Partial<Pick<SyncSummary, 'excluded' | 'deletes'>> & {direction: SyncDirection}
+
+/** Why a sync kept the target objects the source lacks: --no-delete kept them all, else they are not dataquest's. */
+const keptText = (s: SyncCounts): string => (s.deletes === 'own' ? 'not written by dataquest' : '(--no-delete)')
 
 /** The closing table rows of a sync, in the words of its direction. */
 export const syncRows = (s: SyncCounts): SummaryRow[] => [
   [s.dryRun ? `would ${s.direction}` : PAST[s.direction], s.uploaded],
   [s.dryRun ? 'would delete' : 'deleted', s.deleted],
   ['unchanged', s.unchanged],
-  ...(s.kept > 0 ? [['kept (--no-delete)', s.kept] as SummaryRow] : []),
+  ...(s.kept > 0 ? [[`kept ${keptText(s)}`, s.kept] as SummaryRow] : []),
+  ...excludedRow(s),
   ...(s.failed > 0 ? [['failed', s.failed] as SummaryRow] : []),
   ...(s.dryRun ? [] : [[`bytes ${PAST[s.direction]}`, formatBytes(s.bytes)] as SummaryRow]),
 ]
 
 /** The one-line outcome of a sync. */
 export const syncLine = (s: SyncCounts): string =>
-  s.dryRun
+  (s.dryRun
     ? `would ${s.direction} ${s.uploaded}, delete ${s.deleted}; ${s.unchanged} unchanged`
-    : `${s.uploaded} ${PAST[s.direction]}, ${s.deleted} deleted, ${s.unchanged} unchanged, ${formatBytes(s.bytes)}`
+    : `${s.uploaded} ${PAST[s.direction]}, ${s.deleted} deleted, ${s.unchanged} unchanged, ${formatBytes(s.bytes)}`) +
+  (s.kept > 0 && s.deletes === 'own' ? `; kept ${s.kept} ${keptText(s)}` : '')
 
 /** A sync's files and summary table; its `upload` actions are worded in its direction. */
 export const renderSyncResult = (summary: SyncCounts & {files: readonly FileRow[]}, options: RenderOptions): string =>

@@ -10,8 +10,8 @@ export const transformRows = (s: TransformSummary): SummaryRow[] => [
   ['series', s.series],
   ['on the annual basis (Q05 only)', s.annualSeries],
   ['rejected rows', s.rejected.count],
-  [s.dryRun ? 'reports that would be written' : 'reports written', s.files.filter((file) => file.status !== 'unchanged').length],
-  ['reports unchanged', s.files.filter((file) => file.status === 'unchanged').length],
+  [s.dryRun ? 'files that would be written' : 'files written', s.files.filter((file) => file.status !== 'unchanged').length],
+  ['files unchanged', s.files.filter((file) => file.status === 'unchanged').length],
 ]
 
 /** What `dataquest transform` prints: the first rejected rows, the reports written, the summary. */

@@ -8,29 +8,68 @@ export const serializeReport = (report: Report): string => `${JSON.stringify(rep
 
 export interface WrittenFile {
   key: string
-  /** `unchanged`: the stored object already had this content, so it was not rewritten; `would write`: a dry run's changed report. */
+  /** `unchanged`: the stored object already had this content, so it was not rewritten; `would write`: a dry run's changed file. */
   status: 'written' | 'unchanged' | 'would write'
   md5: string
   size: number
 }
 
+/** One file of the report set, ready to write. */
+export interface ReportFile {
+  key: string
+  body: string | Uint8Array
+  contentType: string
+}
+
+/** The processed-store key of the page that shows the reports (reports/html.ts). */
+export const PAGE_KEY = 'report.html'
+
 /**
- * Write reports whose content changed; leave the others alone, so an unchanged report causes
- * no S3 event (and no SQS message). `dryRun` compares only.
+ * Every file of the report set: each report as JSON, CSV and Parquet (same name, its own
+ * extension), and the page of them all. The JSON files come last: they are what S3 notifies and
+ * consumers read, so where a store writes one file at a time (S3) the rest is in place before them.
+ */
+export async function reportFiles(reports: readonly Report[]): Promise<ReportFile[]> {
+  const [{flatCsv, flatParquet, flatTable}, {renderHtml}] = await Promise.all([import('./flat-files.js'), import('./html.js')])
+  const flat: ReportFile[] = []
+  for (const report of reports) {
+    const table = flatTable(report)
+    const base = report.report
+    flat.push(
+      {key: `${base}.csv`, body: await flatCsv(table), contentType: 'text/csv; charset=utf-8'},
+      {key: `${base}.parquet`, body: await flatParquet(table), contentType: 'application/vnd.apache.parquet'},
+    )
+  }
+  const page = {key: PAGE_KEY, body: renderHtml(reports), contentType: 'text/html; charset=utf-8'}
+  const json = reports.map((report) => ({key: reportKey(report.report), body: serializeReport(report), contentType: 'application/json'}))
+  return [...flat, page, ...json]
+}
+
+/**
+ * Write the report set (reportFiles), only the files whose content changed, so an unchanged one
+ * causes no S3 event (and no SQS message). A store that can write several files as one set
+ * (folders: all or none visible) does so; elsewhere they go one at a time, JSON last. Every write
+ * settles before a failure is thrown: nothing is left half-written behind an exit. `dryRun`
+ * compares only.
  */
 export async function writeReports(processed: Store, reports: readonly Report[], {dryRun = false} = {}): Promise<WrittenFile[]> {
-  return writeBatch(processed, () => Promise.all(
-    reports.map(async (report): Promise<WrittenFile> => {
-      const key = reportKey(report.report)
-      const body = serializeReport(report)
-      const md5 = md5Hex(body)
-      const size = Buffer.byteLength(body)
-      if ((await processed.stat(key))?.md5 === md5) return {key, status: 'unchanged', md5, size}
-      if (dryRun) return {key, status: 'would write', md5, size}
-      await processed.write(key, body, {contentType: 'application/json'})
-      return {key, status: 'written', md5, size}
+  const files = await reportFiles(reports)
+  const results = await Promise.all(
+    files.map(async (file): Promise<WrittenFile> => {
+      const md5 = md5Hex(file.body)
+      const size = Buffer.byteLength(file.body)
+      const unchanged = (await processed.stat(file.key))?.md5 === md5
+      return {key: file.key, status: unchanged ? 'unchanged' : dryRun ? 'would write' : 'written', md5, size}
     }),
-  ))
+  )
+  const changed = files.filter((_, i) => results[i]!.status === 'written')
+  const writes = changed.map(({key, body, contentType}) => ({key, body, options: {contentType}}))
+  if (writes.length === 0) return results // a dry run, or nothing changed: nothing to save either
+  await writeBatch(processed, async () => {
+    if (processed.writeAll) await processed.writeAll(writes)
+    else for (const {key, body, options} of writes) await processed.write(key, body, options)
+  })
+  return results
 }
 
 export class MissingReportsError extends Error {

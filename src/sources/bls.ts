@@ -27,16 +27,63 @@ export class UpstreamForbiddenError extends Error {
 }
 
 const ENTITIES: Record<string, string> = {amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'"}
-const decodeEntities = (text: string): string => text.replace(/&(amp|lt|gt|quot|#39);/g, (_, name: string) => ENTITIES[name]!)
+const decodeEntities = (text: string): string => (text.includes('&') ? text.replace(/&(amp|lt|gt|quot|#39);/g, (_, name: string) => ENTITIES[name]!) : text)
 
 // `  6/6/2024  8:30 AM      1504795 ` — what IIS prints before each link (`<dir>` for folders).
 const IIS_PREFIX = /(\d{1,2})\/(\d{1,2})\/(\d{4})\s+(\d{1,2}):(\d{2})\s*([AP]M)\s+(\d+|<dir>)\s*$/i
-const ANCHOR = /<a\s[^>]*?href\s*=\s*"([^"]*)"[^>]*>([\s\S]*?)<\/a>/gi
+// Linear scanning (README: Limits): each search below moves forward from where the last one ended,
+// so no byte is examined more than a few times, whatever the page holds (unclosed tags included).
+const ANCHOR_OPEN = /<a\s/gi
+const ANCHOR_CLOSE = /<\/a>/gi
+const HREF = /\bhref\s*=\s*"([^"]*)"/i
+/** The date-and-size prefix is ~40 characters: only the end of the text before a link is read. */
+const PREFIX_WINDOW = 256
+/** A link's text is only checked for "Parent Directory": its start is enough. */
+const TEXT_WINDOW = 256
+
+interface Anchor {
+  /** Where the `<a` starts and where the `</a>` ends. */
+  start: number
+  end: number
+  href: string
+  text: string
+}
+
+/** The `<a … href="…">text</a>` links of `html`, in order, in one forward pass. */
+function* anchors(html: string): Generator<Anchor> {
+  let from = 0
+  for (;;) {
+    ANCHOR_OPEN.lastIndex = from
+    const open = ANCHOR_OPEN.exec(html)
+    if (!open) return
+    const tagEnd = html.indexOf('>', open.index)
+    if (tagEnd === -1) return
+    const href = HREF.exec(html.slice(open.index, tagEnd))
+    if (!href) {
+      from = tagEnd + 1
+      continue
+    }
+    ANCHOR_CLOSE.lastIndex = tagEnd + 1
+    const close = ANCHOR_CLOSE.exec(html)
+    // No `</a>` after this link: none after any later one either.
+    if (!close) return
+    const text = html.slice(tagEnd + 1, Math.min(close.index, tagEnd + 1 + TEXT_WINDOW))
+    yield {start: open.index, end: close.index + close[0].length, href: href[1]!, text}
+    from = close.index + close[0].length
+  }
+}
 
 const pad = (n: number | string): string => String(n).padStart(2, '0')
 
+/** A name that needs no URL parsing, decoding or encoding: what every real BLS file is called. */
+const PLAIN_NAME = /^[\w.-]+$/
+
 /** Why `href` cannot be taken as a plain file (or folder) directly under the listed directory, or its name. */
 function entryNameOf(href: string, base: URL, kind: EntryKind): {name: string} | {problem: string} {
+  // The usual IIS link, `/pub/time.series/pr/pr.series`: read at once (a 100,000-entry listing in ~1 s).
+  const tail = href.startsWith(base.pathname) ? href.slice(base.pathname.length) : undefined
+  const plain = kind === 'folder' && tail?.endsWith('/') ? tail.slice(0, -1) : tail
+  if (plain !== undefined && PLAIN_NAME.test(plain) && plain !== '.' && plain !== '..' && (kind === 'file') === (plain === tail)) return {name: plain}
   if (href.split(/[/\\]/).some((segment) => segment === '..' || /^(%2e){2}$/i.test(segment))) return {problem: 'contains ..'}
   let url: URL
   try {
@@ -75,14 +122,15 @@ function parseIis(html: string, listingUrl: string, kind: EntryKind): {entries: 
   if (!base.pathname.endsWith('/')) base.pathname += '/'
   const entries: ListingEntry[] = []
   const warnings: string[] = []
+  const names = new Set<string>()
   let previousEnd = 0
-  for (const match of html.matchAll(ANCHOR)) {
+  for (const anchor of anchors(html)) {
     // The text between the previous link and this one holds this line's date, time and size.
-    const before = decodeEntities(html.slice(previousEnd, match.index).replace(/<[^>]*>/g, ' '))
-    previousEnd = match.index + match[0].length
-    const href = decodeEntities(match[1]!)
-    const text = decodeEntities(match[2]!.replace(/<[^>]*>/g, '')).trim()
-    if (/parent directory/i.test(text)) continue
+    // After the last tag before the link (`<br>`), at most PREFIX_WINDOW characters.
+    const before = decodeEntities(html.slice(Math.max(previousEnd, anchor.start - PREFIX_WINDOW, html.lastIndexOf('>', anchor.start - 1) + 1), anchor.start))
+    previousEnd = anchor.end
+    const href = decodeEntities(anchor.href)
+    if (/parent directory/i.test(anchor.text)) continue
     const skip = (why: string): void => {
       warnings.push(sanitize(`skipped listing link ${JSON.stringify(href)}: ${why}`))
     }
@@ -102,14 +150,15 @@ function parseIis(html: string, listingUrl: string, kind: EntryKind): {entries: 
       skip(folder ? 'is a folder' : 'is a file, not a folder')
       continue
     }
-    if (entries.some((entry) => entry.name === found.name)) {
+    if (names.has(found.name)) {
       skip('listed twice')
       continue
     }
+    names.add(found.name)
     const hours = (Number(hour) % 12) + (half!.toUpperCase() === 'PM' ? 12 : 0)
     entries.push({
       name: found.name,
-      url: new URL(encodeURIComponent(found.name) + (folder ? '/' : ''), base).href,
+      url: PLAIN_NAME.test(found.name) ? `${base.origin}${base.pathname}${found.name}${folder ? '/' : ''}` : new URL(encodeURIComponent(found.name) + (folder ? '/' : ''), base).href,
       size: folder ? 0 : Number(size),
       date: `${year}-${pad(month!)}-${pad(day!)}T${pad(hours)}:${minute}`,
     })
@@ -140,7 +189,11 @@ export async function blsGet<T>(client: HttpClient, url: string, headers: Record
   }
 }
 
-const getHtml = (client: HttpClient, url: string): Promise<string> => blsGet(client, url, {accept: 'text/html'}, (response) => response.text())
+/** The most of a directory listing read: the real `pr` one is 3 KB, a 100,000-file listing 9 MB. */
+export const MAX_LISTING_BYTES = 32 * 1024 * 1024
+
+const getHtml = (client: HttpClient, url: string): Promise<string> =>
+  blsGet(client, url, {accept: 'text/html'}, (response) => response.text({maxBytes: MAX_LISTING_BYTES, what: 'directory listing'}))
 
 export async function readListing(client: HttpClient, listingUrl: string): Promise<Listing> {
   return parseListing(await getHtml(client, listingUrl), listingUrl)

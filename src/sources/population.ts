@@ -60,7 +60,10 @@ export function parsePopulation(body: string, source: string): Population {
   return {shape: 'ID Year' in first! ? 'legacy' : 'current', rows, canonical: canonicalJson(parsed)}
 }
 
+/** The most of a population response read: the real one is ~2 KB. */
+export const MAX_POPULATION_BYTES = 16 * 1024 * 1024
+
 export async function readPopulation(client: HttpClient, url: string): Promise<Population> {
-  const body = await client.get(url, {accept: 'application/json'}, (response) => response.text())
+  const body = await client.get(url, {accept: 'application/json'}, (response) => response.text({maxBytes: MAX_POPULATION_BYTES, what: 'population API response'}))
   return parsePopulation(body, url)
 }

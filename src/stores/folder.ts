@@ -1,5 +1,5 @@
 import {createReadStream, readdirSync, rmSync, statSync} from 'node:fs'
-import {appendFile, type FileHandle, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, stat} from 'node:fs/promises'
+import {appendFile, type FileHandle, link, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, stat} from 'node:fs/promises'
 import path from 'node:path'
 import {Readable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
@@ -20,7 +20,9 @@ import {
   SizeMismatchError,
   type Store,
   type StoredObject,
+  StoreWriteError,
   TEMP_NAME,
+  toReadable,
   UnrecordedWriteError,
   type WriteLock,
   type WriteOptions,
@@ -105,6 +107,76 @@ async function writeAtomically(target: string, body: Body, expectedSize?: number
     throw error
   } finally {
     unregister()
+  }
+}
+
+/** A file written under a temp name beside its target, not yet visible. */
+interface Staged {
+  target: string
+  temp: string
+  md5: string
+  size: number
+  /** Forget the interrupt cleanup (once the temp is renamed or removed). */
+  unregister: () => void
+}
+
+/** Write `body` to a temp file beside `target`; on failure the temp file is gone. */
+async function stage(target: string, body: Readable, expectedSize?: number, key = path.basename(target)): Promise<Staged> {
+  await mkdir(path.dirname(target), {recursive: true})
+  const temp = tempName(target)
+  // Registered before the file exists, removed by name: an interrupt at any point leaves nothing.
+  const unregister = onInterrupt(() => rmSync(temp, {force: true}))
+  const hashing = new HashingStream()
+  try {
+    const handle = await open(temp, 'w')
+    await pipeline(body, hashing, handle.createWriteStream())
+    if (expectedSize !== undefined && hashing.bytes !== expectedSize) {
+      throw new SizeMismatchError(key, expectedSize, hashing.bytes)
+    }
+    return {target, temp, md5: hashing.digest(), size: hashing.bytes, unregister}
+  } catch (error) {
+    await rm(temp, {force: true})
+    unregister()
+    throw error
+  }
+}
+
+async function discard(staged: Staged): Promise<void> {
+  await rm(staged.temp, {force: true})
+  staged.unregister()
+}
+
+/**
+ * Make staged files visible together: each previous file is kept under a temp name (a hard link:
+ * no copy, no space) until every rename is done, so a failing rename puts back the ones before it.
+ * Only a crash between the first and the last rename leaves a mixed set.
+ */
+async function commitAll(staged: readonly Staged[]): Promise<void> {
+  const done: {staged: Staged; previous?: string}[] = []
+  try {
+    for (const file of staged) {
+      const previous = tempName(file.target)
+      const kept = await link(file.target, previous).then(
+        () => true,
+        (error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT') return false
+          throw error
+        },
+      )
+      const entry = {staged: file, previous: kept ? previous : undefined}
+      done.push(entry)
+      await rename(file.temp, file.target)
+    }
+  } catch (error) {
+    // Newest first; a rollback step that fails (a disk gone) throws its own error.
+    for (const {staged: file, previous} of done.reverse()) {
+      if (previous) await rename(previous, file.target)
+      else await rm(file.target, {force: true})
+    }
+    throw error
+  } finally {
+    await Promise.all(done.map(({previous}) => (previous ? rm(previous, {force: true}) : undefined)))
+    await Promise.all(staged.map(discard))
   }
 }
 
@@ -498,7 +570,10 @@ export class FolderStore implements Store {
     const file = this.filePath(key)
     const folder = path.dirname(file)
     await this.insideRoot(folder, key)
-    const {md5, size} = await writeAtomically(file, body, options.expectedSize, key, this.madeFolders.has(folder))
+    const {md5, size} = await writeAtomically(file, body, options.expectedSize, key, this.madeFolders.has(folder)).catch((error: NodeJS.ErrnoException) => {
+      // Disk full, read-only, permissions: named with the file (Node's write errors name none).
+      throw error.code !== undefined && error.syscall !== undefined ? new StoreWriteError(key, file, error) : error
+    })
     this.madeFolders.add(folder)
     // From here the new copy is in place: a failure must not be reported as "previous copy kept".
     this.changes++
@@ -509,6 +584,33 @@ export class FolderStore implements Store {
       throw new UnrecordedWriteError(key, error as Error)
     }
     return {key, size, md5, metadata}
+  }
+
+  /**
+   * Write the files as one set: all are staged first (a full disk fails here, before any is
+   * visible, and every temp file is removed), then renamed into place together (commitAll), then
+   * recorded in the journal.
+   */
+  async writeAll(files: readonly {key: string; body: Body; options?: WriteOptions}[]): Promise<StoredObject[]> {
+    const targets = files.map(({key}) => this.filePath(key))
+    await Promise.all(files.map(({key}, i) => this.insideRoot(path.dirname(targets[i]!), key)))
+    const settled = await Promise.allSettled(files.map(({key, body, options}, i) => stage(targets[i]!, toReadable(body), options?.expectedSize, key)))
+    const staged = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []))
+    const failed = settled.find((result) => result.status === 'rejected')
+    if (failed) {
+      await Promise.all(staged.map(discard))
+      throw failed.reason
+    }
+    await commitAll(staged)
+    this.changes += files.length
+    const written = files.map(({key, options}, i) => ({key, size: staged[i]!.size, md5: staged[i]!.md5, metadata: {...options?.metadata}}))
+    try {
+      const stamps = await Promise.all(targets.map(async (file) => stampOf(await stat(file))))
+      await Promise.all(written.map(({key, md5, metadata}, i) => this.record(key, {...stamps[i]!, md5, metadata})))
+    } catch (error) {
+      throw new UnrecordedWriteError(files.map(({key}) => key).join(', '), error as Error)
+    }
+    return written
   }
 
   async delete(key: string): Promise<void> {

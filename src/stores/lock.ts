@@ -3,6 +3,8 @@ import {linkSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs
 import os from 'node:os'
 import path from 'node:path'
 
+import {sanitize} from '../util/sanitize.js'
+
 /** Who holds a store's write lock: written into the lock file when it is taken. */
 export interface LockHolder {
   pid: number
@@ -17,7 +19,8 @@ export interface LockHolder {
 export class StoreLockedError extends Error {
   constructor(readonly location: string, readonly file: string, readonly holder: LockHolder | undefined) {
     const who = holder ? `dataquest ${holder.command} (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt})` : 'another process (lock file unreadable)'
-    super(`${location} is being written by ${who}; wait for it to finish, or if no such process runs, delete ${file}`)
+    // The holder is read from the lock file: whatever bytes it holds, it prints as plain text.
+    super(sanitize(`${location} is being written by ${who}; wait for it to finish, or if no such process runs, delete ${file}`))
     this.name = 'StoreLockedError'
   }
 }

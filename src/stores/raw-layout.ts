@@ -1,7 +1,9 @@
 /** Where the raw store keeps each source (docs/DESIGN.md, "Raw store layout"). */
 
+/** Every survey's folder is under this prefix. */
+export const BLS_ROOT_PREFIX = 'bls/'
 /** Survey `survey`'s files: `bls/<survey>/`. */
-export const blsPrefix = (survey: string): string => `bls/${survey}/`
+export const blsPrefix = (survey: string): string => `${BLS_ROOT_PREFIX}${survey}/`
 /** The productivity survey's files, which transform reads. */
 export const BLS_PREFIX = blsPrefix('pr')
 export const POPULATION_KEY = 'datausa/population.json'

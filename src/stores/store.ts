@@ -38,6 +38,11 @@ export interface Store {
    */
   read(key: string, options?: {chunkBytes?: number}): Promise<Readable>
   write(key: string, body: Body, options?: WriteOptions): Promise<StoredObject>
+  /**
+   * Write several objects as one set, where the store can: all of them visible, or (on a failure)
+   * none and the previous ones intact (folders). Stores without it write one at a time.
+   */
+  writeAll?(files: readonly {key: string; body: Body; options?: WriteOptions}[]): Promise<StoredObject[]>
   delete(key: string): Promise<void>
   /**
    * Become the store's only writer until `release` (stores that can lock: folders). Sweeps what a
@@ -105,6 +110,21 @@ export class SizeMismatchError extends StoreStateError {
   constructor(readonly key: string, readonly expected: number, readonly actual: number) {
     super(`${key}: received ${actual} bytes, expected ${expected}; the previous copy was kept`)
     this.name = 'SizeMismatchError'
+  }
+}
+
+/** A file system error while writing a key (disk full, read-only, permissions): names the file and the error code. */
+export class StoreWriteError extends StoreStateError {
+  readonly code: string
+  /** Kept from the system error: it marks a local failure that no retry can help (http/client.ts). */
+  readonly syscall: string
+
+  constructor(readonly key: string, file: string, cause: NodeJS.ErrnoException) {
+    const why = cause.code === 'ENOSPC' ? 'ENOSPC, no space left on device: free some space' : `${cause.code}: ${cause.message.replace(/^\w+: /, '')}`
+    super(`${key}: could not write ${file} (${why}); the previous copy was kept`, {cause})
+    this.name = 'StoreWriteError'
+    this.code = cause.code!
+    this.syscall = cause.syscall!
   }
 }
 

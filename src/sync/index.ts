@@ -1,15 +1,15 @@
 import {pipeline} from 'node:stream'
-import {buffer} from 'node:stream/consumers'
 
-import {ChecksumMismatchError, md5Hex, VerifyingStream} from '../stores/md5.js'
+import {applyPlan, type MirrorCounts, type MirrorFile, mirrorCounts, resultOf} from '../mirror/apply.js'
+import {GuardError} from '../mirror/guard.js'
+import {checkMirrorLocations} from '../mirror/locations.js'
+import {type DeleteMode, type MirrorAction, type PlannedFile} from '../mirror/march.js'
+import {WRITER_META} from '../mirror/metadata.js'
+import {VerifyingStream} from '../stores/md5.js'
 import {contentTypeFor} from '../stores/raw-layout.js'
-import {type Store, StoreStateError, writeBatch} from '../stores/store.js'
-import {mapLimit} from '../util/concurrency.js'
-import {bytesOf, countActions, succeeded} from '../util/outcomes.js'
-import {DeletionGuardError} from './deletion-guard.js'
-import {type PlannedCopy, planSync, type SyncAction, type SyncPlanOptions} from './plan.js'
-
-export {DeletionGuardError} from './deletion-guard.js'
+import {type Store, type StoredObject, writeBatch} from '../stores/store.js'
+import {countActions} from '../util/outcomes.js'
+import {planSync, type SyncPlanOptions} from './plan.js'
 
 export interface SyncOptions extends SyncPlanOptions {
   source: Store
@@ -24,30 +24,22 @@ export interface SyncOptions extends SyncPlanOptions {
 /** As `aws s3 sync` (its max_concurrent_requests default): S3 latency, not bandwidth, bounds small files. */
 export const SYNC_CONCURRENCY = 10
 
-export interface CopyResult {
-  key: string
-  action: SyncAction
-  reason: string
-  /** Bytes uploaded. */
-  bytes?: number
-  /** Set when the action failed; the target's previous copy was kept. */
-  error?: string
-}
+/** A sync reports an added or replaced object alike, as copied (`upload`). */
+export type SyncAction = Exclude<MirrorAction, 'add' | 'replace'> | 'upload'
+const SYNC_ACTIONS: readonly SyncAction[] = ['upload', 'delete', 'unchanged', 'keep', 'exclude']
+
+export type CopyResult = Omit<MirrorFile, 'action'> & {action: SyncAction}
 
 export type SyncEvent = {type: 'planned'; counts: Record<SyncAction, number>} | {type: 'file'; file: CopyResult}
 
-export interface SyncSummary {
+export interface SyncSummary extends Omit<MirrorCounts, 'added' | 'replaced'> {
   from: string
   to: string
   dryRun: boolean
+  /** Which target objects the source lacks were deleted: none (`kept` counts them), dataquest's own (`kept` counts the others), or all. */
+  deletes: DeleteMode
+  /** Objects copied (new or changed). */
   uploaded: number
-  deleted: number
-  unchanged: number
-  /** Target-only objects left in place (--no-delete). */
-  kept: number
-  failed: number
-  /** Bytes uploaded. */
-  bytes: number
   files: CopyResult[]
   errors: string[]
 }
@@ -59,67 +51,51 @@ export class SyncError extends Error {
   }
 }
 
-/** Files up to this size are copied as one buffer, not a stream. */
-const WHOLE_FILE_BYTES = 1024 * 1024
+const asCopy = (file: {action: MirrorAction}): SyncAction => (file.action === 'add' || file.action === 'replace' ? 'upload' : file.action)
 
-function verified(key: string, bytes: Buffer, md5: string | undefined): Buffer {
-  const actual = md5Hex(bytes)
-  if (md5 && actual !== md5) throw new ChecksumMismatchError(key, md5, actual)
-  return bytes
-}
-
-async function applyOne(file: PlannedCopy, {source, target}: SyncOptions): Promise<CopyResult> {
-  const {key, action, reason} = file
-  try {
-    if (action === 'delete') await target.delete(key)
-    if (action !== 'upload') return {key, action, reason}
-    // Source metadata travels, so a fetch against the target stays incremental.
-    const {size, md5, metadata} = file.object
-    const read = await source.read(key)
-    // Bytes that differ from the MD5 the plan compared fail the write before it completes. A small
-    // file is read whole and checked at once: streams per file dominated a sync of many small ones.
-    const body = size <= WHOLE_FILE_BYTES ? verified(key, await buffer(read), md5) : md5 ? pipeline(read, new VerifyingStream(key, md5), () => {}) : read
-    const written = await target.write(key, body, {expectedSize: size, metadata, contentType: contentTypeFor(key)})
-    return {key, action, reason, bytes: written.size}
-  } catch (error) {
-    // A store error that says what the target holds is passed on as is; any other left it as it was.
-    if (error instanceof StoreStateError) return {key, action, reason, error: error.message}
-    const message = error instanceof ChecksumMismatchError ? error.message : `${key}: ${(error as Error).message}`
-    return {key, action, reason, error: `${message}; the target's previous copy was kept`}
-  }
+/** sync's transfer: the source's bytes, checked against the MD5 the plan compared, with its metadata and dataquest's mark. */
+async function copy(file: PlannedFile<StoredObject>, {source, target}: SyncOptions): Promise<MirrorFile> {
+  const {size, md5, metadata} = file.source!
+  const read = await source.read(file.key)
+  // Bytes that differ from the MD5 the plan compared fail the write before it completes.
+  const body = md5 ? pipeline(read, new VerifyingStream(file.key, md5), () => {}) : read
+  const written = await target.write(file.key, body, {expectedSize: size, metadata: {...metadata, [WRITER_META.key]: WRITER_META.value}, contentType: contentTypeFor(file.key)})
+  return resultOf(file, {bytes: written.size})
 }
 
 /**
- * Make `target` hold what `source` holds: upload what is new or whose MD5 differs, delete what the
- * source lacks (unless `delete: false`), behind the same deletion guard as fetch.
+ * Make `target` hold what `source` holds: copy what is new or whose MD5 differs, delete what the
+ * source lacks and dataquest wrote (`deletes`), behind the same guard as fetch. Refuses (LocationError)
+ * a folder source that does not exist and a source and target inside one another.
  */
 export async function syncStores(options: SyncOptions): Promise<SyncSummary> {
-  const {source, target, dryRun = false} = options
+  const {source, target, dryRun = false, deletes = 'own'} = options
   const emit = options.onProgress ?? (() => {})
+  await checkMirrorLocations(source.location, target.location)
   const [sourceObjects, targetObjects] = await Promise.all([source.list(), target.list()])
-  const plan = planSync(sourceObjects, targetObjects, options)
-  if (plan.refusal) throw new DeletionGuardError(plan.refusal)
-  emit({type: 'planned', counts: countActions<SyncAction>(plan.files, ['upload', 'delete', 'unchanged', 'keep'])})
-  const apply = (): Promise<CopyResult[]> =>
-    mapLimit(plan.files, options.concurrency ?? SYNC_CONCURRENCY, async (file) => {
-      const result = dryRun ? {key: file.key, action: file.action, reason: file.reason} : await applyOne(file, options)
-      emit({type: 'file', file: result})
-      return result
+  const plan = planSync(sourceObjects, targetObjects, {...options, deletes})
+  if (plan.refusal) throw new GuardError(plan.refusal.reason, plan.refusal)
+  emit({type: 'planned', counts: countActions(plan.files.map((file) => ({action: asCopy(file)})), SYNC_ACTIONS)})
+  const apply = (): Promise<MirrorFile[]> =>
+    applyPlan(plan, {
+      target,
+      dryRun,
+      concurrency: options.concurrency ?? SYNC_CONCURRENCY,
+      transfer: (file) => copy(file, options),
+      onFile: (file) => emit({type: 'file', file: {...file, action: asCopy(file)}}),
     })
   // A dry run saves nothing, not even what its listings learnt.
   const files = await (dryRun ? apply() : writeBatch(target, apply))
+  const {added, replaced, ...counts} = mirrorCounts(files)
   const errors = files.flatMap((file) => (file.error ? [file.error] : []))
   const summary: SyncSummary = {
     from: source.location,
     to: target.location,
     dryRun,
-    uploaded: succeeded(files, 'upload'),
-    deleted: succeeded(files, 'delete'),
-    unchanged: succeeded(files, 'unchanged'),
-    kept: succeeded(files, 'keep'),
-    failed: errors.length,
-    bytes: bytesOf(files),
-    files,
+    deletes,
+    uploaded: added + replaced,
+    ...counts,
+    files: files.map((file) => ({...file, action: asCopy(file)})),
     errors,
   }
   if (errors.length > 0) throw new SyncError(summary)

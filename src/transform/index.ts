@@ -135,8 +135,10 @@ async function scanForReports(
  */
 export async function transformStores(options: TransformOptions): Promise<TransformResult> {
   const {raw, processed, strict = false, dryRun = false} = options
-  const {dataFile, seriesId, period, fromYear, toYear} = {...TRANSFORM_DEFAULTS, ...definedOnly(options)}
-  checkParameters(dataFile, seriesId, period, fromYear, toYear)
+  const {dataFile, seriesId: givenSeries, period, fromYear, toYear} = {...TRANSFORM_DEFAULTS, ...definedOnly(options)}
+  checkParameters(dataFile, givenSeries, period, fromYear, toYear)
+  // BLS writes series ids in capitals: `prs30006011` means PRS30006011, and the report says it so.
+  const seriesId = givenSeries.trim().toUpperCase()
   const dataKey = BLS_PREFIX + dataFile
 
   // No hashing here: the scan hashes the bytes it reads, and checks them against an MD5 the store knows.

@@ -78,3 +78,14 @@ export const POPULATION_KEY = 'datausa/population.json'
 /** A raw store with a data file of `rows` and the nation population 2013–2019 (current shape). */
 export const questStore = (rows: readonly DataRow[] = QUEST_ROWS, extra: Record<string, string> = {}): Promise<Store> =>
   rawStore({[DATA_KEY]: dataFile(rows), [POPULATION_KEY]: populationCurrent(NATION), ...extra})
+
+/** Rows with a Unicode space beside a field (issue 19 item 12), the reason each gets, and U+2003 inside a series id: kept. */
+export const UNICODE_SPACE_ROWS: [string, RegExp][] = [
+  ['PRS30006011\t\u00a01997\tQ01\t1', /^year "\u00a01997" is not a year \(it holds U\+00A0, a space that is not trimmed\)$/],
+  ['PRS30006011\t1997\tQ01\u2003\t1', /^period "Q01\u2003" is not Q01–Q05 \(it holds U\+2003, /],
+  ['PRS30006011\t1997\tQ01\t\ufeff1.5', /^value "\ufeff1.5" is not a decimal number \(it holds U\+FEFF, /],
+  ['PRS30006011\t1997\tQ01\t1.5\u00a0\t', /^value "1.5\u00a0" is not a decimal number \(it holds U\+00A0, /],
+  ['PRS30006012\u00a0\t1997\tQ01\t1', /^series_id "PRS30006012\u00a0" has U\+00A0 at an edge, a space that is not trimmed$/],
+  ['\ufeffPRS30006099\t1997\tQ01\t1', /^series_id "\ufeffPRS30006099" has U\+FEFF at an edge/],
+  ['\u00a0', /^has 1 field, expected at least 4$/],
+]

@@ -1,0 +1,114 @@
+import type {SchemaElement} from 'hyparquet'
+
+import {sanitize} from '../util/sanitize.js'
+import type {Report, ReportName} from './types.js'
+
+/**
+ * Decimal places of a BLS `value` (transform/decimal.ts DECIMALS: the transform's sums are exact
+ * at this scale), so Parquet stores it as DECIMAL(18, 3): exact, and every reader states the scale.
+ */
+export const VALUE_SCALE = 3
+
+/** Column types of the flat files (Parquet's; CSV is text). */
+export type FlatType = 'string' | 'int32' | 'int64' | 'double' | 'decimal'
+
+type FlatValue = string | number | null
+
+export interface FlatColumn {
+  name: string
+  type: FlatType
+  values: FlatValue[]
+}
+
+/** A report as one table: the rows of its JSON (population_stats: one row of its result). */
+export interface FlatTable {
+  report: ReportName
+  columns: FlatColumn[]
+  rows: number
+}
+
+/** A column: its name, its type and its value in a row. */
+type Spec<Row> = [name: string, type: FlatType, value: (row: Row) => FlatValue]
+
+const table = <Row>(report: ReportName, rows: readonly Row[], specs: Spec<Row>[]): FlatTable => ({
+  report,
+  rows: rows.length,
+  columns: specs.map(([name, type, value]) => ({name, type, values: rows.map(value)})),
+})
+
+// The columns both row reports share.
+const SERIES_ID: Spec<{series_id: string}> = ['series_id', 'string', (row) => row.series_id]
+const YEAR: Spec<{year: number}> = ['year', 'int32', (row) => row.year]
+const VALUE: Spec<{value: number}> = ['value', 'decimal', (row) => row.value]
+
+/** The report's rows with typed columns, named as in its JSON (snake_case where the JSON is camelCase). */
+export function flatTable(report: Report): FlatTable {
+  switch (report.report) {
+    case 'population_stats':
+      return table(report.report, [{...report.parameters, ...report.result}], [
+        ['from_year', 'int32', (row) => row.fromYear],
+        ['to_year', 'int32', (row) => row.toYear],
+        ['count', 'int32', (row) => row.count],
+        ['mean', 'double', (row) => row.mean],
+        ['stddev', 'double', (row) => row.stddev],
+        ['stddev_population', 'double', (row) => row.stddevPopulation],
+        // Space-separated, as `report --format csv` gives them: one cell in every reader.
+        ['years', 'string', (row) => row.years.join(' ')],
+        ['missing_years', 'string', (row) => row.missingYears.join(' ')],
+      ])
+    case 'best_year_by_series':
+      return table(report.report, report.rows, [
+        SERIES_ID,
+        YEAR,
+        VALUE,
+        ['basis', 'string', (row) => row.basis],
+        // Always present (null without the lookup files): the schema does not depend on the raw store.
+        ['title', 'string', (row) => row.title ?? null],
+      ])
+    case 'series_population':
+      return table(report.report, report.rows, [SERIES_ID, YEAR, ['period', 'string', (row) => row.period], VALUE, ['population', 'int64', (row) => row.population]])
+  }
+}
+
+/**
+ * The table as CSV: a header, `\n` line ends, nulls empty; text cleaned of control characters and
+ * guarded against spreadsheet formulae (as `report --format csv`).
+ */
+export async function flatCsv(table: FlatTable): Promise<string> {
+  const {default: Papa} = await import('papaparse')
+  const data = Array.from({length: table.rows}, (_, r) =>
+    table.columns.map(({values}) => {
+      const value = values[r]!
+      return typeof value === 'string' ? sanitize(value) : value
+    }),
+  )
+  return `${Papa.unparse({fields: table.columns.map((c) => c.name), data}, {newline: '\n', escapeFormulae: true})}\n`
+}
+
+const SCHEMA: Record<FlatType, Omit<SchemaElement, 'name'>> = {
+  string: {type: 'BYTE_ARRAY', converted_type: 'UTF8'},
+  int32: {type: 'INT32'},
+  int64: {type: 'INT64'},
+  double: {type: 'DOUBLE'},
+  decimal: {type: 'INT64', converted_type: 'DECIMAL', scale: VALUE_SCALE, precision: 18},
+}
+
+/**
+ * The table as Parquet (hyparquet-writer: pure JavaScript, loaded only here). No timestamps and a
+ * fixed `created_by`: the same table gives the same bytes, so an unchanged report is not rewritten.
+ */
+export async function flatParquet(table: FlatTable): Promise<Uint8Array> {
+  const {parquetWriteBuffer} = await import('hyparquet-writer')
+  const schema: SchemaElement[] = [
+    {name: 'root', num_children: table.columns.length},
+    ...table.columns.map(({name, type}) => ({name, repetition_type: 'OPTIONAL' as const, ...SCHEMA[type]})),
+  ]
+  const buffer = parquetWriteBuffer({
+    // INT64 columns take bigints (a population is a whole number; DECIMAL takes the JSON number).
+    columnData: table.columns.map(({name, type, values}) => ({name, data: type === 'int64' ? values.map((v) => (v === null ? v : BigInt(v))) : values})),
+    schema,
+    createdBy: 'dataquest',
+    kvMetadata: [{key: 'dataquest.report', value: table.report}],
+  })
+  return new Uint8Array(buffer)
+}
