@@ -502,7 +502,7 @@ t.test('one survey failing does not stop the others; each survey has its own del
 
   const forced = await runCommand(Fetch, [...argv, '--force', '--json'])
   t.equal(forced.exitCode, 0, forced.stderr)
-  t.match(JSON.parse(forced.stdout).surveys, [{survey: 'pr'}, {survey: 'cu', unchanged: 2}, {survey: 'ce', deleted: 2, unchanged: 1}])
+  t.match(JSON.parse(forced.stdout).surveys, [{survey: 'pr'}, {survey: 'cu', replaced: 2}, {survey: 'ce', deleted: 2, replaced: 1}], '--force also downloads every file again')
 })
 
 t.test('--bls-url still names the pr directory and wins over --bls-root for pr', async (t) => {

@@ -9,7 +9,7 @@ import {text} from 'node:stream/consumers'
 import t from 'tap'
 
 import {runInterruptCleanups} from '../src/stores/cleanup.js'
-import {FolderStore, LOCK_NAME, MANIFEST_NAME} from '../src/stores/folder.js'
+import {FolderStore, JOURNAL_NAME, LOCK_NAME, MANIFEST_NAME} from '../src/stores/folder.js'
 import {acquireLock, type LockHolder, StoreLockedError, takeOver} from '../src/stores/lock.js'
 import {md5Hex} from '../src/stores/md5.js'
 import {UnrecordedWriteError} from '../src/stores/store.js'
@@ -46,6 +46,7 @@ t.test('one writer per folder store: the second fails fast naming the holder', a
 
   await first.write('a', 'x')
   t.equal(lock.changes, 1, 'the lock counts the changes made under it')
+  await first.flush()
   lock.release()
   t.notOk(existsSync(path.join(root, LOCK_NAME)), 'released: the lock file is gone')
   const second = await folder(root).store.lockForWriting('run')
@@ -144,8 +145,10 @@ const damaged: [string, string, RegExp][] = [
 for (const [content, name, reason] of damaged) {
   t.test(`a damaged manifest (${name}) is set aside and rebuilt by the writer`, async (t) => {
     const root = await tempDir()
-    await folder(root).store.write('a', 'alpha', {metadata: {k: 'v'}})
-    await folder(root).store.write('sub/b', 'beta')
+    const setup = folder(root).store
+    await setup.write('a', 'alpha', {metadata: {k: 'v'}})
+    await setup.write('sub/b', 'beta')
+    await setup.flush()
     await writeFile(path.join(root, MANIFEST_NAME), content)
     const {store, warnings} = folder(root)
     const lock = await store.lockForWriting('fetch')
@@ -162,6 +165,7 @@ for (const [content, name, reason] of damaged) {
     t.same(manifest.a.metadata, {}, 'metadata cannot be recovered, as the warning says')
     t.same((await store.list()).map((o) => [o.key, o.md5]), [['a', md5Hex('alpha')], ['sub/b', md5Hex('beta')]])
     await store.write('c', 'gamma')
+    await store.flush()
     t.equal(warnings.length, 1, 'no second warning')
     t.same(Object.keys(JSON.parse(await readFile(path.join(root, MANIFEST_NAME), 'utf8'))), ['a', 'c', 'sub/b'])
     lock.release()
@@ -170,7 +174,9 @@ for (const [content, name, reason] of damaged) {
 
 t.test('a reader works around a damaged manifest and changes nothing', async (t) => {
   const root = await tempDir()
-  await folder(root).store.write('a', 'alpha')
+  const setup = folder(root).store
+  await setup.write('a', 'alpha')
+  await setup.flush()
   await writeFile(path.join(root, MANIFEST_NAME), 'null')
   const {store, warnings} = folder(root)
   t.same((await store.list()).map((o) => o.md5), [md5Hex('alpha')])
@@ -182,6 +188,7 @@ t.test('a reader works around a damaged manifest and changes nothing', async (t)
   t.equal(await readFile(path.join(root, MANIFEST_NAME), 'utf8'), 'null')
   // A write without the lock (library use) still sets the damaged copy aside before replacing it.
   await store.write('b', 'beta')
+  await store.flush()
   const names = await readdir(root)
   t.ok(names.some((name) => name.startsWith(`${MANIFEST_NAME}.damaged-`)))
   t.equal(warnings.length, 1)
@@ -192,9 +199,9 @@ t.test('a write whose manifest update fails says the new copy is in place', asyn
   await folder(root).store.write('k', 'old')
   const {store} = folder(root)
   await store.stat('k')
-  // The manifest becomes unwritable after it was read: the file itself still gets replaced.
-  await rm(path.join(root, MANIFEST_NAME))
-  await mkdir(path.join(root, MANIFEST_NAME))
+  // The manifest's journal becomes unwritable after it was read: the file itself still gets replaced.
+  await rm(path.join(root, JOURNAL_NAME), {force: true})
+  await mkdir(path.join(root, JOURNAL_NAME))
   const error = await store.write('k', 'new').catch((e: unknown) => e)
   t.type(error, UnrecordedWriteError)
   t.match((error as Error).message, /^k: the new copy was written, but recording it failed \(.*EISDIR/)

@@ -63,6 +63,7 @@ t.test('folder store', async (t) => {
   const root = await tempDir()
   const store = new FolderStore(root)
   await contract(t, store)
+  await store.flush()
   const files = await readdir(root)
   t.notOk(files.some((f) => f.endsWith('.tmp')), 'no temp files left behind')
   const manifest = JSON.parse(await readFile(path.join(root, MANIFEST_NAME), 'utf8'))
@@ -151,8 +152,9 @@ t.test('S3 store against fauxqs', async (t) => {
 
   t.test('S3 objects carry their true content type', async (t) => {
     const store = new S3Store(emulator.s3, `s3://${bucket}/types/`)
-    await store.write('bls/pr/pr.series', 'series_id\r\n')
-    await store.write('datausa/population.json', '{}')
+    // The writer says the type (fetch: BLS files are text; sync: by the raw layout); none given, S3's default.
+    await store.write('bls/pr/pr.series', 'series_id\r\n', {contentType: 'text/plain'})
+    await store.write('datausa/population.json', '{}', {contentType: 'application/json'})
     await store.write('other.bin', 'x')
     await store.write('given.txt', 'x', {contentType: 'text/csv'})
     const type = async (key: string) => (await emulator.s3.send(new HeadObjectCommand({Bucket: bucket, Key: `types/${key}`}))).ContentType
@@ -250,7 +252,7 @@ t.test('errors other than "not found" are not swallowed', async (t) => {
   await t.rejects(folder.read('file/below'), {code: 'ENOTDIR'})
   await t.rejects(new FolderStore(path.join(root, 'file')).list(), {code: 'ENOTDIR'})
   await t.rejects(folder.read('dir'), NotFoundError, 'a folder cannot be read as an object')
-  await writeFile(path.join(root, '.left.over.tmp'), 'from a crash')
+  await writeFile(path.join(root, '.left.over.0123456789ab.tmp'), 'from a crash')
   t.same((await folder.list()).map((o) => o.key), ['dir/inner', 'file'], 'temp files are not objects')
   const brokenRoot = await tempDir()
   await mkdir(path.join(brokenRoot, MANIFEST_NAME))

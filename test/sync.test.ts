@@ -152,8 +152,11 @@ t.test('verify what you read: bytes that differ from the MD5 the store vouched f
   await writeFile(file, 'SERIES_ID\r\n')
   // As on a file system with coarse timestamps: the manifest's size and mtime still match the file.
   const manifestFile = path.join(folder.root, MANIFEST_NAME)
-  const entries = JSON.parse(await readFile(manifestFile, 'utf8')) as Record<string, {mtimeMs: number}>
-  entries['bls/pr/pr.series']!.mtimeMs = (await stat(file)).mtimeMs
+  await folder.flush()
+  const entries = JSON.parse(await readFile(manifestFile, 'utf8')) as Record<string, {mtimeMs: number; ino: number; ctimeMs: number}>
+  // Bit rot: not even the ctime moved (a change made through the file system would move it, and be hashed).
+  const {mtimeMs, ino, ctimeMs} = await stat(file)
+  Object.assign(entries['bls/pr/pr.series']!, {mtimeMs, ino, ctimeMs})
   await writeFile(manifestFile, JSON.stringify(entries))
   const target = new FolderStore(await tempDir())
   await target.write('bls/pr/pr.series', 'kept\r\n')

@@ -1,3 +1,5 @@
+import path from 'node:path'
+
 import {Command, Errors, ux} from '@oclif/core'
 
 import type {AwsOptions} from '../aws/clients.js'
@@ -29,7 +31,11 @@ export abstract class BaseCommand extends Command {
   }
 
   protected store(location: string, flags: {endpoint?: string; region?: string; profile?: string}): Store {
-    return openStore(location, {...this.awsOptions(flags), onWarning: (message) => process.stderr.write(`⚠ ${sanitize(message)}\n`)})
+    return openStore(location, {
+      ...this.awsOptions(flags),
+      onWarning: (message) => process.stderr.write(`⚠ ${sanitize(message)}\n`),
+      hashCache: path.join(this.config.cacheDir, 'hashes'),
+    })
   }
 
   // Writers and interrupts (docs/operations.md: "One writer at a time", "Interrupted"): a command locks the

@@ -31,7 +31,7 @@ export default class Fetch extends BaseCommand {
     region,
     profile,
     ...upstreamFlags,
-    force: Flags.boolean({description: 'override the guard (empty listing, deleting more than half, shrinking below half)'}),
+    force: Flags.boolean({description: 'override the guard (empty listing, deleting more than half, shrinking below half) and download every file again'}),
     ...mirrorFlags,
     'dry-run': Flags.boolean({description: 'show the plan; write and delete nothing'}),
     json: jsonFlag('the summary (counts, bytes, requests and every file with its action)'),

@@ -30,7 +30,7 @@ plan alone (as fetch --dry-run): nothing is written, transformed or reported.`
   static override flags = {
     ...locationFlags,
     ...upstreamFlags,
-    force: Flags.boolean({description: 'override the fetch deletion guard (empty listing, or deleting more than half)'}),
+    force: Flags.boolean({description: 'override the fetch deletion guard (empty listing, or deleting more than half) and download every file again'}),
     'dry-run': Flags.boolean({description: 'show the fetch plan; write, transform and report nothing'}),
     ...transformFlags,
     ...reportFlags,

@@ -4,7 +4,8 @@ import {type HttpClient, type HttpResponse, UpstreamError} from '../http/client.
 import {type MirrorFile, resultOf} from '../mirror/apply.js'
 import {blsGet, type ListingEntry} from '../sources/bls.js'
 import type {Store} from '../stores/store.js'
-import {type PlannedFetch, SOURCE_META} from './plan.js'
+import {BLS_CONTENT_TYPE} from '../stores/raw-layout.js'
+import {FORCED, type PlannedFetch, SOURCE_META} from './plan.js'
 
 export interface DownloadContext {
   store: Store
@@ -46,7 +47,7 @@ function sourceMetadata(entry: ListingEntry, response: HttpResponse, stored: Rec
 /** If-Modified-Since / If-None-Match from what the store remembers of the upstream copy. */
 function conditionalHeaders(file: PlannedFetch): Record<string, string> {
   // Only worth asking when the size still matches: a new size means new content, whatever the date says.
-  if (file.action !== 'replace' || file.target!.size !== file.source!.size) return {}
+  if (file.action !== 'replace' || file.reason === FORCED || file.target!.size !== file.source!.size) return {}
   const {[SOURCE_META.lastModified]: since, [SOURCE_META.etag]: etag} = file.target!.metadata
   const headers: Record<string, string> = {}
   if (since) headers['if-modified-since'] = since
@@ -67,7 +68,7 @@ export async function download(file: PlannedFetch, {store, client, onBytes}: Dow
     if (response.status === 304) {
       // Upstream confirms our copy; rewrite it from the store with fresh metadata so the next listing matches.
       const metadata = sourceMetadata(entry, response, file.target!.metadata)
-      await store.write(file.key, await store.read(file.key), {expectedSize: entry.size, metadata})
+      await store.write(file.key, await store.read(file.key), {expectedSize: entry.size, metadata, contentType: BLS_CONTENT_TYPE})
       return resultOf(file, {action: 'unchanged', reason: `${file.reason}; not modified (304), metadata refreshed`})
     }
     const declared = response.headers.get('content-length')
@@ -75,7 +76,7 @@ export async function download(file: PlannedFetch, {store, client, onBytes}: Dow
       throw new Error(`the server announced ${declared} bytes but the listing says ${entry.size} (changed during the fetch? try again)`)
     }
     const body = counted(response.stream(), (bytes) => onBytes({key: file.key, bytes, total: entry.size}))
-    const written = await store.write(file.key, body, {expectedSize: entry.size, metadata: sourceMetadata(entry, response)})
+    const written = await store.write(file.key, body, {expectedSize: entry.size, metadata: sourceMetadata(entry, response), contentType: BLS_CONTENT_TYPE})
     return resultOf(file, {bytes: written.size})
   })
 }

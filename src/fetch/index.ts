@@ -8,7 +8,7 @@ import type {KeyFilter} from '../mirror/filter.js'
 import {GuardError, maxDeleteRefusal} from '../mirror/guard.js'
 import {MIRROR_ACTIONS, type MirrorAction, type PlannedFile} from '../mirror/march.js'
 import {md5Hex} from '../stores/md5.js'
-import type {Store} from '../stores/store.js'
+import {type Store, unsafeKeyProblem, writeBatch} from '../stores/store.js'
 import {blsPrefix, POPULATION_KEY} from '../stores/raw-layout.js'
 import {mapLimit} from '../util/concurrency.js'
 import {byKey, countActions} from '../util/outcomes.js'
@@ -171,7 +171,13 @@ export async function fetchUpstream(options: FetchOptions): Promise<FetchSummary
     try {
       const [stored, listing] = await Promise.all([store.list(blsPrefix(survey)), readListing(client, url)])
       for (const message of listing.warnings) warn(`${message} (survey ${survey})`)
-      const plan = planFetch(listing.entries, stored, {force: options.force, filter: options.filter, prefix: blsPrefix(survey)})
+      // A listing name no store can hold (`.dataquest-lock`, `a\\b`) would be "added" on every run: skipped, said.
+      const entries = listing.entries.filter((entry) => {
+        const problem = unsafeKeyProblem(blsPrefix(survey) + entry.name)
+        if (problem) warn(`skipped ${entry.name} in the listing of survey ${survey}: ${problem}`)
+        return !problem
+      })
+      const plan = planFetch(entries, stored, {force: options.force, filter: options.filter, prefix: blsPrefix(survey)})
       return plan.refusal ? {survey, error: new GuardError(`survey ${survey}: ${plan.refusal.reason}`, plan.refusal)} : {survey, plan}
     } catch (error) {
       return {survey, error: error as Error}
@@ -231,8 +237,9 @@ export async function fetchUpstream(options: FetchOptions): Promise<FetchSummary
     emit({type: 'survey', survey: summary})
     return summary
   }
-  const [, surveys] = await Promise.all([writePopulation(), Promise.all(reads.map(mirrorSurvey))])
-  if (!dryRun) await store.flush?.()
+  const mirror = (): Promise<[void, SurveySummary[]]> => Promise.all([writePopulation(), Promise.all(reads.map(mirrorSurvey))])
+  // A dry run saves nothing, not even what its listings learnt.
+  const [, surveys] = await (dryRun ? mirror() : writeBatch(store, mirror))
 
   files.sort(byKey)
   const failures = files.filter((file) => file.error)

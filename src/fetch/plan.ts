@@ -21,11 +21,15 @@ function staleness(entry: ListingEntry, stored: StoredObject): string | undefine
   return changes.length > 0 ? changes.join(', ') : undefined
 }
 
+/** The reason of a replacement asked for (fetch --force): downloaded whole, unconditionally. */
+export const FORCED = 'forced (--force)'
+
 /** fetch's rule: a survey's listing entries against what the store holds under its prefix. */
-const listingRule = (prefix: string): MirrorRule<ListingEntry> => ({
+const listingRule = (prefix: string, force = false): MirrorRule<ListingEntry> => ({
   keyOf: (entry) => prefix + entry.name,
   sizeOf: (entry) => entry.size,
-  differs: staleness,
+  // --force downloads every file again: the way back from a copy damaged where nothing shows it.
+  differs: force ? () => FORCED : staleness,
   words: {source: 'the BLS listing', add: 'new in the listing', same: 'listing size and date match', gone: 'gone from the listing'},
   // A listing always has files: none is a broken listing, whatever the store holds.
   refuseEmpty: true,
@@ -41,7 +45,7 @@ export function planFetch(
   stored: readonly StoredObject[],
   options: Omit<MirrorOptions, 'deletes'> & {prefix?: string} = {},
 ): FetchPlan {
-  return planMirror(listing, stored, listingRule(options.prefix ?? BLS_PREFIX), {...options, deletes: 'all'})
+  return planMirror(listing, stored, listingRule(options.prefix ?? BLS_PREFIX, options.force), {...options, deletes: 'all'})
 }
 
 /** Whether the canonical population body differs from the stored copy. */

@@ -1,5 +1,5 @@
 import {md5Hex} from '../stores/md5.js'
-import {NotFoundError, type Store} from '../stores/store.js'
+import {NotFoundError, type Store, writeBatch} from '../stores/store.js'
 import {parseReport, ReportFormatError} from './parse.js'
 import {type Report, type ReportName, REPORT_NAMES, reportKey} from './types.js'
 import {DataquestError} from '../util/errors.js'
@@ -65,8 +65,11 @@ export async function writeReports(processed: Store, reports: readonly Report[],
   )
   const changed = files.filter((_, i) => results[i]!.status === 'written')
   const writes = changed.map(({key, body, contentType}) => ({key, body, options: {contentType}}))
-  if (processed.writeAll) await processed.writeAll(writes)
-  else for (const {key, body, options} of writes) await processed.write(key, body, options)
+  if (writes.length === 0) return results // a dry run, or nothing changed: nothing to save either
+  await writeBatch(processed, async () => {
+    if (processed.writeAll) await processed.writeAll(writes)
+    else for (const {key, body, options} of writes) await processed.write(key, body, options)
+  })
   return results
 }
 

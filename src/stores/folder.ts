@@ -1,48 +1,115 @@
 import {createReadStream, readdirSync, rmSync, statSync} from 'node:fs'
-import {link, mkdir, open, readdir, readFile, rename, rm, stat} from 'node:fs/promises'
+import {appendFile, type FileHandle, link, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, stat} from 'node:fs/promises'
 import path from 'node:path'
 import {Readable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 import {createHash, randomBytes} from 'node:crypto'
 
 import {isRecord} from '../util/is-record.js'
+import {mapLimit} from '../util/concurrency.js'
 import {plural} from '../util/plural.js'
 import {onInterrupt} from './cleanup.js'
 import {acquireLock} from './lock.js'
-import {HashingStream} from './md5.js'
+import {HashingStream, md5Hex} from './md5.js'
 import {
   assertSafeKey,
   type Body,
+  isInternalName,
+  LOCK_NAME,
+  MANIFEST_NAME,
   NotFoundError,
   SizeMismatchError,
   type Store,
   type StoredObject,
   StoreWriteError,
+  TEMP_NAME,
+  toReadable,
   UnrecordedWriteError,
   type WriteLock,
   type WriteOptions,
 } from './store.js'
 
-/** Where a folder store keeps what the file system cannot: each file's MD5 and metadata. */
-export const MANIFEST_NAME = '.dataquest-manifest.json'
-/** The writer's lock (see lock.ts); a damaged manifest is set aside as `<MANIFEST_NAME>.damaged-<time>`. */
-export const LOCK_NAME = '.dataquest-lock'
+export {LOCK_NAME, MANIFEST_NAME} from './store.js'
 
-interface ManifestEntry {
+/**
+ * Each write's entry, appended as one JSON line `[key, entry | null]` as it completes, and folded
+ * into the manifest by `flush` (or once it outgrows the manifest): a write costs one append, not a
+ * rewrite of the whole manifest, and a killed writer's journal is replayed by the next reader.
+ */
+export const JOURNAL_NAME = `${MANIFEST_NAME}.journal`
+
+/** What the file was when it was hashed: a file whose (size, mtime, inode, ctime) all still match is not hashed again. */
+interface FileStamp {
   size: number
   mtimeMs: number
+  /** Absent in manifests written before they were kept. */
+  ino?: number
+  ctimeMs?: number
+}
+
+interface ManifestEntry extends FileStamp {
   md5: string
   metadata: Record<string, string>
 }
 
 type Manifest = Record<string, ManifestEntry>
 
-/** Not objects: our bookkeeping (manifest, lock, what was set aside) and any dot-named temp file. */
-const isHidden = (name: string): boolean => name.startsWith('.dataquest-') || (name.startsWith('.') && name.endsWith('.tmp'))
+const stampOf = (info: FileStamp): FileStamp => ({size: info.size, mtimeMs: info.mtimeMs, ino: info.ino, ctimeMs: info.ctimeMs})
+/** Whether the file is as it was stamped. ctime cannot be set by hand: a change that kept the mtime still moves it. */
+const sameStamp = (stamp: FileStamp, info: FileStamp): boolean =>
+  stamp.size === info.size && stamp.mtimeMs === info.mtimeMs && (stamp.ino ?? info.ino) === info.ino && (stamp.ctimeMs ?? info.ctimeMs) === info.ctimeMs
 
-/** Exactly the names writeAtomically gives its temp files: only these are ever swept. */
-const TEMP_NAME = /^\..+\.[0-9a-f]{12}\.tmp$/
 const tempName = (target: string): string => path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`)
+
+/** Open `file` for writing, creating its folder unless it is known to exist (and when it is gone after all). */
+async function openForWriting(file: string, folderExists: boolean): Promise<FileHandle> {
+  if (folderExists) {
+    try {
+      return await open(file, 'w')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    }
+  }
+  await mkdir(path.dirname(file), {recursive: true})
+  return open(file, 'w')
+}
+
+/**
+ * Write a file atomically: a temp file in the same folder, then rename. `folderExists`: skip the
+ * mkdir. Bytes in hand (small files: reports, a sync's small copies) skip the stream machinery.
+ */
+async function writeAtomically(target: string, body: Body, expectedSize?: number, key = path.basename(target), folderExists = false): Promise<{md5: string; size: number}> {
+  const temp = tempName(target)
+  // Registered before the file exists, removed by name: an interrupt at any point leaves nothing.
+  const unregister = onInterrupt(() => rmSync(temp, {force: true}))
+  try {
+    let written: {md5: string; size: number}
+    const handle = await openForWriting(temp, folderExists)
+    if (body instanceof Readable) {
+      const hashing = new HashingStream()
+      await pipeline(body, hashing, handle.createWriteStream())
+      written = {md5: hashing.digest(), size: hashing.bytes}
+    } else {
+      const bytes = typeof body === 'string' ? Buffer.from(body) : body
+      try {
+        await handle.writeFile(bytes)
+      } finally {
+        await handle.close()
+      }
+      written = {md5: md5Hex(bytes), size: bytes.length}
+    }
+    if (expectedSize !== undefined && written.size !== expectedSize) {
+      throw new SizeMismatchError(key, expectedSize, written.size)
+    }
+    await rename(temp, target)
+    return written
+  } catch (error) {
+    await rm(temp, {force: true})
+    throw error
+  } finally {
+    unregister()
+  }
+}
 
 /** A file written under a temp name beside its target, not yet visible. */
 interface Staged {
@@ -78,17 +145,6 @@ async function stage(target: string, body: Readable, expectedSize?: number, key 
 async function discard(staged: Staged): Promise<void> {
   await rm(staged.temp, {force: true})
   staged.unregister()
-}
-
-/** Write a file atomically: a temp file in the same folder, then rename. */
-async function writeAtomically(target: string, body: Readable, expectedSize?: number, key = path.basename(target)): Promise<{md5: string; size: number}> {
-  const staged = await stage(target, body, expectedSize, key)
-  try {
-    await rename(staged.temp, staged.target)
-    return staged
-  } finally {
-    await discard(staged)
-  }
 }
 
 /**
@@ -142,17 +198,98 @@ function sweepTemps(root: string): {files: number; bytes: number} {
 function manifestProblem(value: unknown): string | undefined {
   if (!isRecord(value)) return `it holds ${value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`}, not an object`
   for (const [key, entry] of Object.entries(value)) {
-    const valid =
-      isRecord(entry) &&
-      typeof entry.size === 'number' &&
-      typeof entry.mtimeMs === 'number' &&
-      typeof entry.md5 === 'string' &&
-      isRecord(entry.metadata) &&
-      Object.values(entry.metadata).every((v) => typeof v === 'string')
-    if (!valid) return `its entry for ${JSON.stringify(key)} is not {size, mtimeMs, md5, metadata}`
+    if (!isEntry(entry)) return `its entry for ${JSON.stringify(key)} is not {size, mtimeMs, md5, metadata}`
   }
   return undefined
 }
+
+const isOptionalNumber = (value: unknown): boolean => value === undefined || typeof value === 'number'
+
+function isEntry(entry: unknown): entry is ManifestEntry {
+  return (
+    isRecord(entry) &&
+    typeof entry.size === 'number' &&
+    typeof entry.mtimeMs === 'number' &&
+    isOptionalNumber(entry.ino) &&
+    isOptionalNumber(entry.ctimeMs) &&
+    typeof entry.md5 === 'string' &&
+    isRecord(entry.metadata) &&
+    Object.values(entry.metadata).every((v) => typeof v === 'string')
+  )
+}
+
+/** Apply the journal's complete, valid lines to `manifest`; a line cut short by a crash is ignored. Returns how many applied. */
+function replayJournal(manifest: Manifest, text: string): number {
+  let applied = 0
+  for (const line of text.split('\n')) {
+    let change: unknown
+    try {
+      change = JSON.parse(line)
+    } catch {
+      continue
+    }
+    if (!Array.isArray(change) || typeof change[0] !== 'string' || !(change[1] === null || isEntry(change[1]))) continue
+    if (change[1] === null) delete manifest[change[0]]
+    else manifest[change[0]] = change[1]
+    applied++
+  }
+  return applied
+}
+
+/**
+ * Hashes of files no manifest vouches for (a folder made by hand, `aws s3 sync`'s kind), kept
+ * outside the folder (which is only read, perhaps by someone else, perhaps read-only) in a file
+ * of its own under the cache folder the caller gives.
+ */
+class HashCache {
+  private entries: Promise<Record<string, FileStamp & {md5: string}>> | undefined
+  private dirty = false
+
+  constructor(private readonly file: string) {}
+
+  private load(): Promise<Record<string, FileStamp & {md5: string}>> {
+    this.entries ??= readFile(this.file, 'utf8')
+      .then((text) => {
+        const parsed: unknown = JSON.parse(text)
+        return isRecord(parsed) && isRecord(parsed.entries) ? (parsed.entries as Record<string, FileStamp & {md5: string}>) : {}
+      })
+      // None yet, or unreadable: it is only a cache.
+      .catch(() => ({}))
+    return this.entries
+  }
+
+  async get(key: string, info: FileStamp): Promise<string | undefined> {
+    const entry = (await this.load())[key]
+    return entry && sameStamp(entry, info) && typeof entry.md5 === 'string' ? entry.md5 : undefined
+  }
+
+  async set(key: string, info: FileStamp, md5: string): Promise<void> {
+    // Racy-git: a file changed again within the clock's resolution of this hash would look unchanged.
+    if (Date.now() - info.mtimeMs < RACY_MS) return
+    ;(await this.load())[key] = {...stampOf(info), md5}
+    this.dirty = true
+  }
+
+  /** Save it, keeping only `keys` when the whole folder was listed. Best effort: a cache that cannot be saved costs hashing next time. */
+  async save(root: string, keys: readonly string[] | undefined): Promise<void> {
+    const entries = await this.load()
+    if (keys) {
+      const kept = new Set(keys)
+      for (const key of Object.keys(entries)) {
+        if (!kept.has(key)) {
+          delete entries[key]
+          this.dirty = true
+        }
+      }
+    }
+    if (!this.dirty) return
+    this.dirty = false
+    await writeAtomically(this.file, JSON.stringify({version: 1, root, entries})).catch(() => {})
+  }
+}
+
+/** A file modified this recently is hashed but not cached (git's "racy clean" rule). */
+const RACY_MS = 2000
 
 async function md5OfFile(file: string): Promise<string> {
   const hash = createHash('md5')
@@ -162,19 +299,25 @@ async function md5OfFile(file: string): Promise<string> {
 
 const megabytes = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`
 
-export const toReadable = (body: Body): Readable =>
-  body instanceof Readable ? body : Readable.from([typeof body === 'string' ? Buffer.from(body) : body])
+/** Files hashed or stat'ed at once while listing: enough to keep the disk busy, not 10,000 open files. */
+const LIST_CONCURRENCY = 16
 
 export interface FolderStoreOptions {
   /** Something the caller should know that does not stop the work (a rebuilt manifest, swept leftovers, a stale lock). */
   onWarning?: (message: string) => void
+  /** A folder where the hashes of files no manifest vouches for are cached (see HashCache); none: they are hashed on every listing. */
+  hashCache?: string
 }
 
 export class FolderStore implements Store {
   readonly location: string
   private manifest: Promise<Manifest> | undefined
-  /** Serialises manifest updates: writes run concurrently but the manifest is one file. */
-  private manifestLock: Promise<unknown> = Promise.resolve()
+  /** Serialises journal appends and manifest saves: writes run concurrently but the bookkeeping is two files. */
+  private journalQueue: Promise<unknown> = Promise.resolve()
+  /** Journal lines waiting for the append under way to finish (appended together: a group commit). */
+  private batch: {lines: string[]; done: Promise<void>} | undefined
+  /** Lines in the journal file (replayed or appended) not yet folded into the manifest. */
+  private journalLines = 0
   /** Where a damaged manifest goes before the rebuilt one replaces it. */
   private damagedAside: string | undefined
   /** Holding the lock: a damaged manifest is repaired on sight, not only worked around. */
@@ -182,10 +325,20 @@ export class FolderStore implements Store {
   /** Writes and deletes completed (for the interrupt message). */
   private changes = 0
   private readonly warn: (message: string) => void
+  private readonly hashCache: HashCache | undefined
+  /** Folders checked to lie inside the root (a symbolic link may lead elsewhere). */
+  private readonly checkedFolders = new Map<string, Promise<void>>()
+  /** Folders this store created or wrote into: no mkdir per file (one removed behind our back fails that write, and is made again on the next). */
+  private readonly madeFolders = new Set<string>()
+  /** Keys in the manifest: the journal is folded in once it holds more lines than this (Object.keys per append was quadratic). */
+  private entries = 0
 
   constructor(readonly root: string, options: FolderStoreOptions = {}) {
     this.location = root
     this.warn = options.onWarning ?? (() => {})
+    if (options.hashCache) {
+      this.hashCache = new HashCache(path.join(options.hashCache, `${createHash('sha256').update(path.resolve(root)).digest('hex').slice(0, 32)}.json`))
+    }
   }
 
   private filePath(key: string): string {
@@ -197,9 +350,24 @@ export class FolderStore implements Store {
     return path.join(this.root, MANIFEST_NAME)
   }
 
-  /** The manifest, read once (concurrent callers share the read). */
+  private get journalFile(): string {
+    return path.join(this.root, JOURNAL_NAME)
+  }
+
+  /** The manifest, read once (concurrent callers share the read), with its journal replayed. */
   private loadManifest(): Promise<Manifest> {
-    this.manifest ??= this.readManifest().catch((error: unknown) => {
+    this.manifest ??= (async () => {
+      const manifest = await this.readManifest()
+      const journal = await readFile(this.journalFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return ''
+        throw error
+      })
+      this.journalLines = replayJournal(manifest, journal)
+      this.entries = Object.keys(manifest).length
+      // The lock holder repairs a damaged manifest on sight (after the journal, whose metadata it keeps).
+      if (this.damagedAside && this.writer) await this.saveManifest(manifest)
+      return manifest
+    })().catch((error: unknown) => {
       this.manifest = undefined
       throw error
     })
@@ -231,7 +399,6 @@ export class FolderStore implements Store {
     const what = `${this.manifestFile} is damaged (${problem})`
     const files = plural(Object.keys(manifest).length, 'file')
     if (this.writer) {
-      await this.saveManifest(manifest)
       this.warn(`${what}: set it aside as ${aside} and rebuilt it from the ${files} here (hashed); the metadata kept with them is lost`)
     } else {
       this.warn(`${what}: ignored it, hashing the ${files} here instead (their kept metadata is lost); the next command that writes this store rebuilds it`)
@@ -242,34 +409,64 @@ export class FolderStore implements Store {
   /** A manifest of the files as they are: hashed, without metadata. */
   private async rebuild(): Promise<Manifest> {
     const keys = await this.keys()
-    const entries = await Promise.all(
-      keys.map(async (key): Promise<[string, ManifestEntry]> => {
-        const file = this.filePath(key)
-        const {size, mtimeMs} = await stat(file)
-        return [key, {size, mtimeMs, md5: await md5OfFile(file), metadata: {}}]
-      }),
-    )
+    const entries = await mapLimit(keys, LIST_CONCURRENCY, async (key): Promise<[string, ManifestEntry]> => {
+      const file = this.filePath(key)
+      const info = await stat(file)
+      return [key, {...stampOf(info), md5: await md5OfFile(file), metadata: {}}]
+    })
     return Object.fromEntries(entries)
   }
 
-  /** Write the manifest in key order, first setting a damaged one aside. */
+  /** Write the manifest in key order, first setting a damaged one aside; its journal is then folded in. */
   private async saveManifest(manifest: Manifest): Promise<void> {
     if (this.damagedAside) {
       await rename(this.manifestFile, path.join(this.root, this.damagedAside))
       this.damagedAside = undefined
     }
     const sorted = Object.fromEntries(Object.entries(manifest).sort(([a], [b]) => (a < b ? -1 : 1)))
-    await writeAtomically(this.manifestFile, toReadable(JSON.stringify(sorted, null, 1) + '\n'))
+    await writeAtomically(this.manifestFile, `${JSON.stringify(sorted, null, 1)}\n`)
+    // A crash here replays lines the manifest already holds: entries are whole states, and one
+    // overtaken by a later write no longer matches its file, so it costs a hash, never a wrong MD5.
+    await rm(this.journalFile, {force: true})
+    this.journalLines = 0
   }
 
-  private updateManifest(change: (manifest: Manifest) => void): Promise<void> {
-    const next = this.manifestLock.then(async () => {
-      const manifest = await this.loadManifest()
-      change(manifest)
-      await this.saveManifest(manifest)
+  /**
+   * Record `key`'s entry (undefined: gone): in memory at once, then in the journal, appended
+   * together with the other writes that finished meanwhile. Folded into the manifest once the
+   * journal outgrows it, so a long run's journal stays as small as the manifest.
+   */
+  private async record(key: string, entry: ManifestEntry | undefined): Promise<void> {
+    const manifest = await this.loadManifest()
+    this.entries += (entry ? 1 : 0) - (key in manifest ? 1 : 0)
+    if (entry) manifest[key] = entry
+    else delete manifest[key]
+    const line = `${JSON.stringify([key, entry ?? null])}\n`
+    if (this.batch) {
+      this.batch.lines.push(line)
+      return this.batch.done
+    }
+    const lines = [line]
+    const done = this.journalQueue.then(async () => {
+      this.batch = undefined // lines recorded from now on go in the next append
+      await appendFile(this.journalFile, lines.join(''))
+      this.journalLines += lines.length
+      if (this.journalLines > Math.max(1000, this.entries)) await this.saveManifest(manifest)
     })
-    this.manifestLock = next.catch(() => {})
-    return next
+    this.batch = {lines, done}
+    this.journalQueue = done.catch(() => {})
+    return done
+  }
+
+  /** Fold the journal into the manifest (and save a rebuilt one). */
+  flush(): Promise<void> {
+    const done = this.journalQueue.then(async () => {
+      if (this.manifest === undefined) return
+      const manifest = await this.manifest
+      if (this.journalLines > 0 || this.damagedAside) await this.saveManifest(manifest)
+    })
+    this.journalQueue = done.catch(() => {})
+    return done
   }
 
   private async describe(key: string, file: string, hashUnknown = true): Promise<StoredObject | undefined> {
@@ -282,12 +479,22 @@ export class FolderStore implements Store {
     }
     if (!info.isFile()) return undefined
     const entry = (await this.loadManifest())[key]
-    if (entry && entry.size === info.size && entry.mtimeMs === info.mtimeMs) {
+    if (entry && sameStamp(entry, info)) {
       return {key, size: info.size, md5: entry.md5, metadata: {...entry.metadata}}
     }
-    // Changed behind our back (or never written by us): hash it, and trust none of its old metadata.
     if (!hashUnknown) return {key, size: info.size, metadata: {}}
-    return {key, size: info.size, md5: await md5OfFile(file), metadata: {}}
+    const cached = entry ? undefined : await this.hashCache?.get(key, info)
+    const md5 = cached ?? (await md5OfFile(file))
+    if (entry?.md5 === md5) {
+      // The same bytes (touched, copied back, chmod'ed): its metadata still holds; remember the new stamp.
+      const refreshed = {...entry, ...stampOf(info)}
+      if (this.writer) await this.record(key, refreshed)
+      else (await this.loadManifest())[key] = refreshed
+      return {key, size: info.size, md5, metadata: {...entry.metadata}}
+    }
+    // Changed behind our back, damaged in place, or never written by us: trust none of its old metadata.
+    if (!entry && cached === undefined) await this.hashCache?.set(key, info, md5)
+    return {key, size: info.size, md5, metadata: {}}
   }
 
   /** Every object's key, sorted: the files under the root but our bookkeeping. */
@@ -300,7 +507,7 @@ export class FolderStore implements Store {
       throw error
     }
     return entries
-      .filter((entry) => entry.isFile() && !isHidden(entry.name))
+      .filter((entry) => entry.isFile() && !isInternalName(entry.name))
       .map((entry) => path.relative(this.root, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'))
       .filter((key) => key.startsWith(prefix))
       .sort()
@@ -308,12 +515,39 @@ export class FolderStore implements Store {
 
   async list(prefix = ''): Promise<StoredObject[]> {
     const keys = await this.keys(prefix)
-    const objects = await Promise.all(keys.map((key) => this.describe(key, this.filePath(key))))
+    const objects = await mapLimit(keys, LIST_CONCURRENCY, (key) => this.describe(key, this.filePath(key)))
+    await this.hashCache?.save(this.root, prefix === '' ? keys : undefined)
     return objects.filter((object): object is StoredObject => object !== undefined)
   }
 
   stat(key: string, options: {hash?: boolean} = {}): Promise<StoredObject | undefined> {
     return this.describe(key, this.filePath(key), options.hash)
+  }
+
+  /**
+   * Refuse a folder of the store that is a symbolic link leading outside it: writes through it
+   * would land elsewhere (and, never listed back, be written again on every run).
+   */
+  private insideRoot(folder: string, key: string): Promise<void> {
+    let checked = this.checkedFolders.get(folder)
+    if (!checked) {
+      checked = (async () => {
+        if (folder === this.root) return
+        await this.insideRoot(path.dirname(folder), key)
+        const info = await lstat(folder).catch((error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT') return undefined // created as a real folder
+          throw error
+        })
+        if (!info?.isSymbolicLink()) return
+        const [target, root] = await Promise.all([realpath(folder), realpath(this.root)])
+        if (target !== root && !target.startsWith(root + path.sep)) {
+          throw new Error(`${key}: ${folder} is a symbolic link to ${target}, outside the store ${this.location}; refusing to write through it (replace the link with a folder)`)
+        }
+      })()
+      this.checkedFolders.set(folder, checked)
+      checked.catch(() => this.checkedFolders.delete(folder))
+    }
+    return checked
   }
 
   async read(key: string, options: {chunkBytes?: number} = {}): Promise<Readable> {
@@ -334,18 +568,18 @@ export class FolderStore implements Store {
 
   async write(key: string, body: Body, options: WriteOptions = {}): Promise<StoredObject> {
     const file = this.filePath(key)
-    const {md5, size} = await writeAtomically(file, toReadable(body), options.expectedSize, key).catch((error: NodeJS.ErrnoException) => {
+    const folder = path.dirname(file)
+    await this.insideRoot(folder, key)
+    const {md5, size} = await writeAtomically(file, body, options.expectedSize, key, this.madeFolders.has(folder)).catch((error: NodeJS.ErrnoException) => {
       // Disk full, read-only, permissions: named with the file (Node's write errors name none).
       throw error.code !== undefined && error.syscall !== undefined ? new StoreWriteError(key, file, error) : error
     })
+    this.madeFolders.add(folder)
     // From here the new copy is in place: a failure must not be reported as "previous copy kept".
     this.changes++
     const metadata = {...options.metadata}
     try {
-      const {mtimeMs} = await stat(file)
-      await this.updateManifest((manifest) => {
-        manifest[key] = {size, mtimeMs, md5, metadata}
-      })
+      await this.record(key, {...stampOf(await stat(file)), md5, metadata})
     } catch (error) {
       throw new UnrecordedWriteError(key, error as Error)
     }
@@ -355,10 +589,11 @@ export class FolderStore implements Store {
   /**
    * Write the files as one set: all are staged first (a full disk fails here, before any is
    * visible, and every temp file is removed), then renamed into place together (commitAll), then
-   * recorded in one manifest update.
+   * recorded in the journal.
    */
   async writeAll(files: readonly {key: string; body: Body; options?: WriteOptions}[]): Promise<StoredObject[]> {
     const targets = files.map(({key}) => this.filePath(key))
+    await Promise.all(files.map(({key}, i) => this.insideRoot(path.dirname(targets[i]!), key)))
     const settled = await Promise.allSettled(files.map(({key, body, options}, i) => stage(targets[i]!, toReadable(body), options?.expectedSize, key)))
     const staged = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []))
     const failed = settled.find((result) => result.status === 'rejected')
@@ -370,12 +605,8 @@ export class FolderStore implements Store {
     this.changes += files.length
     const written = files.map(({key, options}, i) => ({key, size: staged[i]!.size, md5: staged[i]!.md5, metadata: {...options?.metadata}}))
     try {
-      const times = await Promise.all(targets.map(async (file) => (await stat(file)).mtimeMs))
-      await this.updateManifest((manifest) => {
-        written.forEach(({key, size, md5, metadata}, i) => {
-          manifest[key] = {size, mtimeMs: times[i]!, md5, metadata}
-        })
-      })
+      const stamps = await Promise.all(targets.map(async (file) => stampOf(await stat(file))))
+      await Promise.all(written.map(({key, md5, metadata}, i) => this.record(key, {...stamps[i]!, md5, metadata})))
     } catch (error) {
       throw new UnrecordedWriteError(files.map(({key}) => key).join(', '), error as Error)
     }
@@ -383,11 +614,11 @@ export class FolderStore implements Store {
   }
 
   async delete(key: string): Promise<void> {
-    await rm(this.filePath(key), {force: true})
+    const file = this.filePath(key)
+    await this.insideRoot(path.dirname(file), key)
+    await rm(file, {force: true})
     this.changes++
-    await this.updateManifest((manifest) => {
-      delete manifest[key]
-    })
+    await this.record(key, undefined)
   }
 
   /**

@@ -8,6 +8,9 @@ export const blsPrefix = (survey: string): string => `${BLS_ROOT_PREFIX}${survey
 export const BLS_PREFIX = blsPrefix('pr')
 export const POPULATION_KEY = 'datausa/population.json'
 
-/** The true type of a stored file: BLS files are plain text, the population and reports JSON. */
+/** BLS files are plain text, whatever their names end with (`pr.data.0.Current`). */
+export const BLS_CONTENT_TYPE = 'text/plain'
+
+/** The true type of a raw store's file, for the writers that copy one (sync): BLS files are plain text, the population and reports JSON. */
 export const contentTypeFor = (key: string): string | undefined =>
-  key.endsWith('.json') ? 'application/json' : key.startsWith('bls/') ? 'text/plain' : undefined
+  key.endsWith('.json') ? 'application/json' : key.startsWith('bls/') ? BLS_CONTENT_TYPE : undefined

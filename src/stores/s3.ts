@@ -18,10 +18,20 @@ import {
 import {isRecord} from '../util/is-record.js'
 import {mapLimit} from '../util/concurrency.js'
 import {onInterrupt} from './cleanup.js'
-import {MANIFEST_NAME, toReadable} from './folder.js'
-import {contentTypeFor} from './raw-layout.js'
 import {parseS3Location} from './s3-location.js'
-import {assertSafeKey, type Body, NotFoundError, SizeMismatchError, type Store, type StoredObject, type WriteOptions} from './store.js'
+import {
+  assertSafeKey,
+  type Body,
+  isInternalName,
+  MANIFEST_NAME,
+  NotFoundError,
+  SizeMismatchError,
+  type Store,
+  type StoredObject,
+  toReadable,
+  unsafeKeyProblem,
+  type WriteOptions,
+} from './store.js'
 
 /**
  * Metadata key in which earlier versions kept a multipart object's MD5. It is a claim anyone can
@@ -34,7 +44,14 @@ export interface S3StoreOptions {
   partSize?: number
   /** Keys per LIST page: S3's maximum, 1,000, unless smaller pages are wanted (tests page through a few dozen objects). */
   listPageSize?: number
+  /** Bytes a manifest object may hold (default MAX_MANIFEST_BYTES); tests lower it. */
+  maxManifestBytes?: number
+  /** Something the caller should know that does not stop the work (a key skipped, a manifest rebuilt). */
+  onWarning?: (message: string) => void
 }
+
+/** ~80,000 entries: a larger manifest is set aside and rebuilt (a 114 MB one took 1 GB to parse). */
+export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 
 const MiB = 1024 * 1024
 /** Parts in flight at once per upload: memory is about (this + 1) × partSize. */
@@ -61,24 +78,41 @@ const base64 = (hex: string): string => Buffer.from(hex, 'hex').toString('base64
 const isEntry = (value: unknown): value is ManifestEntry =>
   isRecord(value) && typeof value.etag === 'string' && typeof value.size === 'number' && isRecord(value.metadata)
 
-/** A manifest body as entries; anything unreadable is an empty cache (it only costs HEADs). */
-function parseManifest(body: string): Map<string, ManifestEntry> {
+/** A manifest body as entries, or why it is not one. */
+function parseManifest(body: string): Map<string, ManifestEntry> | string {
   let parsed: unknown
   try {
     parsed = JSON.parse(body)
-  } catch {
-    return new Map()
+  } catch (error) {
+    return `not JSON: ${(error as Error).message}`
   }
-  const objects = isRecord(parsed) && isRecord(parsed.objects) ? parsed.objects : {}
-  return new Map(Object.entries(objects).filter((pair): pair is [string, ManifestEntry] => isEntry(pair[1])))
+  if (!isRecord(parsed) || !isRecord(parsed.objects)) return 'not {version, objects}'
+  return new Map(Object.entries(parsed.objects).filter((pair): pair is [string, ManifestEntry] => isEntry(pair[1])))
 }
 
 /**
- * An S3 prefix as a store. Listing costs one LIST per 1,000 objects plus one GET of a manifest
- * object (`<prefix>.dataquest-manifest.json`) that remembers each object's metadata and, for
- * multipart objects, its MD5. The manifest is a cache: an entry counts only while LIST shows the
- * object with the ETag and size recorded, so an object changed behind its back (by anyone, or a
- * concurrent writer's lost manifest update) costs a HEAD, never a wrong answer.
+ * The manifest that holds `key`'s entry: one per folder, for folders up to two levels deep (deeper
+ * keys go to their two-level ancestor's), so writers of disjoint prefixes (`bls/pr/`, `bls/ce/`,
+ * `datausa/`: the parallel fetch Lambdas) never rewrite the same manifest object.
+ */
+export function manifestFolderOf(key: string): string {
+  const folders = key.split('/').slice(0, -1).slice(0, 2)
+  return folders.map((folder) => `${folder}/`).join('')
+}
+
+interface Shard {
+  entries: Map<string, ManifestEntry>
+  /** Changed since read: the next flush saves it. */
+  dirty: boolean
+}
+
+/**
+ * An S3 prefix as a store. Listing costs one LIST per 1,000 objects plus one GET per manifest
+ * object (`<folder>/.dataquest-manifest.json`, see manifestFolderOf) that remembers each object's
+ * metadata and, for multipart objects, its MD5. A manifest is a cache: an entry counts only while
+ * LIST shows the object with the ETag and size recorded, so an object changed behind its back (by
+ * anyone, or a writer whose manifest update was lost) costs a HEAD, never a wrong answer. Entries
+ * LIST no longer shows are pruned; an oversized or unreadable manifest is rebuilt, with a warning.
  */
 export class S3Store implements Store {
   readonly location: string
@@ -86,8 +120,9 @@ export class S3Store implements Store {
   private readonly prefix: string
   private readonly partSize: number
   private readonly listPageSize: number | undefined
-  private manifest: Promise<Map<string, ManifestEntry>> | undefined
-  private dirty = false
+  private readonly maxManifestBytes: number
+  private readonly warn: (message: string) => void
+  private readonly shards = new Map<string, Promise<Shard>>()
   private saving: Promise<void> = Promise.resolve()
   private unregisterSave: (() => void) | undefined
 
@@ -96,6 +131,8 @@ export class S3Store implements Store {
     this.location = `s3://${this.bucket}/${this.prefix}`
     this.partSize = Math.max(options.partSize ?? 8 * MiB, 5 * MiB)
     this.listPageSize = options.listPageSize
+    this.maxManifestBytes = options.maxManifestBytes ?? MAX_MANIFEST_BYTES
+    this.warn = options.onWarning ?? (() => {})
   }
 
   private objectKey(key: string): string {
@@ -103,59 +140,82 @@ export class S3Store implements Store {
     return this.prefix + key
   }
 
-  private loadManifest(): Promise<Map<string, ManifestEntry>> {
-    this.manifest ??= (async () => {
-      try {
-        const object = await this.client.send(new GetObjectCommand({Bucket: this.bucket, Key: this.prefix + MANIFEST_NAME}))
-        return parseManifest(await text(object.Body as Readable))
-      } catch (error) {
-        if (isNotFound(error)) return new Map<string, ManifestEntry>()
-        throw error
-      }
-    })()
-    return this.manifest
+  /** The manifest of `folder` (see manifestFolderOf), read once. */
+  private shard(folder: string): Promise<Shard> {
+    let shard = this.shards.get(folder)
+    if (!shard) {
+      shard = this.readShard(folder)
+      this.shards.set(folder, shard)
+      shard.catch(() => this.shards.delete(folder))
+    }
+    return shard
+  }
+
+  private async readShard(folder: string): Promise<Shard> {
+    const Key = this.prefix + folder + MANIFEST_NAME
+    let object
+    try {
+      object = await this.client.send(new GetObjectCommand({Bucket: this.bucket, Key}))
+    } catch (error) {
+      if (isNotFound(error)) return {entries: new Map(), dirty: false}
+      /* c8 ignore next -- a GET refused after its LIST succeeded (a policy on the manifest key alone): fauxqs has no policies */
+      throw error
+    }
+    let parsed: Map<string, ManifestEntry> | string
+    if ((object.ContentLength ?? 0) > this.maxManifestBytes) {
+      ;(object.Body as Readable).destroy()
+      parsed = `${object.ContentLength} bytes, over the cap of ${this.maxManifestBytes}`
+    } else parsed = parseManifest(await text(object.Body as Readable))
+    if (typeof parsed === 'string') {
+      this.warn(`s3://${this.bucket}/${Key} is ${parsed}: ignored it (each object is read by HEAD instead); the next write rebuilds it`)
+      return {entries: new Map(), dirty: true}
+    }
+    // Entries of keys that belong to another manifest (an earlier version kept one for the whole prefix) are dropped.
+    const entries = new Map([...parsed].filter(([key]) => manifestFolderOf(key) === folder))
+    return {entries, dirty: entries.size !== parsed.size}
   }
 
   /** Record what is now known of `key` (undefined: gone), for the next `flush`. */
-  private learn(manifest: Map<string, ManifestEntry>, key: string, entry: ManifestEntry | undefined): void {
-    if (entry) manifest.set(key, entry)
-    else manifest.delete(key)
-    this.dirty = true
+  private learn(shard: Shard, key: string, entry: ManifestEntry | undefined): void {
+    if (entry) shard.entries.set(key, entry)
+    else shard.entries.delete(key)
+    shard.dirty = true
   }
 
-  /** After a write or delete: record it, and save the manifest even if the batch is interrupted. */
+  /** After a write or delete: record it, and save the manifests even if the batch is interrupted. */
   private async remember(key: string, entry: ManifestEntry | undefined): Promise<void> {
-    this.learn(await this.loadManifest(), key, entry)
+    this.learn(await this.shard(manifestFolderOf(key)), key, entry)
     this.unregisterSave ??= onInterrupt(() => this.flush())
   }
 
-  /** Save the manifest if anything changed since it was read. Call once a batch of writes is done. */
+  /** Save each manifest that changed since it was read. */
   flush(): Promise<void> {
     const saved = this.saving.then(async () => {
-      if (!this.dirty) return
       this.unregisterSave?.()
       this.unregisterSave = undefined
-      this.dirty = false
-      const manifest = await this.loadManifest()
-      const objects = Object.fromEntries([...manifest].sort(([a], [b]) => (a < b ? -1 : 1)))
-      const body = `${JSON.stringify({version: 1, objects})}\n`
-      await this.client
-        .send(
-          new PutObjectCommand({
-            Bucket: this.bucket,
-            Key: this.prefix + MANIFEST_NAME,
-            Body: body,
-            ContentMD5: createHash('md5').update(body).digest('base64'),
-            ContentType: 'application/json',
-          }),
-        )
-        .catch((error: unknown) => {
-          this.dirty = true
-          throw error
-        })
+      for (const [folder, loading] of [...this.shards]) {
+        const shard = await loading
+        if (shard.dirty) await this.saveShard(folder, shard)
+      }
     })
     this.saving = saved.catch(() => {})
     return saved
+  }
+
+  private async saveShard(folder: string, shard: Shard): Promise<void> {
+    shard.dirty = false
+    const Key = this.prefix + folder + MANIFEST_NAME
+    const objects = Object.fromEntries([...shard.entries].sort(([a], [b]) => (a < b ? -1 : 1)))
+    const body = `${JSON.stringify({version: 1, objects})}\n`
+    if (Buffer.byteLength(body) > this.maxManifestBytes) {
+      this.warn(`s3://${this.bucket}/${Key}: ${shard.entries.size} entries would take more than ${this.maxManifestBytes} bytes; not saved (objects under it are read by HEAD)`)
+      return
+    }
+    const ContentMD5 = createHash('md5').update(body).digest('base64')
+    await this.client.send(new PutObjectCommand({Bucket: this.bucket, Key, Body: body, ContentMD5, ContentType: 'application/json'})).catch((error: unknown) => {
+      shard.dirty = true
+      throw error
+    })
   }
 
   /** The object as a store describes it: MD5 from a plain ETag, else from a manifest entry that still matches. */
@@ -165,33 +225,56 @@ export class S3Store implements Store {
     return {key, size, ...(md5 ? {md5} : {}), metadata: {...metadata}}
   }
 
-  async list(prefix = ''): Promise<StoredObject[]> {
-    const listing = async (): Promise<{key: string; etag: string; size: number}[]> => {
-      const listed = []
-      let token: string | undefined
-      do {
-        const page = await this.client.send(
-          new ListObjectsV2Command({Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken: token, MaxKeys: this.listPageSize}),
-        )
-        for (const object of page.Contents ?? []) {
-          const key = object.Key!.slice(this.prefix.length)
-          if (key.endsWith('/') || key === MANIFEST_NAME) continue // folder markers made by consoles; our manifest
-          listed.push({key, etag: unquote(object.ETag), size: object.Size!})
+  /**
+   * The objects LIST shows under `prefix`, but store-internal names (skipped unsaid) and keys no
+   * store could hold (`a//b`, `a\\b`: skipped with a warning naming them).
+   */
+  private async listing(prefix: string): Promise<{listed: {key: string; etag: string; size: number}[]; manifests: string[]}> {
+    const listed = []
+    const manifests = []
+    let token: string | undefined
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken: token, MaxKeys: this.listPageSize}),
+      )
+      for (const object of page.Contents ?? []) {
+        const key = object.Key!.slice(this.prefix.length)
+        const name = key.split('/').at(-1)!
+        if (name === MANIFEST_NAME) manifests.push(key.slice(0, -name.length))
+        if (key.endsWith('/') || isInternalName(name)) continue // folder markers made by consoles; our bookkeeping
+        const problem = unsafeKeyProblem(key)
+        if (problem) {
+          this.warn(`skipped s3://${this.bucket}/${object.Key}: ${problem}`)
+          continue
         }
-        token = page.IsTruncated ? page.NextContinuationToken : undefined
-      } while (token)
-      return listed
+        listed.push({key, etag: unquote(object.ETag), size: object.Size!})
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined
+    } while (token)
+    return {listed, manifests}
+  }
+
+  async list(prefix = ''): Promise<StoredObject[]> {
+    const {listed, manifests} = await this.listing(prefix)
+    // The manifests LIST shows (a folder without one costs no GET), and those above the prefix, which it cannot show.
+    const folders = new Set([...manifests, ...listed.map(({key}) => manifestFolderOf(key)).filter((folder) => !folder.startsWith(prefix))])
+    const shards = new Map(await Promise.all([...folders].map(async (folder) => [folder, await this.shard(folder)] as const)))
+    // Prune what LIST no longer shows, in the manifests the listing covers whole.
+    const present = new Set(listed.map(({key}) => key))
+    for (const [folder, shard] of shards) {
+      if (!folder.startsWith(prefix)) continue
+      for (const key of shard.entries.keys()) if (!present.has(key)) this.learn(shard, key, undefined)
     }
-    const [listed, manifest] = await Promise.all([listing(), this.loadManifest()])
     // S3 lists keys in order, and mapLimit keeps it. Only objects the manifest cannot vouch for cost a HEAD.
     const objects = await mapLimit(listed, 16, async ({key, etag, size}) => {
-      const entry = manifest.get(key)
+      const shard = shards.get(manifestFolderOf(key))
+      const entry = shard?.entries.get(key)
       if (entry?.etag === etag && entry.size === size) return this.describe(key, etag, size, entry, entry.metadata)
       const head = await this.head(key)
       /* c8 ignore next -- an object deleted between LIST and HEAD: no test can interleave the two */
       if (!head) return undefined
       // Learnt once: the next flush saves it, and the next listing needs no HEAD for it.
-      this.learn(manifest, key, head.entry)
+      this.learn(shard ?? (await this.shard(manifestFolderOf(key))), key, head.entry)
       return head.object
     })
     return objects.filter((object): object is StoredObject => object !== undefined)
@@ -213,7 +296,7 @@ export class S3Store implements Store {
     const size = head.ContentLength!
     const {[LEGACY_MD5_METADATA_KEY]: _untrusted, ...metadata} = head.Metadata!
     // A multipart ETag is no MD5: only a manifest entry for this very ETag knows it.
-    const known = plainMd5(etag) ? undefined : (await this.loadManifest()).get(key)
+    const known = plainMd5(etag) ? undefined : (await this.shard(manifestFolderOf(key))).entries.get(key)
     const object = this.describe(key, etag, size, known, metadata)
     return {object, entry: {etag, size, ...(object.md5 && !plainMd5(etag) ? {md5: object.md5} : {}), metadata}}
   }
@@ -237,7 +320,7 @@ export class S3Store implements Store {
   async write(key: string, body: Body, options: WriteOptions = {}): Promise<StoredObject> {
     const target = {Bucket: this.bucket, Key: this.objectKey(key)}
     const metadata = {...options.metadata}
-    const described = {...target, ContentType: options.contentType ?? contentTypeFor(key), Metadata: metadata}
+    const described = {...target, ContentType: options.contentType, Metadata: metadata}
     const hash = createHash('md5')
     const inFlight = new Set<Promise<void>>()
     const parts: {PartNumber: number; ETag: string}[] = []

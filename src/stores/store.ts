@@ -1,4 +1,5 @@
-import type {Readable} from 'node:stream'
+import {Readable} from 'node:stream'
+
 import {DataquestError} from '../util/errors.js'
 
 /** One object in a store, as its listing describes it. */
@@ -51,9 +52,44 @@ export interface Store {
    * `command` names this writer to the others.
    */
   lockForWriting?(command: string): Promise<WriteLock>
-  /** Save bookkeeping kept in memory (S3: the manifest object) once a batch of writes is done. */
-  flush?(): Promise<void>
+  /**
+   * Save the bookkeeping of the writes so far (S3: the manifest objects; folders: the manifest, from
+   * its journal). Callers do not call it themselves: `writeBatch` does, once a batch is done.
+   */
+  flush(): Promise<void>
 }
+
+/**
+ * Run a batch of writes to `store`, then save its bookkeeping, whether the batch succeeded or not
+ * (what was written is recorded either way). Every library entry that writes goes through it.
+ */
+export async function writeBatch<T>(store: Store, work: () => Promise<T>): Promise<T> {
+  let result: T
+  try {
+    result = await work()
+  } catch (error) {
+    await store.flush().catch(() => {}) // the batch's own error says more
+    throw error
+  }
+  await store.flush()
+  return result
+}
+
+/** Where a store keeps what its objects cannot carry: each file's MD5 and metadata (folders: in the root; S3: see s3.ts). */
+export const MANIFEST_NAME = '.dataquest-manifest.json'
+/** A folder store's writer lock (see lock.ts). */
+export const LOCK_NAME = '.dataquest-lock'
+/** Exactly the names the stores give their temp files (`.<name>.<12 hex>.tmp`): only these are ever swept. */
+export const TEMP_NAME = /^\..+\.[0-9a-f]{12}\.tmp$/
+
+/**
+ * Store-internal names: the manifest, its journal, the lock, what was set aside (`.damaged-*`,
+ * `.stale-*`) — all `.dataquest-*` — and temp files. Never listed, copied, or accepted as a key.
+ */
+export const isInternalName = (name: string): boolean => name.startsWith('.dataquest-') || TEMP_NAME.test(name)
+
+export const toReadable = (body: Body): Readable =>
+  body instanceof Readable ? body : Readable.from([typeof body === 'string' ? Buffer.from(body) : body])
 
 /** This process's hold on a store (see Store.lockForWriting). */
 export interface WriteLock {
@@ -106,10 +142,18 @@ export class UnrecordedWriteError extends StoreStateError {
   }
 }
 
-/** Keys are plain relative paths: no empty, `.` or `..` segments, no leading slash, no backslash. */
-export function assertSafeKey(key: string): void {
+/** Why `key` cannot be a store key, or undefined when it can. */
+export function unsafeKeyProblem(key: string): string | undefined {
   const segments = key.split('/')
   if (key.length === 0 || key.includes('\\') || key.includes('\0') || segments.some((s) => s === '' || s === '.' || s === '..')) {
-    throw new Error(`unsafe store key ${JSON.stringify(key)}: keys must be relative paths without '.', '..' or empty segments`)
+    return `unsafe store key ${JSON.stringify(key)}: keys must be relative paths without '.', '..' or empty segments`
   }
+  if (isInternalName(segments.at(-1)!)) return `unsafe store key ${JSON.stringify(key)}: the name is one dataquest keeps for its own bookkeeping`
+  return undefined
+}
+
+/** Keys are plain relative paths: no empty, `.` or `..` segments, no leading slash, no backslash, no internal name. */
+export function assertSafeKey(key: string): void {
+  const problem = unsafeKeyProblem(key)
+  if (problem) throw new Error(problem)
 }

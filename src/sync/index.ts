@@ -6,7 +6,8 @@ import {checkMirrorLocations} from '../mirror/locations.js'
 import {type DeleteMode, type MirrorAction, type PlannedFile} from '../mirror/march.js'
 import {WRITER_META} from '../mirror/metadata.js'
 import {VerifyingStream} from '../stores/md5.js'
-import type {Store, StoredObject} from '../stores/store.js'
+import {contentTypeFor} from '../stores/raw-layout.js'
+import {type Store, type StoredObject, writeBatch} from '../stores/store.js'
 import {countActions} from '../util/outcomes.js'
 import {planSync, type SyncPlanOptions} from './plan.js'
 import {DataquestError} from '../util/errors.js'
@@ -59,7 +60,7 @@ async function copy(file: PlannedFile<StoredObject>, {source, target}: SyncOptio
   const read = await source.read(file.key)
   // Bytes that differ from the MD5 the plan compared fail the write before it completes.
   const body = md5 ? pipeline(read, new VerifyingStream(file.key, md5), () => {}) : read
-  const written = await target.write(file.key, body, {expectedSize: size, metadata: {...metadata, [WRITER_META.key]: WRITER_META.value}})
+  const written = await target.write(file.key, body, {expectedSize: size, metadata: {...metadata, [WRITER_META.key]: WRITER_META.value}, contentType: contentTypeFor(file.key)})
   return resultOf(file, {bytes: written.size})
 }
 
@@ -76,14 +77,16 @@ export async function syncStores(options: SyncOptions): Promise<SyncSummary> {
   const plan = planSync(sourceObjects, targetObjects, {...options, deletes})
   if (plan.refusal) throw new GuardError(plan.refusal.reason, plan.refusal)
   emit({type: 'planned', counts: countActions(plan.files.map((file) => ({action: asCopy(file)})), SYNC_ACTIONS)})
-  const files = await applyPlan(plan, {
-    target,
-    dryRun,
-    concurrency: options.concurrency ?? SYNC_CONCURRENCY,
-    transfer: (file) => copy(file, options),
-    onFile: (file) => emit({type: 'file', file: {...file, action: asCopy(file)}}),
-  })
-  if (!dryRun) await target.flush?.()
+  const apply = (): Promise<MirrorFile[]> =>
+    applyPlan(plan, {
+      target,
+      dryRun,
+      concurrency: options.concurrency ?? SYNC_CONCURRENCY,
+      transfer: (file) => copy(file, options),
+      onFile: (file) => emit({type: 'file', file: {...file, action: asCopy(file)}}),
+    })
+  // A dry run saves nothing, not even what its listings learnt.
+  const files = await (dryRun ? apply() : writeBatch(target, apply))
   const {added, replaced, ...counts} = mirrorCounts(files)
   const errors = files.flatMap((file) => (file.error ? [file.error] : []))
   const summary: SyncSummary = {

@@ -68,6 +68,7 @@ export const QUEST_ROWS: DataRow[] = [
 export async function rawStore(files: Record<string, string>): Promise<Store> {
   const store = new FolderStore(await tempDir())
   for (const [key, content] of Object.entries(files)) await store.write(key, content)
+  await store.flush() // as fetch leaves it: the manifest written
   return store
 }
 

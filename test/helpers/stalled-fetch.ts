@@ -6,7 +6,7 @@ import path from 'node:path'
 import type {Test} from 'tap'
 
 import Fetch from '../../src/commands/fetch.js'
-import {LOCK_NAME, MANIFEST_NAME} from '../../src/stores/folder.js'
+import {JOURNAL_NAME, LOCK_NAME, MANIFEST_NAME} from '../../src/stores/folder.js'
 import {md5Hex} from '../../src/stores/md5.js'
 import {projectRoot, runCommand} from './cli.js'
 import {sampleFiles, serveFiles, startUpstream, type UpstreamServer} from './upstream.js'
@@ -56,7 +56,9 @@ export async function stalledFetch(t: Test): Promise<{root: string; upstream: Up
 /** The data file's download is under way (its temp file exists) and pr.series is recorded. */
 export const inFlight = async (root: string): Promise<boolean> => {
   const names = await readdir(path.join(root, 'bls/pr'))
-  const manifest = await readFile(path.join(root, MANIFEST_NAME), 'utf8')
+  // Recorded: in the manifest, or in the journal a write appends to until the command folds it in.
+  const recorded = await Promise.all([MANIFEST_NAME, JOURNAL_NAME].map((name) => readFile(path.join(root, name), 'utf8').catch(() => '')))
+  const manifest = recorded.join('')
   return names.some((name) => /^\.pr\.data\.0\.Current\.[0-9a-f]{12}\.tmp$/.test(name)) && manifest.includes(md5Hex(SERIES_V2))
 }
 
