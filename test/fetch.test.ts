@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {buffer} from 'node:stream/consumers'
 
+import {PutObjectCommand} from '@aws-sdk/client-s3'
 import t, {type Test} from 'tap'
 
 import Fetch from '../src/commands/fetch.js'
@@ -351,9 +352,21 @@ t.test('fetch straight into S3, then an unchanged refetch', async (t) => {
   t.equal((await content(store, 'bls/pr/pr.txt')).toString(), sampleFiles()['pr.txt'])
   t.match((await store.stat('bls/pr/pr.txt'))?.metadata, {[SOURCE_META.size]: '24', [SOURCE_META.date]: '2024-06-06T08:30'})
   upstream.resetCounts()
-  const second = await fetchUpstream({...options, store})
+  // A fresh store, as each Lambda invocation opens: all it knows is in the manifests.
+  const from = emulator.requests.length
+  const second = await fetchUpstream({...options, store: openStore(`s3://${bucket}/raw/`, {endpoint: emulator.endpoint})})
   t.match(second, {unchanged: 4, bytes: 0, requests: 2})
   t.equal(upstream.requests.total, 2)
+  const sent = emulator.requests.slice(from)
+  t.same(sent.filter((r) => r.method !== 'GET'), [], 'no HEAD (the manifests vouch for every object, the population too) and no write')
+
+  // Changed behind our back (same key, other bytes): LIST shows another ETag, so it is looked at and replaced.
+  const original = await content(store, POPULATION_KEY)
+  await emulator.s3.send(new PutObjectCommand({Bucket: bucket, Key: `raw/${POPULATION_KEY}`, Body: '{"data": []}\n'}))
+  const repaired = await fetchUpstream({...options, store: openStore(`s3://${bucket}/raw/`, {endpoint: emulator.endpoint})})
+  t.match(repaired, {replaced: 1, unchanged: 3})
+  t.match(repaired.files.find((file) => file.key === POPULATION_KEY), {action: 'replace', reason: 'content changed'})
+  t.same(await content(store, POPULATION_KEY), original, 'the canonical population is back')
 
   const cli = await runCommand(Fetch, ['--bucket', bucket, '--endpoint', emulator.endpoint, '--contact', CONTACT, '--bls-url', upstream.blsUrl, '--population-url', upstream.populationUrl, '--json'])
   t.match(JSON.parse(cli.stdout), {store: `s3://${bucket}/raw/`, unchanged: 4, requests: 2})

@@ -9,7 +9,7 @@ import {GuardError, maxDeleteRefusal} from '../mirror/guard.js'
 import {MIRROR_ACTIONS, type MirrorAction, type PlannedFile} from '../mirror/march.js'
 import {md5Hex} from '../stores/md5.js'
 import {type Store, unsafeKeyProblem, writeBatch} from '../stores/store.js'
-import {blsPrefix, POPULATION_KEY} from '../stores/raw-layout.js'
+import {blsPrefix, POPULATION_KEY, POPULATION_PREFIX} from '../stores/raw-layout.js'
 import {mapLimit} from '../util/concurrency.js'
 import {byKey, countActions} from '../util/outcomes.js'
 import {download, type DownloadProgress} from './apply.js'
@@ -156,8 +156,10 @@ export async function fetchUpstream(options: FetchOptions): Promise<FetchSummary
   const {store, dryRun = false} = options
   const emit = options.onProgress ?? (() => {})
   const client = clientFor(options, (event) => emit({type: 'retry', ...event}))
-  // The store first: a wrong bucket or folder fails before anything is asked of upstream.
-  const storedPopulation = await store.stat(POPULATION_KEY)
+  // The store first: a wrong bucket or folder fails before anything is asked of upstream. Listed,
+  // not stat'ed: S3's manifest vouches for an unchanged copy LIST shows, where a stat is a HEAD on
+  // every run. Not looked up at all when the population is not fetched (the deploy's survey Lambdas).
+  const storedPopulation = options.population === false ? undefined : (await store.list(POPULATION_PREFIX)).find((object) => object.key === POPULATION_KEY)
   const causes: Error[] = []
   const warnings: string[] = []
   const warn = (message: string): void => {

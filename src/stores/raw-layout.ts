@@ -6,7 +6,9 @@ export const BLS_ROOT_PREFIX = 'bls/'
 export const blsPrefix = (survey: string): string => `${BLS_ROOT_PREFIX}${survey}/`
 /** The productivity survey's files, which transform reads. */
 export const BLS_PREFIX = blsPrefix('pr')
-export const POPULATION_KEY = 'datausa/population.json'
+/** The population API's folder, and its one file. */
+export const POPULATION_PREFIX = 'datausa/'
+export const POPULATION_KEY = `${POPULATION_PREFIX}population.json`
 
 /** BLS files are plain text, whatever their names end with (`pr.data.0.Current`). */
 export const BLS_CONTENT_TYPE = 'text/plain'
