@@ -273,12 +273,14 @@ t.test('bad input: one line, exit 2 for wrong SQL or usage, 1 for failures', asy
 t.test('damaged bytes (same size and mtime, other content) are refused; files without a recorded MD5 are named', async (t) => {
   const copy = new FolderStore(await tempDir())
   for (const [name, body] of Object.entries(ZZ)) await copy.write(`bls/zz/${name}`, body)
+  await copy.flush()
   const file = path.join(copy.root, 'bls/zz/zz.series')
-  // Bit rot: other bytes, though size and mtime are those the manifest recorded.
+  // Bit rot: other bytes, though size, mtime, inode and ctime are those the manifest recorded.
   await writeFile(file, ZZ['zz.series']!.replace('A1', 'X9'))
   const manifestFile = path.join(copy.root, MANIFEST_NAME)
-  const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as Record<string, {mtimeMs: number}>
-  manifest['bls/zz/zz.series']!.mtimeMs = (await stat(file)).mtimeMs
+  const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as Record<string, {mtimeMs: number; ino?: number; ctimeMs?: number}>
+  const {mtimeMs, ino, ctimeMs} = await stat(file)
+  Object.assign(manifest['bls/zz/zz.series']!, {mtimeMs, ino, ctimeMs})
   await writeFile(manifestFile, JSON.stringify(manifest))
   const damaged = await runCommand(Query, ['SELECT * FROM zz_series', '--raw', copy.root, '--processed', copy.root])
   t.equal(damaged.exitCode, 1)
