@@ -12,6 +12,7 @@ import t from 'tap'
 import {createApp, STACK_NAME} from '../deploy/create-app.js'
 import {CONTEXT} from '../deploy/settings.js'
 import {REPORT_NAMES, reportKey} from '../src/reports/types.js'
+import {PAGE_KEY} from '../src/reports/store.js'
 import {startEmulator} from './helpers/fauxqs.js'
 import {lambdaSqsEvent} from './helpers/lambda.js'
 import {createQueuePair, s3EventBody, sendBodies} from './helpers/s3-events.js'
@@ -35,6 +36,8 @@ import {FIXTURES, serveSnapshot, startUpstream} from './helpers/upstream.js'
 const NODE_MAJOR = Number(process.versions.node.split('.')[0])
 const CONTACT = 'ops@example.com'
 const REPORT_KEYS = REPORT_NAMES.map(reportKey).sort()
+// Transform writes each report as JSON, CSV and Parquet, and one page; only the JSON files notify.
+const PROCESSED_KEYS = [...REPORT_NAMES.flatMap((name) => [reportKey(name), `${name}.csv`, `${name}.parquet`]), PAGE_KEY].sort()
 
 if (NODE_MAJOR < 22) {
   t.plan(0, `aws-local-stepfunctions needs Node >= 22 (this is ${process.version}); .ci/run runs this file again on Node 24`)
@@ -161,7 +164,7 @@ async function executions(): Promise<void> {
     t.ok(raw.some((key) => key.startsWith('bls/pr/pr.data.0.Current')), 'bls/pr/ holds the pr files')
     t.same(raw.filter((key) => key.startsWith('bls/cu/')), ['bls/cu/cu.series', 'bls/cu/cu.txt'], 'bls/cu/ holds the other survey')
     t.ok(raw.includes('datausa/population.json'))
-    t.same(await keysOf(run.processed), REPORT_KEYS, 'the three reports')
+    t.same(await keysOf(run.processed), PROCESSED_KEYS, 'the three reports, as JSON, CSV and Parquet, and the page')
     t.same(
       run.invocations.map((i) => i.state).sort(),
       ['FetchPopulation', 'FetchSurvey', 'FetchSurvey', 'ListSurveys', 'Transform'],
@@ -197,7 +200,7 @@ async function executions(): Promise<void> {
     t.notOk(run.succeeded)
     t.equal(run.error, 'FetchFailed')
     t.match(run.cause, /fetch failed \(the others finished\): \["pr fetched","cu failed","population fetched"\]/, 'the cause names the failed survey')
-    t.same(await keysOf(run.processed), REPORT_KEYS, 'pr and the population were fetched, so the reports are current')
+    t.same(await keysOf(run.processed), PROCESSED_KEYS, 'pr and the population were fetched, so the reports are current')
     t.ok(run.invocations.some((i) => i.state === 'Transform' && i.result !== undefined), 'the transform ran')
     t.match(run.invocations.find((i) => i.state === 'FetchSurvey' && i.error)?.error, {errorType: 'FetchError', errorMessage: /404/})
   })
@@ -219,12 +222,14 @@ async function executions(): Promise<void> {
     t.ok(mirror.requests.listing > 0 && Object.keys(mirror.requests.files).length > 0, 'the listing and files of pr came from the configured root')
     t.equal(upstream.requests.listing, 0, 'not from BLS')
     t.equal(upstream.requests.population, 1, 'the population from its own API')
-    t.same(await keysOf(run.processed), REPORT_KEYS)
+    t.same(await keysOf(run.processed), PROCESSED_KEYS)
   })
 
   await t.test('the logger on the events S3 sends for what was written: one JSON log event per report, the bad record returned', async (t) => {
     if (!first?.succeeded) return t.fail('needs the first execution')
-    const written = await keysOf(first.processed)
+    // The events S3 sends: the notification is filtered to the three JSON reports.
+    const written = (await keysOf(first.processed)).filter((key) => REPORT_KEYS.includes(key))
+    t.same(written, REPORT_KEYS)
     const queue = await createQueuePair(emulator)
     const ids = await sendBodies(emulator, queue.queueUrl, [
       ...written.map((key) => s3EventBody({bucket: first!.processed, key})),
