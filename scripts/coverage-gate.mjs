@@ -5,11 +5,13 @@
 import {readFileSync} from 'node:fs'
 
 /**
- * Uncovered statements, branches and functions allowed in all of src/ and deploy/: measured in a
- * clean clone (5, 23, 1), plus 1 statement and 2 branches for paths whose
- * coverage depends on timing (a worker or stream failing mid-scan, a request racing its timeout).
+ * Uncovered statements, branches and functions allowed in all of src/ and deploy/: measured on
+ * Node 20 after the round-3 merges (5, 36, 0), plus 2 statements, 4 branches and 1 function for
+ * paths whose coverage depends on timing or on the Node version (a worker or stream failing
+ * mid-scan, a request racing its timeout, the compile cache on Node 22+). The lines are listed in
+ * the table above each run; docs/development.md says what is left to cover.
  */
-const ALLOWED = {statements: 6, branches: 25, functions: 1}
+const ALLOWED = {statements: 7, branches: 40, functions: 1}
 
 const {total} = JSON.parse(readFileSync('.tap/report/coverage-summary.json', 'utf8'))
 const counts = Object.entries(ALLOWED).map(([metric, allowed]) => ({metric, allowed, uncovered: total[metric].total - total[metric].covered}))
