@@ -1,5 +1,5 @@
 // 1. Requests and bytes of a first and an unchanged second fetch of the real BLS `pr` snapshot,
-//    served by the test upstream server on 127.0.0.1 into a temporary folder store (needs ../shared/fixtures).
+//    served by the test upstream server on 127.0.0.1 into a temporary folder store (vendored in fixtures/).
 // 2. `dataquest fetch` (the built CLI, in its own process) of one 1.5 GB file into S3 on a fauxqs
 //    started here: peak RSS of the fetching process and the most its temp dir ever held.
 // 3. A dry-run fetch of a 100,000-entry listing (8.8 MB): the listing parse and the plan (target ≤ 3 s).
