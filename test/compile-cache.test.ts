@@ -39,7 +39,7 @@ t.test('enabled in a directory it could create and write in; never handed a dire
   }
   t.equal(calls.length, 1, 'Node is not asked to use a directory that failed')
   // Node without a compile cache (20), or told by its own variables.
-  t.equal(enableCompileCache({DATAQUEST_COMPILE_CACHE: dir}, undefined), undefined)
+  t.equal(enableCompileCache({DATAQUEST_COMPILE_CACHE: dir}, null), undefined)
   t.equal(enableCompileCache({DATAQUEST_COMPILE_CACHE: dir, NODE_COMPILE_CACHE: dir}, enable), undefined)
   t.equal(enableCompileCache({DATAQUEST_COMPILE_CACHE: dir, NODE_DISABLE_COMPILE_CACHE: '1'}, enable), undefined)
   t.equal(calls.length, 1)

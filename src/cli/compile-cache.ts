@@ -35,7 +35,8 @@ function makeDirectory(directory: string): void {
  */
 export function enableCompileCache(
   env: NodeJS.ProcessEnv,
-  enable: Enable | undefined = (module as {enableCompileCache?: Enable}).enableCompileCache,
+  // null, not undefined, for "this Node has none": undefined would take the default.
+  enable: Enable | null = (module as {enableCompileCache?: Enable}).enableCompileCache ?? null,
 ): string | undefined {
   if (!enable || env.NODE_COMPILE_CACHE || env.NODE_DISABLE_COMPILE_CACHE) return undefined
   const directory = compileCacheDir(env)
