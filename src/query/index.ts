@@ -15,9 +15,9 @@ import {PATH_COLUMN, rawName, VALUE_TYPE, type ViewColumn, viewName, viewSql} fr
 
 export {surveyCatalog, type Catalog, type CatalogKind} from './catalog.js'
 
-/** Why a query did not run. `usage`: the SQL or the options are wrong (exit 2); otherwise a failure (exit 1). */
+/** Why a query did not run. `usage`: the SQL or the options are wrong (kind usage, exit 2); otherwise a failure (exit 1). */
 export class QueryError extends DataquestError {
-  constructor(message: string, readonly usage: boolean) {
+  constructor(message: string, usage: boolean) {
     super(usage ? 'usage' : 'input', message)
     this.name = 'QueryError'
   }
