@@ -6,6 +6,7 @@ import {MessageChannel} from 'node:worker_threads'
 
 import t from 'tap'
 
+import {type ByteReader, streamReader} from '../src/stores/store.js'
 import {MAX_LINE_BYTES, type ScanOptions, type ScanResult, scanDataFile} from '../src/transform/bls-data.js'
 import {scanDataFileParallel, serveScans} from '../src/transform/parallel-scan.js'
 import {MergedSeries, type PackedSums, SeriesPacker, yearSums} from '../src/transform/series-sums.js'
@@ -14,8 +15,8 @@ import {dataFile, HEADER, QUEST_ROWS, UNICODE_SPACE_ROWS} from './helpers/bls-fi
 const OPTIONS: ScanOptions = {key: 'bls/pr/k', seriesId: 'PRS30006032', period: 1}
 
 /** The file as a stream of `chunk`-byte chunks (the store's chunks cut lines anywhere too). */
-const streamOf = (bytes: Buffer, chunk: number) => async (): Promise<Readable> =>
-  Readable.from(Array.from({length: Math.ceil(bytes.length / chunk)}, (_, i) => bytes.subarray(i * chunk, (i + 1) * chunk)))
+const streamOf = (bytes: Buffer, chunk: number) => async (): Promise<ByteReader> =>
+  streamReader(Readable.from(Array.from({length: Math.ceil(bytes.length / chunk)}, (_, i) => bytes.subarray(i * chunk, (i + 1) * chunk))))
 
 /** Year/sum pairs by year: pieces merged in another order list a series' years in another order, with the same sums. */
 const byYear = (sums: ArrayLike<number>): number[][] => [...yearSums(sums)].sort(([a], [b]) => a! - b!)
@@ -112,12 +113,14 @@ t.test('what the pieces cannot settle is rescanned on one thread: the same outco
   const balanced = await both(dataFile([...QUEST_ROWS, ...cancelling]), 64, {chunk: 64})
   t.same(comparable(balanced.parallel as ScanResult), comparable(balanced.single as ScanResult))
   // A stream that fails is that failure, not a rescan.
-  const failing = async (): Promise<Readable> =>
-    new Readable({
-      read() {
-        this.destroy(new Error('connection reset'))
-      },
-    })
+  const failing = async (): Promise<ByteReader> =>
+    streamReader(
+      new Readable({
+        read() {
+          this.destroy(new Error('connection reset'))
+        },
+      }),
+    )
   await t.rejects(scanDataFileParallel(failing, {...OPTIONS, threads: 2}), /connection reset/)
 })
 

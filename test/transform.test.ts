@@ -7,6 +7,7 @@ import t from 'tap'
 import type {BestYearReport, PopulationStatsReport, SeriesPopulationReport} from '../src/reports/types.js'
 import {FolderStore} from '../src/stores/folder.js'
 import {md5Hex} from '../src/stores/md5.js'
+import {streamReader} from '../src/stores/store.js'
 import {DataFileScanner, MAX_LINE_BYTES, scanDataFile} from '../src/transform/bls-data.js'
 import {formatScaled} from '../src/transform/decimal.js'
 import {transformStores} from '../src/transform/index.js'
@@ -358,7 +359,7 @@ t.test('progress is reported as the data file is read', async (t) => {
 
 t.test('the scanner: chunk boundaries anywhere, bounded lines, exact-range guard', async (t) => {
   const text = Buffer.from(dataFile(QUEST_ROWS))
-  const whole = await scanDataFile(Readable.from([text]), {key: 'k', seriesId: 'PRS30006032', period: 1})
+  const whole = await scanDataFile(streamReader(Readable.from([text])), {key: 'k', seriesId: 'PRS30006032', period: 1})
   const scanner = new DataFileScanner({key: 'k', seriesId: 'PRS30006032', period: 1})
   for (let i = 0; i < text.length; i += 7) scanner.push(text.subarray(i, i + 7))
   scanner.end()
@@ -395,7 +396,7 @@ t.test('the scanner: chunk boundaries anywhere, bounded lines, exact-range guard
       this.destroy(new Error('connection reset'))
     },
   })
-  await t.rejects(scanDataFile(failing, {key: 'k', seriesId: 'x', period: 1}), /connection reset/)
+  await t.rejects(scanDataFile(streamReader(failing), {key: 'k', seriesId: 'x', period: 1}), /connection reset/)
 })
 
 t.test('packed sums: entries across blocks, a series taken back, two scans merged', async (t) => {

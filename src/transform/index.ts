@@ -166,7 +166,7 @@ export async function transformStores(options: TransformOptions): Promise<Transf
   const lookups = await Promise.all(lookupNames.map((name) => readSmall(raw, BLS_PREFIX + LOOKUP_FILES[name])))
   const titles = seriesTitles(Object.fromEntries(lookupNames.flatMap((name, i) => (lookups[i] ? [[name, lookups[i].content]] : []))))
 
-  const scan = await scanForReports(titles, (chunkBytes) => raw.read(dataKey, {chunkBytes}), {
+  const scan = await scanForReports(titles, () => raw.reader(dataKey), {
     key: dataKey,
     seriesId,
     period: Number(period.slice(1)),
