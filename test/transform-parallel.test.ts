@@ -147,7 +147,9 @@ t.test('the worker side, on this thread: a piece answered with its lines, the su
   const memory = new SharedArrayBuffer(100)
   const bytes = Buffer.from('PRS1\t2000\tQ01\t1.5\r\nPRS1\t2000\tQ05\t2\r\nbad\r\nPRS1\t2001\tQ02\t-1')
   bytes.copy(Buffer.from(memory), 7)
-  serveScans({...OPTIONS, seriesId: 'PRS1', header: HEADER, memory}, port2)
+  serveScans({...OPTIONS, seriesId: 'PRS1', memory}, port2)
+  t.same(await once(port1, 'message'), ['ready'], 'ready before it has the header')
+  port1.postMessage({header: HEADER})
   port1.postMessage({index: 3, start: 7, end: 7 + bytes.length})
   const [piece] = (await once(port1, 'message')) as [{index: number; lines: number; rejectedCount: number; picked: unknown[]}]
   t.match(piece, {index: 3, lines: 4, rejectedCount: 1, picked: [{year: 2000, value: 1500}]})
