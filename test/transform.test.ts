@@ -9,7 +9,7 @@ import {FolderStore} from '../src/stores/folder.js'
 import {md5Hex} from '../src/stores/md5.js'
 import {streamReader} from '../src/stores/store.js'
 import {DataFileScanner, MAX_LINE_BYTES, scanDataFile} from '../src/transform/bls-data.js'
-import {formatScaled} from '../src/transform/decimal.js'
+import {formatScaled, scaledToNumber} from '../src/transform/decimal.js'
 import {transformStores} from '../src/transform/index.js'
 import {populationStats, populationYears} from '../src/transform/population.js'
 import {MergedSeries, SeriesPacker, yearSums} from '../src/transform/series-sums.js'
@@ -111,6 +111,13 @@ t.test('sums are exact where floating point is not', async (t) => {
   t.equal(best.PRSC?.value, 105, '100.001 − 0.002 + 0.001 + 5')
   t.equal(formatScaled(-200), '-0.2')
   t.equal(formatScaled(1050), '1.05')
+  // The number written out is the one the decimal text parses to, for any scaled value up to the cap.
+  let seed = 7
+  const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
+  const cases = [0, -0, 1, -1, 999, 1000, 1001, 16400, 2 ** 53 - 1, -(2 ** 53 - 1), 1e15 - 1]
+  for (let i = 0; i < 20_000; i++) cases.push(Math.floor((random() - 0.5) * 10 ** Math.floor(random() * 17)))
+  const differ = cases.filter((scaled) => !Object.is(scaledToNumber(scaled), Number(formatScaled(scaled))))
+  t.same(differ, [], 'scaledToNumber(x) is Number(formatScaled(x)), -0 included')
 })
 
 t.test('padded header and fields, CRLF, LF and a missing final line end', async (t) => {
