@@ -43,7 +43,7 @@ export interface TransformOptions {
   strict?: boolean
   /** Compute and compare, write nothing: the files say what would be written. */
   dryRun?: boolean
-  /** Worker threads for the data file (default: one per core, for files of PARALLEL_MIN_BYTES or more). */
+  /** Threads that scan the data file, this one included (default: one per core, for files of PARALLEL_MIN_BYTES or more). */
   threads?: number
   /** Called as the data file is read. */
   onProgress?: (progress: TransformProgress) => void
