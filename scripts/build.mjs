@@ -67,7 +67,7 @@ try {
     absWorkingDir: root,
     // The parallel scan is an entry of its own: it is its workers' script, which then loads that
     // module and the scanner only, not oclif and the chunk of every module transform shares.
-    entryPoints: ['src/cli/main.ts', 'src/cli/compile-cache.ts', 'src/cli/not-found.ts', 'src/transform/parallel-scan.ts', ...commands],
+    entryPoints: ['src/cli/main.ts', 'src/cli/startup.ts', 'src/cli/not-found.ts', 'src/transform/parallel-scan.ts', ...commands],
     outdir: staging,
     outbase: 'src',
     bundle: true,
