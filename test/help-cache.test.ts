@@ -3,8 +3,11 @@ import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 
+import {Config} from '@oclif/core'
+
+import CachedHelp from '../src/cli/help.js'
 import {cachedHelp, helpCacheFile, keepHelp} from '../src/cli/help-cache.js'
-import {projectRoot} from './helpers/cli.js'
+import {projectRoot, setEnv} from './helpers/cli.js'
 
 const tempDir = (): Promise<string> => mkdtemp(path.join(os.tmpdir(), 'dataquest-help-'))
 const pipe = {isTTY: false}
@@ -25,6 +28,7 @@ t.test('a help request has a cache file that depends on all its inputs', async (
     helpCacheFile(projectRoot, ['--help'], env, {isTTY: true, columns: 100}, home),
   ]
   t.equal(new Set([file, ...others]).size, 8, 'arguments, environment, terminal and width each make another entry')
+  t.not(helpCacheFile(projectRoot, ['--help'], {...env, XDG_DATA_HOME: path.join(home, 'data')}, pipe, home), file, 'plugins looked for under XDG_DATA_HOME')
   // User plugins change the help: their manifest counts.
   await mkdir(path.join(home, '.local/share/dataquest'), {recursive: true})
   await writeFile(path.join(home, '.local/share/dataquest/package.json'), '{"oclif": {"plugins": ["x"]}}')
@@ -62,4 +66,24 @@ t.test('kept whole, read back, the oldest dropped beyond 100; an unusable direct
   await writeFile(blocked, '')
   keepHelp(path.join(blocked, 'help', 'x.txt'), 'text')
   t.equal(cachedHelp(path.join(blocked, 'help', 'x.txt')), undefined, 'a cache under a regular file: none, and no error')
+})
+
+t.test('the help class prints oclif\'s help and keeps exactly what it printed', async (t) => {
+  const cache = await tempDir()
+  const saved = setEnv({XDG_CACHE_HOME: cache})
+  const argv = process.argv
+  process.argv = [argv[0]!, path.join(projectRoot, 'bin/run.js'), 'report', '--help']
+  const printed: string[] = []
+  const write = process.stdout.write
+  process.stdout.write = ((chunk: string | Uint8Array) => printed.push(String(chunk)) > 0) as typeof process.stdout.write
+  try {
+    await new CachedHelp(await Config.load(projectRoot)).showHelp(['report'])
+  } finally {
+    process.stdout.write = write
+    process.argv = argv
+  }
+  const file = helpCacheFile(projectRoot, ['report', '--help'], process.env, process.stdout)
+  setEnv(saved)
+  t.match(printed.join(''), /^USAGE\n {2}\$ dataquest report /m)
+  t.equal(cachedHelp(file), printed.join(''), 'kept as printed')
 })

@@ -12,7 +12,7 @@ import {md5Hex} from '../src/stores/md5.js'
 import {openStore} from '../src/stores/open.js'
 import {runInterruptCleanups} from '../src/stores/cleanup.js'
 import {LEGACY_MD5_METADATA_KEY, parseS3Location, S3Store} from '../src/stores/s3.js'
-import {assertSafeKey, NotFoundError, SizeMismatchError, type Store} from '../src/stores/store.js'
+import {assertSafeKey, NotFoundError, SizeMismatchError, type Store, streamReader} from '../src/stores/store.js'
 import {Limiter, mapLimit} from '../src/util/concurrency.js'
 import {countRequests, startEmulator} from './helpers/fauxqs.js'
 
@@ -248,6 +248,15 @@ t.test('S3 locations', async (t) => {
   t.same(parseS3Location('s3://b/raw'), {bucket: 'b', prefix: 'raw/'})
   t.same(parseS3Location('s3://b/raw/'), {bucket: 'b', prefix: 'raw/'})
   t.throws(() => parseS3Location('s3:///x'), /invalid S3 location/)
+})
+
+t.test('a stream as a reader: text and empty chunks, each chunk\'s bounds kept', async (t) => {
+  const reader = streamReader(Readable.from(['ab', Buffer.alloc(0), Buffer.from('cde'), 'f']))
+  const into = new Uint8Array(2)
+  const reads: string[] = []
+  for (let read; (read = await reader.read(into)) > 0; ) reads.push(Buffer.from(into.subarray(0, read)).toString())
+  t.same(reads, ['ab', 'cd', 'e', 'f'])
+  await reader.close()
 })
 
 t.test('errors other than "not found" are not swallowed', async (t) => {
