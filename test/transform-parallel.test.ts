@@ -124,6 +124,34 @@ t.test('what the pieces cannot settle is rescanned on one thread: the same outco
   await t.rejects(scanDataFileParallel(failing, {...OPTIONS, threads: 2}), /connection reset/)
 })
 
+/** A reader that gives nothing for `ms`: the workers are ready before the first piece is cut. */
+const lateStart = (open: () => Promise<ByteReader>, ms: number) => async (): Promise<ByteReader> => {
+  const reader = await open()
+  let first = true
+  return {
+    read: async (into) => {
+      if (first) await new Promise((resolve) => setTimeout(resolve, ms))
+      first = false
+      return reader.read(into)
+    },
+    close: () => reader.close(),
+  }
+}
+
+t.test('ready workers take the pieces: a full pool is waited for, a worker that fails means a rescan', async (t) => {
+  const text = Buffer.from(dataFile(QUEST_ROWS).repeat(400))
+  const single = await scanDataFile(await streamOf(text, 4096)(), OPTIONS)
+  // Three threads: two workers with two pieces each fill every slot, and this thread waits for an answer.
+  const parallel = await scanDataFileParallel(lateStart(streamOf(text, 4096), 1500), {...OPTIONS, threads: 3, pieceBytes: 512})
+  t.same(comparable(parallel), comparable(single))
+  t.equal(parallel.threads, 3, 'not rescanned')
+  // The first piece, in a worker's hands, holds a row strict mode refuses: the worker fails, the file is rescanned here.
+  const bad = Buffer.from(dataFile(QUEST_ROWS).replace('\r\n', '\r\nPRS1\t2000\tQ07\t1\r\n'))
+  const message = (await scanDataFile(await streamOf(bad, 4096)(), {...OPTIONS, strict: true}).catch((error: Error) => error)) as Error
+  const failed = await scanDataFileParallel(lateStart(streamOf(bad, 4096), 1500), {...OPTIONS, strict: true, threads: 2, pieceBytes: 64}).catch((error: Error) => error)
+  t.equal((failed as Error).message, message.message)
+})
+
 t.test('random files, random cuts: always the single-threaded result', async (t) => {
   let seed = 11
   const random = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n

@@ -205,14 +205,13 @@ class ScanPool {
   }
 
   /**
-   * A free slot: one a worker answered for, or one this thread frees by scanning a waiting piece
-   * itself; undefined when a worker failed first (finish tells).
+   * A free slot: there is one, or else a piece waits (the workers hold IN_FLIGHT pieces each, one
+   * slot fewer than there are), which this thread scans to free its slot; undefined once a worker
+   * failed (finish tells).
    */
-  async freeSlot(): Promise<number | undefined> {
-    while (!this.failure && this.slots.free.length === 0) {
-      if (this.waiting.length > 0) this.scanHere()
-      else await this.next()
-    }
+  freeSlot(): number | undefined {
+    if (this.failure) return undefined
+    if (this.slots.free.length === 0) this.scanHere()
     return this.slots.free.pop()
   }
 
@@ -267,11 +266,11 @@ async function scanOnWorkers(reader: ByteReader, options: ScanOptions, threads: 
       return true
     }
     /** Send the slot's lines read so far, and go on in a fresh slot with the line they end inside of. */
-    const cut = async (): Promise<boolean> => {
+    const cut = (): boolean => {
       const end = view.subarray(start, fill).lastIndexOf(LF) + 1
       if (end === 0) return fill < slots.size
       pool.send(sent++, slot, start, start + end)
-      const next = await pool.freeSlot()
+      const next = pool.freeSlot()
       if (next === undefined) return false
       const nextView = slots.view(next)
       fill = view.copy(nextView, 0, start + end, fill)
@@ -290,7 +289,7 @@ async function scanOnWorkers(reader: ByteReader, options: ScanOptions, threads: 
       fill += read
       options.onBytes?.(bytes)
       if (!started && !startPool()) return undefined
-      if (started && (fill - start >= pieceBytes || fill === slots.size) && !(await cut())) return undefined
+      if (started && (fill - start >= pieceBytes || fill === slots.size) && !cut()) return undefined
     }
     if (!started) return undefined
     // The file's last line may have no line end: its scanner finishes it.
