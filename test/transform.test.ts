@@ -408,9 +408,9 @@ t.test('the scanner: chunk boundaries anywhere, bounded lines, exact-range guard
 
 t.test('packed sums: entries across blocks, a series taken back, two scans merged', async (t) => {
   const packer = new SeriesPacker()
-  // 5,000 series of 30 years each: 2 + 60 numbers an entry, three blocks of 131,072.
+  // 8,000 series of 30 years in a row each (and one annual year every other): 4 + 30 (+ 1) numbers an entry, three blocks of 131,072.
   const totals = (id: number) => ({quarterly: Array.from({length: 30}, (_, i) => [1990 + i, id * 1000 + i]).flat(), annual: id % 2 ? [2000, -id] : []})
-  for (let id = 0; id < 5000; id++) packer.add(`S${id}`, totals(id))
+  for (let id = 0; id < 8000; id++) packer.add(`S${id}`, totals(id))
   t.same(packer.takeBack('S4321'), totals(4321))
   t.equal(packer.takeBack('S4321'), undefined, 'taken back once: the scanner holds it now')
   t.equal(packer.takeBack('nope'), undefined)
@@ -425,16 +425,24 @@ t.test('packed sums: entries across blocks, a series taken back, two scans merge
   const series = new MergedSeries()
   series.add(other.packed())
   series.add(packed)
-  t.equal(series.size, 5001)
-  t.same(Array.from(series.get('S4999')!.quarterly), totals(4999).quarterly, 'the last entry, in the third block')
-  t.same(Array.from(series.get('S4999')!.annual), [2000, -4999])
+  t.equal(series.size, 8001)
+  t.same(Array.from(series.get('S7999')!.quarterly), totals(7999).quarterly, 'the last entry, in the third block')
+  t.same(Array.from(series.get('S7999')!.annual), [2000, -7999])
   t.same(Array.from(series.get('S4321')!.quarterly), [2020, 7], 'the entry taken back is skipped, its new one read')
   t.same(series.get('S7'), {quarterly: [1990, 7001, 2050, 2, ...totals(7).quarterly.slice(2)], annual: [2000, -7]}, 'added up')
   t.same(series.get('S8'), {quarterly: totals(8).quarterly, annual: [2001, 5]})
   t.same(Array.from(series.get('T1')!.quarterly), [2000, 3])
   t.equal(series.get('nope'), undefined)
   t.same([...series.keys()].slice(0, 3), ['S7', 'S8', 'T1'], 'in the order first seen')
-  t.equal([...series].length, 5001)
+  t.equal([...series].length, 8001)
+  // Years with a gap, or out of order, are kept as year/sum pairs: read back as given.
+  const sparse = new SeriesPacker()
+  sparse.add('G', {quarterly: [1990, 1, 1992, 2], annual: [2001, 3, 2000, 4]})
+  sparse.add('R', {quarterly: [], annual: []})
+  const read = new MergedSeries()
+  read.add(sparse.packed())
+  t.same(read.get('G'), {quarterly: new Float64Array([1990, 1, 1992, 2]), annual: new Float64Array([2001, 3, 2000, 4])})
+  t.same(read.get('R'), {quarterly: new Float64Array(0), annual: new Float64Array(0)})
 })
 
 t.test('the byte scanner agrees with a plain string reading of the same grammar (random lines, both paths, LF and CRLF)', async (t) => {
