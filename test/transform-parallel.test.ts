@@ -9,7 +9,8 @@ import t from 'tap'
 import {type ByteReader, streamReader} from '../src/stores/store.js'
 import {MAX_LINE_BYTES, type ScanOptions, type ScanResult, scanDataFile} from '../src/transform/bls-data.js'
 import {scanDataFileParallel, serveScans} from '../src/transform/parallel-scan.js'
-import {MergedSeries, type PackedSums, SeriesPacker, yearSums} from '../src/transform/series-sums.js'
+import {MergedSeries, type PackedSums, SeriesPacker} from '../src/transform/series-sums.js'
+import {yearSums} from './helpers/year-sums.js'
 import {dataFile, HEADER, QUEST_ROWS, UNICODE_SPACE_ROWS} from './helpers/bls-files.js'
 
 const OPTIONS: ScanOptions = {key: 'bls/pr/k', seriesId: 'PRS30006032', period: 1}

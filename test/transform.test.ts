@@ -12,7 +12,8 @@ import {DataFileScanner, MAX_LINE_BYTES, scanDataFile} from '../src/transform/bl
 import {formatScaled, scaledToNumber} from '../src/transform/decimal.js'
 import {transformStores} from '../src/transform/index.js'
 import {populationStats, populationYears} from '../src/transform/population.js'
-import {MergedSeries, SeriesPacker, yearSums} from '../src/transform/series-sums.js'
+import {MergedSeries, SeriesPacker} from '../src/transform/series-sums.js'
+import {yearSums} from './helpers/year-sums.js'
 import {seriesTitles} from '../src/transform/titles.js'
 import {
   DATA_KEY,
@@ -445,11 +446,25 @@ t.test('packed sums: entries across blocks, a series taken back, two scans merge
   t.same(read.get('G'), {quarterly: new Float64Array([1990, 1, 1992, 2]), annual: new Float64Array(0)})
   t.same(read.get('A'), {quarterly: new Float64Array(0), annual: new Float64Array([2001, 3, 2000, 4])})
   t.same(read.get('R'), {quarterly: new Float64Array(0), annual: new Float64Array(0)})
+  // The best year, read in place: the highest sum, ties to the earliest year, on the quarters if any.
+  t.same(read.best('G'), {year: 1992, sum: 2, basis: 'quarterly'}, 'pairs, quarterly')
+  t.same(read.best('A'), {year: 2000, sum: 4, basis: 'annual'}, 'pairs, annual')
+  t.same(series.best('S10'), {year: 2019, sum: 10029, basis: 'quarterly'}, 'a range of years')
+  t.same(series.best('S7'), {year: 2019, sum: 7029, basis: 'quarterly'}, 'added up across scans')
+  t.equal(series.best('nope'), undefined)
+  const ties = new SeriesPacker()
+  ties.add('N', {quarterly: [], annual: [2000, 5, 2001, 5]})
+  ties.add('P', {quarterly: [], annual: [2003, 5, 2001, 5]})
+  const tied = new MergedSeries()
+  tied.add(ties.packed())
+  t.same(tied.best('N'), {year: 2000, sum: 5, basis: 'annual'}, 'a tie in a range: the earliest')
+  t.same(tied.best('P'), {year: 2001, sum: 5, basis: 'annual'}, 'a tie in pairs: the earliest')
   // Two scans' annual sums of a series without quarters are added up.
   const first = new SeriesPacker()
   first.add('A', {quarterly: [], annual: [2000, 1]})
   read.add(first.packed())
   t.same(read.get('A'), {quarterly: new Float64Array(0), annual: [2001, 3, 2000, 5]})
+  t.same(read.best('A'), {year: 2000, sum: 5, basis: 'annual'}, 'added up, annual')
 })
 
 t.test('the byte scanner agrees with a plain string reading of the same grammar (random lines, both paths, LF and CRLF)', async (t) => {

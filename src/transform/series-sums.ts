@@ -30,11 +30,6 @@ export function yearIndex(sums: ArrayLike<number>, year: number): number {
   return -1
 }
 
-/** `[year, sum]` pairs of a flat year/sum array. */
-export function* yearSums(sums: ArrayLike<number>): Generator<[number, number]> {
-  for (let i = 0; i < sums.length; i += 2) yield [sums[i]!, sums[i + 1]!]
-}
-
 /** Numbers per block (1 MiB): more than the largest entry, 2 + 2 × 2 × 10,000 four-digit years. */
 const BLOCK = 1 << 17
 
@@ -141,6 +136,32 @@ export class SeriesPacker {
   }
 }
 
+/** A series' best year: its highest sum (exact, scaled integers), ties to the earliest year. */
+export interface BestYear {
+  year: number
+  sum: number
+  /** Scored on Q01–Q04 sums, or — for a series that publishes no quarters — on Q05. */
+  basis: 'quarterly' | 'annual'
+}
+
+/** The best of `length` year/sum pairs from `at` (length > 0). */
+function bestOfPairs(sums: ArrayLike<number>, at: number, length: number, basis: BestYear['basis']): BestYear {
+  let best = at
+  for (let i = at + 2; i < at + length; i += 2) {
+    const sum = sums[i + 1]!
+    const bestSum = sums[best + 1]!
+    if (sum > bestSum || (sum === bestSum && sums[i]! < sums[best]!)) best = i
+  }
+  return {year: sums[best]!, sum: sums[best + 1]!, basis}
+}
+
+/** The best of `count` sums from `at` for the years from `year` on (count > 0): the first highest is the earliest. */
+function bestOfRange(block: Float64Array, at: number, count: number, year: number, basis: BestYear['basis']): BestYear {
+  let best = at
+  for (let i = at + 1; i < at + count; i++) if (block[i]! > block[best]!) best = i
+  return {year: year + best - at, sum: block[best]!, basis}
+}
+
 /** `into`'s year/sum pairs plus those of `sums`, in a new array. */
 function addSums(into: ArrayLike<number>, sums: ArrayLike<number>): number[] {
   const added = Array.from(into)
@@ -191,6 +212,23 @@ export class MergedSeries implements Iterable<[string, YearSums]> {
   get(id: string): YearSums | undefined {
     const entry = this.entries.get(id)
     return typeof entry === 'number' ? entryAt(this.blocks, entry) : entry
+  }
+
+  /** The series' best year, read where its sums are (no copy of a packed entry). */
+  best(id: string): BestYear | undefined {
+    const entry = this.entries.get(id)
+    if (entry === undefined) return undefined
+    if (typeof entry !== 'number') {
+      return entry.quarterly.length > 0 ? bestOfPairs(entry.quarterly, 0, entry.quarterly.length, 'quarterly') : bestOfPairs(entry.annual, 0, entry.annual.length, 'annual')
+    }
+    const block = this.blocks[Math.floor(entry / BLOCK)]!
+    const at = entry % BLOCK
+    const head = block[at]!
+    if (head < 0) {
+      const quarterly = -1 - head
+      return quarterly > 0 ? bestOfPairs(block, at + 2, quarterly, 'quarterly') : bestOfPairs(block, at + 2, block[at + 1]!, 'annual')
+    }
+    return head > 0 ? bestOfRange(block, at + 4, head, block[at + 2]!, 'quarterly') : bestOfRange(block, at + 4, block[at + 1]!, block[at + 3]!, 'annual')
   }
 
   *[Symbol.iterator](): Generator<[string, YearSums]> {
