@@ -16,6 +16,7 @@ import {
   type ByteReader,
   type Body,
   isInternalName,
+  type ListOptions,
   LOCK_NAME,
   MANIFEST_NAME,
   NotFoundError,
@@ -470,7 +471,7 @@ export class FolderStore implements Store {
     return done
   }
 
-  private async describe(key: string, file: string, hashUnknown = true): Promise<StoredObject | undefined> {
+  private async describe(key: string, file: string, hashUnknown: ListOptions['hash'] | boolean = true): Promise<StoredObject | undefined> {
     let info
     try {
       info = await stat(file)
@@ -483,7 +484,7 @@ export class FolderStore implements Store {
     if (entry && sameStamp(entry, info)) {
       return {key, size: info.size, md5: entry.md5, metadata: {...entry.metadata}}
     }
-    if (!hashUnknown) return {key, size: info.size, metadata: {}}
+    if (!(typeof hashUnknown === 'function' ? await hashUnknown(key) : hashUnknown)) return {key, size: info.size, metadata: {}}
     const cached = entry ? undefined : await this.hashCache?.get(key, info)
     const md5 = cached ?? (await md5OfFile(file))
     if (entry?.md5 === md5) {
@@ -514,9 +515,9 @@ export class FolderStore implements Store {
       .sort()
   }
 
-  async list(prefix = ''): Promise<StoredObject[]> {
+  async list(prefix = '', options: ListOptions = {}): Promise<StoredObject[]> {
     const keys = await this.keys(prefix)
-    const objects = await mapLimit(keys, LIST_CONCURRENCY, (key) => this.describe(key, this.filePath(key)))
+    const objects = await mapLimit(keys, LIST_CONCURRENCY, (key) => this.describe(key, this.filePath(key), options.hash))
     await this.hashCache?.save(this.root, prefix === '' ? keys : undefined)
     return objects.filter((object): object is StoredObject => object !== undefined)
   }
