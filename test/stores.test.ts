@@ -46,6 +46,7 @@ async function contract(t: Test, store: Store): Promise<void> {
   const parts: string[] = []
   for (let read; (read = await reader.read(into)) > 0; ) parts.push(Buffer.from(into.subarray(0, read)).toString())
   await reader.close()
+  await reader.close() // a second close does nothing
   t.equal(parts.join(''), 'world')
   t.ok(parts.every((part) => part.length <= 3), 'no read overfills the buffer')
   t.equal(await text(await store.read('a/c.txt')), 'world')

@@ -1,4 +1,4 @@
-import {createReadStream, readdirSync, rmSync, statSync} from 'node:fs'
+import {closeSync, createReadStream, fstatSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
 import {appendFile, type FileHandle, link, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, stat} from 'node:fs/promises'
 import path from 'node:path'
 import {Readable} from 'node:stream'
@@ -77,6 +77,27 @@ async function openForWriting(file: string, folderExists: boolean): Promise<File
 }
 
 /**
+ * Write bytes to a new file, creating its folder when missing. Synchronous calls: a small file
+ * costs a few system calls instead of a thread-pool round trip each, which dominated a sync of
+ * 10,000 small files (npm run bench:sync).
+ */
+async function writeBytes(file: string, bytes: Uint8Array): Promise<void> {
+  let fd: number
+  try {
+    fd = openSync(file, 'w')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    await mkdir(path.dirname(file), {recursive: true})
+    fd = openSync(file, 'w')
+  }
+  try {
+    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
  * Write a file atomically: a temp file in the same folder, then rename. `folderExists`: skip the
  * mkdir. Bytes in hand (small files: reports, a sync's small copies) skip the stream machinery.
  */
@@ -86,24 +107,19 @@ async function writeAtomically(target: string, body: Body, expectedSize?: number
   const unregister = onInterrupt(() => rmSync(temp, {force: true}))
   try {
     let written: {md5: string; size: number}
-    const handle = await openForWriting(temp, folderExists)
     if (body instanceof Readable) {
       const hashing = new HashingStream()
-      await pipeline(body, hashing, handle.createWriteStream())
+      await pipeline(body, hashing, (await openForWriting(temp, folderExists)).createWriteStream())
       written = {md5: hashing.digest(), size: hashing.bytes}
     } else {
       const bytes = typeof body === 'string' ? Buffer.from(body) : body
-      try {
-        await handle.writeFile(bytes)
-      } finally {
-        await handle.close()
-      }
+      await writeBytes(temp, bytes)
       written = {md5: md5Hex(bytes), size: bytes.length}
     }
     if (expectedSize !== undefined && written.size !== expectedSize) {
       throw new SizeMismatchError(key, expectedSize, written.size)
     }
-    await rename(temp, target)
+    renameSync(temp, target)
     return written
   } catch (error) {
     await rm(temp, {force: true})
@@ -559,11 +575,30 @@ export class FolderStore implements Store {
     return (await this.openFile(key)).createReadStream({highWaterMark: options.chunkBytes ?? 16 * 1024})
   }
 
+  /**
+   * Synchronous reads, in the caller's memory: a thread-pool round trip per read cost more than the
+   * read itself, for a small file copied whole and for the data file's 1 MiB pieces alike.
+   */
   async reader(key: string): Promise<ByteReader> {
-    const handle = await this.openFile(key)
+    let fd: number
+    try {
+      fd = openSync(this.filePath(key), 'r')
+    } catch (error) {
+      throw (error as NodeJS.ErrnoException).code === 'ENOENT' ? new NotFoundError(this.location, key) : error
+    }
+    // A folder opens fine on Linux and fails only when read: refuse it up front.
+    if (!fstatSync(fd).isFile()) {
+      closeSync(fd)
+      throw new NotFoundError(this.location, key)
+    }
+    let open = true
     return {
-      read: async (into) => (await handle.read(into, 0, into.length, null)).bytesRead,
-      close: () => handle.close(),
+      read: async (into) => readSync(fd, into, 0, into.length, null),
+      // Once: a second close could close a descriptor opened since under the same number.
+      close: async () => {
+        if (open) closeSync(fd)
+        open = false
+      },
     }
   }
 
