@@ -158,7 +158,7 @@ export class S3Store implements Store {
       object = await this.client.send(new GetObjectCommand({Bucket: this.bucket, Key}))
     } catch (error) {
       if (isNotFound(error)) return {entries: new Map(), dirty: false}
-      /* c8 ignore next -- a GET refused after its LIST succeeded (a policy on the manifest key alone): fauxqs has no policies */
+      /* c8 ignore next 2 -- a GET refused after its LIST succeeded (a policy on the manifest key alone): fauxqs has no policies */
       throw error
     }
     let parsed: Map<string, ManifestEntry> | string
