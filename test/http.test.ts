@@ -101,7 +101,8 @@ t.test('timeouts fit big files', async (t) => {
     const ranges: (string | undefined)[] = []
     const odd = createServer((request, response) => {
       ranges.push(request.headers.range)
-      if (request.headers.range) return void response.writeHead(206, {'Content-Length': 10}).end('y'.repeat(10)) // no Content-Range
+      // No Content-Range, and not even the bytes asked for.
+      if (request.headers.range) return void response.writeHead(206, {'Content-Length': 10}).end('z'.repeat(10))
       response.writeHead(200, {'Content-Length': whole.length, ETag: '"v1"'})
       // The first answer breaks off halfway; the last is whole.
       if (ranges.length === 1) response.write(whole.slice(0, 10), () => response.socket?.destroy())
