@@ -1,10 +1,16 @@
 #!/usr/bin/env node
+import {fileURLToPath} from 'node:url'
+
 // The lockfile pins the AWS SDK; its notice about future releases needing Node 22 is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 
-// The compile cache (Node 22+) goes on before oclif's chunk loads (src/cli/compile-cache.ts).
-const {enableCompileCache} = await import('../dist/cli/compile-cache.js')
-enableCompileCache(process.env)
-// dist/ is the bundled build (npm run build): oclif and the commands in a few files, not hundreds.
-const {execute} = await import('../dist/cli/main.js')
-await execute({dir: import.meta.url})
+// Help printed before for the same request is printed again without loading oclif (src/cli/help-cache.ts).
+const {cachedHelp, enableCompileCache, helpCacheFile} = await import('../dist/cli/startup.js')
+const help = cachedHelp(helpCacheFile(fileURLToPath(new URL('..', import.meta.url)), process.argv.slice(2), process.env, process.stdout))
+if (help === undefined) {
+  // The compile cache (Node 22+) goes on before oclif's chunk loads (src/cli/compile-cache.ts).
+  enableCompileCache(process.env)
+  // dist/ is the bundled build (npm run build): oclif and the commands in a few files, not hundreds.
+  const {execute} = await import('../dist/cli/main.js')
+  await execute({dir: import.meta.url})
+} else process.stdout.write(help)

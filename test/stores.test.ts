@@ -12,7 +12,7 @@ import {md5Hex} from '../src/stores/md5.js'
 import {openStore} from '../src/stores/open.js'
 import {runInterruptCleanups} from '../src/stores/cleanup.js'
 import {LEGACY_MD5_METADATA_KEY, parseS3Location, S3Store} from '../src/stores/s3.js'
-import {assertSafeKey, NotFoundError, SizeMismatchError, type Store} from '../src/stores/store.js'
+import {assertSafeKey, NotFoundError, SizeMismatchError, type Store, streamReader} from '../src/stores/store.js'
 import {Limiter, mapLimit} from '../src/util/concurrency.js'
 import {countRequests, startEmulator} from './helpers/fauxqs.js'
 
@@ -38,6 +38,16 @@ async function contract(t: Test, store: Store): Promise<void> {
   t.same(listed.map((o) => o.key), ['a/b.txt', 'a/c.txt'])
   t.same(listed[0], {key: 'a/b.txt', size: 5, md5: md5Hex('hello'), metadata: {'source-size': '5'}})
   t.equal(listed[1]?.md5, md5Hex('world'))
+
+  // A reader fills the caller's memory from its start, a few bytes at a time if it is small, then says 0.
+  await t.rejects(store.reader('a/missing.txt'), NotFoundError)
+  const reader = await store.reader('a/c.txt')
+  const into = new Uint8Array(3)
+  const parts: string[] = []
+  for (let read; (read = await reader.read(into)) > 0; ) parts.push(Buffer.from(into.subarray(0, read)).toString())
+  await reader.close()
+  t.equal(parts.join(''), 'world')
+  t.ok(parts.every((part) => part.length <= 3), 'no read overfills the buffer')
   t.equal(await text(await store.read('a/c.txt')), 'world')
 
   // A short body is refused and the previous object stays.
@@ -79,7 +89,7 @@ t.test('folder store', async (t) => {
   t.equal((await new FolderStore(root).stat('z.txt'))?.md5, md5Hex(new Uint8Array([1, 2, 3])))
   t.same(await new FolderStore(path.join(root, 'missing')).list(), [])
 
-  // Chunks of the size asked for (the parallel scan's pieces), 16 KiB by default.
+  // Chunks of the size asked for, 16 KiB by default.
   await store.write('chunks.bin', Buffer.alloc(40 * 1024, 7))
   const sizes = async (stream: Readable): Promise<number[]> => (await stream.toArray()).map((chunk: Buffer) => chunk.length)
   t.same(await sizes(await store.read('chunks.bin')), [16384, 16384, 8192])
@@ -240,6 +250,15 @@ t.test('S3 locations', async (t) => {
   t.throws(() => parseS3Location('s3:///x'), /invalid S3 location/)
 })
 
+t.test('a stream as a reader: text and empty chunks, each chunk\'s bounds kept', async (t) => {
+  const reader = streamReader(Readable.from(['ab', Buffer.alloc(0), Buffer.from('cde'), 'f']))
+  const into = new Uint8Array(2)
+  const reads: string[] = []
+  for (let read; (read = await reader.read(into)) > 0; ) reads.push(Buffer.from(into.subarray(0, read)).toString())
+  t.same(reads, ['ab', 'cd', 'e', 'f'])
+  await reader.close()
+})
+
 t.test('errors other than "not found" are not swallowed', async (t) => {
   const root = await tempDir()
   const folder = openStore(root)
@@ -252,6 +271,7 @@ t.test('errors other than "not found" are not swallowed', async (t) => {
   await t.rejects(folder.read('file/below'), {code: 'ENOTDIR'})
   await t.rejects(new FolderStore(path.join(root, 'file')).list(), {code: 'ENOTDIR'})
   await t.rejects(folder.read('dir'), NotFoundError, 'a folder cannot be read as an object')
+  await t.rejects(folder.reader('dir'), NotFoundError, 'nor given a reader')
   await writeFile(path.join(root, '.left.over.0123456789ab.tmp'), 'from a crash')
   t.same((await folder.list()).map((o) => o.key), ['dir/inner', 'file'], 'temp files are not objects')
   const brokenRoot = await tempDir()

@@ -6,6 +6,7 @@ import {MessageChannel} from 'node:worker_threads'
 
 import t from 'tap'
 
+import {type ByteReader, streamReader} from '../src/stores/store.js'
 import {MAX_LINE_BYTES, type ScanOptions, type ScanResult, scanDataFile} from '../src/transform/bls-data.js'
 import {scanDataFileParallel, serveScans} from '../src/transform/parallel-scan.js'
 import {MergedSeries, type PackedSums, SeriesPacker, yearSums} from '../src/transform/series-sums.js'
@@ -14,8 +15,8 @@ import {dataFile, HEADER, QUEST_ROWS, UNICODE_SPACE_ROWS} from './helpers/bls-fi
 const OPTIONS: ScanOptions = {key: 'bls/pr/k', seriesId: 'PRS30006032', period: 1}
 
 /** The file as a stream of `chunk`-byte chunks (the store's chunks cut lines anywhere too). */
-const streamOf = (bytes: Buffer, chunk: number) => async (): Promise<Readable> =>
-  Readable.from(Array.from({length: Math.ceil(bytes.length / chunk)}, (_, i) => bytes.subarray(i * chunk, (i + 1) * chunk)))
+const streamOf = (bytes: Buffer, chunk: number) => async (): Promise<ByteReader> =>
+  streamReader(Readable.from(Array.from({length: Math.ceil(bytes.length / chunk)}, (_, i) => bytes.subarray(i * chunk, (i + 1) * chunk))))
 
 /** Year/sum pairs by year: pieces merged in another order list a series' years in another order, with the same sums. */
 const byYear = (sums: ArrayLike<number>): number[][] => [...yearSums(sums)].sort(([a], [b]) => a! - b!)
@@ -112,13 +113,43 @@ t.test('what the pieces cannot settle is rescanned on one thread: the same outco
   const balanced = await both(dataFile([...QUEST_ROWS, ...cancelling]), 64, {chunk: 64})
   t.same(comparable(balanced.parallel as ScanResult), comparable(balanced.single as ScanResult))
   // A stream that fails is that failure, not a rescan.
-  const failing = async (): Promise<Readable> =>
-    new Readable({
-      read() {
-        this.destroy(new Error('connection reset'))
-      },
-    })
+  const failing = async (): Promise<ByteReader> =>
+    streamReader(
+      new Readable({
+        read() {
+          this.destroy(new Error('connection reset'))
+        },
+      }),
+    )
   await t.rejects(scanDataFileParallel(failing, {...OPTIONS, threads: 2}), /connection reset/)
+})
+
+/** A reader that gives nothing for `ms`: the workers are ready before the first piece is cut. */
+const lateStart = (open: () => Promise<ByteReader>, ms: number) => async (): Promise<ByteReader> => {
+  const reader = await open()
+  let first = true
+  return {
+    read: async (into) => {
+      if (first) await new Promise((resolve) => setTimeout(resolve, ms))
+      first = false
+      return reader.read(into)
+    },
+    close: () => reader.close(),
+  }
+}
+
+t.test('ready workers take the pieces: a full pool is waited for, a worker that fails means a rescan', async (t) => {
+  const text = Buffer.from(dataFile(QUEST_ROWS).repeat(400))
+  const single = await scanDataFile(await streamOf(text, 4096)(), OPTIONS)
+  // Three threads: two workers with two pieces each fill every slot, and this thread waits for an answer.
+  const parallel = await scanDataFileParallel(lateStart(streamOf(text, 4096), 1500), {...OPTIONS, threads: 3, pieceBytes: 512})
+  t.same(comparable(parallel), comparable(single))
+  t.equal(parallel.threads, 3, 'not rescanned')
+  // The first piece, in a worker's hands, holds a row strict mode refuses: the worker fails, the file is rescanned here.
+  const bad = Buffer.from(dataFile(QUEST_ROWS).replace('\r\n', '\r\nPRS1\t2000\tQ07\t1\r\n'))
+  const message = (await scanDataFile(await streamOf(bad, 4096)(), {...OPTIONS, strict: true}).catch((error: Error) => error)) as Error
+  const failed = await scanDataFileParallel(lateStart(streamOf(bad, 4096), 1500), {...OPTIONS, strict: true, threads: 2, pieceBytes: 64}).catch((error: Error) => error)
+  t.equal((failed as Error).message, message.message)
 })
 
 t.test('random files, random cuts: always the single-threaded result', async (t) => {
@@ -144,7 +175,9 @@ t.test('the worker side, on this thread: a piece answered with its lines, the su
   const memory = new SharedArrayBuffer(100)
   const bytes = Buffer.from('PRS1\t2000\tQ01\t1.5\r\nPRS1\t2000\tQ05\t2\r\nbad\r\nPRS1\t2001\tQ02\t-1')
   bytes.copy(Buffer.from(memory), 7)
-  serveScans({...OPTIONS, seriesId: 'PRS1', header: HEADER, memory}, port2)
+  serveScans({...OPTIONS, seriesId: 'PRS1', memory}, port2)
+  t.same(await once(port1, 'message'), ['ready'], 'ready before it has the header')
+  port1.postMessage({header: HEADER})
   port1.postMessage({index: 3, start: 7, end: 7 + bytes.length})
   const [piece] = (await once(port1, 'message')) as [{index: number; lines: number; rejectedCount: number; picked: unknown[]}]
   t.match(piece, {index: 3, lines: 4, rejectedCount: 1, picked: [{year: 2000, value: 1500}]})

@@ -7,8 +7,9 @@ import t from 'tap'
 import type {BestYearReport, PopulationStatsReport, SeriesPopulationReport} from '../src/reports/types.js'
 import {FolderStore} from '../src/stores/folder.js'
 import {md5Hex} from '../src/stores/md5.js'
+import {streamReader} from '../src/stores/store.js'
 import {DataFileScanner, MAX_LINE_BYTES, scanDataFile} from '../src/transform/bls-data.js'
-import {formatScaled} from '../src/transform/decimal.js'
+import {formatScaled, scaledToNumber} from '../src/transform/decimal.js'
 import {transformStores} from '../src/transform/index.js'
 import {populationStats, populationYears} from '../src/transform/population.js'
 import {MergedSeries, SeriesPacker, yearSums} from '../src/transform/series-sums.js'
@@ -110,6 +111,13 @@ t.test('sums are exact where floating point is not', async (t) => {
   t.equal(best.PRSC?.value, 105, '100.001 − 0.002 + 0.001 + 5')
   t.equal(formatScaled(-200), '-0.2')
   t.equal(formatScaled(1050), '1.05')
+  // The number written out is the one the decimal text parses to, for any scaled value up to the cap.
+  let seed = 7
+  const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
+  const cases = [0, -0, 1, -1, 999, 1000, 1001, 16400, 2 ** 53 - 1, -(2 ** 53 - 1), 1e15 - 1]
+  for (let i = 0; i < 20_000; i++) cases.push(Math.floor((random() - 0.5) * 10 ** Math.floor(random() * 17)))
+  const differ = cases.filter((scaled) => !Object.is(scaledToNumber(scaled), Number(formatScaled(scaled))))
+  t.same(differ, [], 'scaledToNumber(x) is Number(formatScaled(x)), -0 included')
 })
 
 t.test('padded header and fields, CRLF, LF and a missing final line end', async (t) => {
@@ -358,7 +366,7 @@ t.test('progress is reported as the data file is read', async (t) => {
 
 t.test('the scanner: chunk boundaries anywhere, bounded lines, exact-range guard', async (t) => {
   const text = Buffer.from(dataFile(QUEST_ROWS))
-  const whole = await scanDataFile(Readable.from([text]), {key: 'k', seriesId: 'PRS30006032', period: 1})
+  const whole = await scanDataFile(streamReader(Readable.from([text])), {key: 'k', seriesId: 'PRS30006032', period: 1})
   const scanner = new DataFileScanner({key: 'k', seriesId: 'PRS30006032', period: 1})
   for (let i = 0; i < text.length; i += 7) scanner.push(text.subarray(i, i + 7))
   scanner.end()
@@ -395,14 +403,14 @@ t.test('the scanner: chunk boundaries anywhere, bounded lines, exact-range guard
       this.destroy(new Error('connection reset'))
     },
   })
-  await t.rejects(scanDataFile(failing, {key: 'k', seriesId: 'x', period: 1}), /connection reset/)
+  await t.rejects(scanDataFile(streamReader(failing), {key: 'k', seriesId: 'x', period: 1}), /connection reset/)
 })
 
 t.test('packed sums: entries across blocks, a series taken back, two scans merged', async (t) => {
   const packer = new SeriesPacker()
-  // 5,000 series of 30 years each: 2 + 60 numbers an entry, three blocks of 131,072.
+  // 8,000 series of 30 years in a row each (and one annual year every other): 4 + 30 (+ 1) numbers an entry, three blocks of 131,072.
   const totals = (id: number) => ({quarterly: Array.from({length: 30}, (_, i) => [1990 + i, id * 1000 + i]).flat(), annual: id % 2 ? [2000, -id] : []})
-  for (let id = 0; id < 5000; id++) packer.add(`S${id}`, totals(id))
+  for (let id = 0; id < 8000; id++) packer.add(`S${id}`, totals(id))
   t.same(packer.takeBack('S4321'), totals(4321))
   t.equal(packer.takeBack('S4321'), undefined, 'taken back once: the scanner holds it now')
   t.equal(packer.takeBack('nope'), undefined)
@@ -417,16 +425,24 @@ t.test('packed sums: entries across blocks, a series taken back, two scans merge
   const series = new MergedSeries()
   series.add(other.packed())
   series.add(packed)
-  t.equal(series.size, 5001)
-  t.same(Array.from(series.get('S4999')!.quarterly), totals(4999).quarterly, 'the last entry, in the third block')
-  t.same(Array.from(series.get('S4999')!.annual), [2000, -4999])
+  t.equal(series.size, 8001)
+  t.same(Array.from(series.get('S7999')!.quarterly), totals(7999).quarterly, 'the last entry, in the third block')
+  t.same(Array.from(series.get('S7999')!.annual), [2000, -7999])
   t.same(Array.from(series.get('S4321')!.quarterly), [2020, 7], 'the entry taken back is skipped, its new one read')
   t.same(series.get('S7'), {quarterly: [1990, 7001, 2050, 2, ...totals(7).quarterly.slice(2)], annual: [2000, -7]}, 'added up')
   t.same(series.get('S8'), {quarterly: totals(8).quarterly, annual: [2001, 5]})
   t.same(Array.from(series.get('T1')!.quarterly), [2000, 3])
   t.equal(series.get('nope'), undefined)
   t.same([...series.keys()].slice(0, 3), ['S7', 'S8', 'T1'], 'in the order first seen')
-  t.equal([...series].length, 5001)
+  t.equal([...series].length, 8001)
+  // Years with a gap, or out of order, are kept as year/sum pairs: read back as given.
+  const sparse = new SeriesPacker()
+  sparse.add('G', {quarterly: [1990, 1, 1992, 2], annual: [2001, 3, 2000, 4]})
+  sparse.add('R', {quarterly: [], annual: []})
+  const read = new MergedSeries()
+  read.add(sparse.packed())
+  t.same(read.get('G'), {quarterly: new Float64Array([1990, 1, 1992, 2]), annual: new Float64Array([2001, 3, 2000, 4])})
+  t.same(read.get('R'), {quarterly: new Float64Array(0), annual: new Float64Array(0)})
 })
 
 t.test('the byte scanner agrees with a plain string reading of the same grammar (random lines, both paths, LF and CRLF)', async (t) => {

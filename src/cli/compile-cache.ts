@@ -15,14 +15,16 @@ import path from 'node:path'
 
 type Enable = (directory: string) => unknown
 
-/** `DATAQUEST_COMPILE_CACHE`, else `$XDG_CACHE_HOME/dataquest/compile-cache` (`~/.cache/…` without it). */
+/** The CLI's cache directory before oclif loads (oclif's cacheDir on Linux): `$XDG_CACHE_HOME/dataquest`, `~/.cache/dataquest` without it. */
+export const cacheDir = (env: NodeJS.ProcessEnv, home = os.homedir()): string => path.join(env.XDG_CACHE_HOME || path.join(home, '.cache'), 'dataquest')
+
+/** `DATAQUEST_COMPILE_CACHE`, else `compile-cache` in the cache directory. */
 export function compileCacheDir(env: NodeJS.ProcessEnv, home = os.homedir()): string {
-  if (env.DATAQUEST_COMPILE_CACHE) return env.DATAQUEST_COMPILE_CACHE
-  return path.join(env.XDG_CACHE_HOME || path.join(home, '.cache'), 'dataquest', 'compile-cache')
+  return env.DATAQUEST_COMPILE_CACHE || path.join(cacheDir(env, home), 'compile-cache')
 }
 
 /** Make `directory` and its missing parents, each once; throws on the first that fails. */
-function makeDirectory(directory: string): void {
+export function makeDirectory(directory: string): void {
   const missing: string[] = []
   for (let dir = path.resolve(directory); !existsSync(dir); dir = path.dirname(dir)) missing.unshift(dir)
   for (const dir of missing) mkdirSync(dir)

@@ -2,6 +2,7 @@ import {Chalk} from 'chalk'
 
 import {limitRows} from '../reports/limit.js'
 import type {Basis, BestYearReport, BestYearRow, PopulationStatsReport, Report, SeriesPopulationReport, SeriesPopulationRow} from '../reports/types.js'
+import {csvText} from '../util/csv.js'
 import {escapeJson, sanitize} from '../util/sanitize.js'
 import {sparkline} from './sparkline.js'
 import {type Align, renderTable} from './table.js'
@@ -159,15 +160,8 @@ export async function renderView<Row>(view: View<Row>, format: ReportFormat, col
   switch (format) {
     case 'json':
       return Array.isArray(view.json) ? view.json.map(jsonLine).join('\n') : jsonLine(view.json)
-    case 'csv': {
-      // papaparse loads only for CSV: the other formats, and the commands that print none, never parse it.
-      const {default: Papa} = await import('papaparse')
-      const data = rows.map((row) => fields.map((f) => {
-        const value = f.value(row)
-        return typeof value === 'string' ? sanitize(value) : value
-      }))
-      return Papa.unparse({fields: fields.map((f) => f.header), data}, {newline: '\n', escapeFormulae: true})
-    }
+    case 'csv':
+      return csvText(fields.map((f) => f.header), rows.map((row) => fields.map((f) => f.value(row))))
     case 'markdown': {
       const line = (cells: string[]): string => `| ${cells.join(' | ')} |`
       const table = [

@@ -1,6 +1,6 @@
 import type {SchemaElement} from 'hyparquet'
 
-import {sanitize} from '../util/sanitize.js'
+import {csvText} from '../util/csv.js'
 import type {Report, ReportName} from './types.js'
 
 /**
@@ -74,15 +74,9 @@ export function flatTable(report: Report): FlatTable {
  * The table as CSV: a header, `\n` line ends, nulls empty; text cleaned of control characters and
  * guarded against spreadsheet formulae (as `report --format csv`).
  */
-export async function flatCsv(table: FlatTable): Promise<string> {
-  const {default: Papa} = await import('papaparse')
-  const data = Array.from({length: table.rows}, (_, r) =>
-    table.columns.map(({values}) => {
-      const value = values[r]!
-      return typeof value === 'string' ? sanitize(value) : value
-    }),
-  )
-  return `${Papa.unparse({fields: table.columns.map((c) => c.name), data}, {newline: '\n', escapeFormulae: true})}\n`
+export function flatCsv(table: FlatTable): string {
+  const rows = Array.from({length: table.rows}, (_, r) => table.columns.map(({values}) => values[r]))
+  return `${csvText(table.columns.map((c) => c.name), rows)}\n`
 }
 
 const SCHEMA: Record<FlatType, Omit<SchemaElement, 'name'>> = {

@@ -30,6 +30,7 @@ function lazyS3Store(location: string, options: OpenStoreOptions): Store {
     list: async (keyPrefix) => (await s3()).list(keyPrefix),
     stat: async (key) => (await s3()).stat(key), // S3 never hashes: the options do not apply
     read: async (key) => (await s3()).read(key), // S3 chunks are the network's: chunkBytes does not apply
+    reader: async (key) => (await s3()).reader(key),
     write: async (key, body, writeOptions) => (await s3()).write(key, body, writeOptions),
     delete: async (key) => (await s3()).delete(key),
     // Nothing to save when the store was never used.

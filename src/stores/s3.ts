@@ -22,12 +22,14 @@ import {parseS3Location} from './s3-location.js'
 import {
   assertSafeKey,
   type Body,
+  type ByteReader,
   isInternalName,
   MANIFEST_NAME,
   NotFoundError,
   SizeMismatchError,
   type Store,
   type StoredObject,
+  streamReader,
   toReadable,
   unsafeKeyProblem,
   type WriteOptions,
@@ -310,6 +312,10 @@ export class S3Store implements Store {
       if (isNotFound(error)) throw new NotFoundError(this.location, key)
       throw error
     }
+  }
+
+  async reader(key: string): Promise<ByteReader> {
+    return streamReader(await this.read(key))
   }
 
   /**

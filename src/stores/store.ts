@@ -39,6 +39,11 @@ export interface Store {
    * the chunks to read, where the store chooses it (folders); S3 delivers what the network does.
    */
   read(key: string, options?: {chunkBytes?: number}): Promise<Readable>
+  /**
+   * The object's content, read into memory the caller owns (no buffer per chunk): folders read the
+   * file straight into it, S3 copies what the network delivers. Throws NotFoundError when absent.
+   */
+  reader(key: string): Promise<ByteReader>
   write(key: string, body: Body, options?: WriteOptions): Promise<StoredObject>
   /**
    * Write several objects as one set, where the store can: all of them visible, or (on a failure)
@@ -87,6 +92,35 @@ export const TEMP_NAME = /^\..+\.[0-9a-f]{12}\.tmp$/
  * `.stale-*`) — all `.dataquest-*` — and temp files. Never listed, copied, or accepted as a key.
  */
 export const isInternalName = (name: string): boolean => name.startsWith('.dataquest-') || TEMP_NAME.test(name)
+
+/** Reads an object into the caller's memory (Store.reader). */
+export interface ByteReader {
+  /** Fills the start of `into` (not empty) with the next bytes; their count, 0 at the end. */
+  read(into: Uint8Array): Promise<number>
+  close(): Promise<void>
+}
+
+/** A stream as a ByteReader: each read takes from one chunk at most, so a chunk's bounds stay bounds. */
+export function streamReader(stream: Readable): ByteReader {
+  const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Uint8Array | string>
+  let rest: Uint8Array = new Uint8Array(0)
+  return {
+    async read(into) {
+      while (rest.length === 0) {
+        const next = await chunks.next()
+        if (next.done) return 0
+        rest = typeof next.value === 'string' ? Buffer.from(next.value) : next.value
+      }
+      const count = Math.min(into.length, rest.length)
+      into.set(rest.subarray(0, count))
+      rest = rest.subarray(count)
+      return count
+    },
+    async close() {
+      stream.destroy()
+    },
+  }
+}
 
 export const toReadable = (body: Body): Readable =>
   body instanceof Readable ? body : Readable.from([typeof body === 'string' ? Buffer.from(body) : body])

@@ -1,8 +1,8 @@
 import {createHash} from 'node:crypto'
-import type {Readable} from 'node:stream'
 
 import {DECIMALS, MAX_SCALED_VALUE, SCALE} from './decimal.js'
 import {MergedSeries, type PackedSums, SeriesPacker, type SeriesTotals, yearIndex} from './series-sums.js'
+import type {ByteReader} from '../stores/store.js'
 import {DataquestError} from '../util/errors.js'
 
 /**
@@ -227,7 +227,8 @@ export class DataFileScanner {
       start = newline + 1
     }
     if (start < chunk.length) {
-      this.carry = chunk.subarray(start)
+      // A copy: the caller may reuse the chunk's memory for the next one.
+      this.carry = Buffer.from(chunk.subarray(start))
       this.checkLength(this.carry.length)
     }
   }
@@ -501,24 +502,28 @@ export class DataFileScanner {
   }
 }
 
+/** The single-threaded scan reads into one buffer of this size, again and again. */
+const READ_BYTES = 64 * 1024
+
 /**
- * Scan a whole data file from a stream on this thread, hashing the bytes on the way (the caller
- * checks them against the MD5 the store knows).
+ * Scan a whole data file on this thread, hashing the bytes on the way (the caller checks them
+ * against the MD5 the store knows).
  */
-export async function scanDataFile(stream: Readable, options: ScanOptions): Promise<ScanResult> {
+export async function scanDataFile(reader: ByteReader, options: ScanOptions): Promise<ScanResult> {
   const scanner = new DataFileScanner(options)
   const hash = createHash('md5')
+  const memory = Buffer.allocUnsafe(READ_BYTES)
   let bytes = 0
   try {
-    for await (const chunk of stream) {
-      const buffer = chunk as Buffer
-      hash.update(buffer)
-      bytes += buffer.length
-      scanner.push(buffer)
+    for (let read; (read = await reader.read(memory)) > 0; ) {
+      const chunk = memory.subarray(0, read)
+      hash.update(chunk)
+      bytes += read
+      scanner.push(chunk)
       options.onBytes?.(bytes)
     }
   } finally {
-    stream.destroy()
+    await reader.close()
   }
   scanner.end()
   const series = new MergedSeries()

@@ -17,5 +17,9 @@ export function formatScaled(scaled: number): string {
   return `${sign}${whole}${fraction ? `.${fraction}` : ''}`
 }
 
-/** The JSON number for a scaled value: the double nearest its exact decimal text. */
-export const scaledToNumber = (scaled: number): number => Number(formatScaled(scaled))
+/**
+ * The JSON number for a scaled value: the double nearest its exact decimal, which is what the
+ * division gives (IEEE division rounds the exact quotient of two exact integers correctly), the
+ * same as parsing `formatScaled`'s text, without the text. `+ 0` turns -0 into 0.
+ */
+export const scaledToNumber = (scaled: number): number => scaled / SCALE + 0

@@ -43,7 +43,7 @@ export interface TransformOptions {
   strict?: boolean
   /** Compute and compare, write nothing: the files say what would be written. */
   dryRun?: boolean
-  /** Worker threads for the data file (default: one per core, for files of PARALLEL_MIN_BYTES or more). */
+  /** Threads that scan the data file, this one included (default: one per core, for files of PARALLEL_MIN_BYTES or more). */
   threads?: number
   /** Called as the data file is read. */
   onProgress?: (progress: TransformProgress) => void
@@ -166,7 +166,7 @@ export async function transformStores(options: TransformOptions): Promise<Transf
   const lookups = await Promise.all(lookupNames.map((name) => readSmall(raw, BLS_PREFIX + LOOKUP_FILES[name])))
   const titles = seriesTitles(Object.fromEntries(lookupNames.flatMap((name, i) => (lookups[i] ? [[name, lookups[i].content]] : []))))
 
-  const scan = await scanForReports(titles, (chunkBytes) => raw.read(dataKey, {chunkBytes}), {
+  const scan = await scanForReports(titles, () => raw.reader(dataKey), {
     key: dataKey,
     seriesId,
     period: Number(period.slice(1)),

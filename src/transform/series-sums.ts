@@ -35,7 +35,13 @@ export function* yearSums(sums: ArrayLike<number>): Generator<[number, number]> 
 /** Numbers per block (1 MiB): more than the largest entry, 2 + 2 × 2 × 10,000 four-digit years. */
 const BLOCK = 1 << 17
 
-/** A scan's sums: entry i is `[quarterly length, annual length, quarterly pairs…, annual pairs…]` at `positions[i]`. */
+/**
+ * A scan's sums: entry i at `positions[i]`. Most series have a sum for every year of a range (years
+ * in order, none missing), kept as `[quarterly count, annual count, first quarterly year, first
+ * annual year, quarterly sums…, annual sums…]`: half the numbers of year/sum pairs, so half the
+ * memory and half the fresh pages to fault in (at 282,000 series, ~150 MB less). Any other series
+ * is kept as `[-1 − quarterly length, annual length, quarterly pairs…, annual pairs…]`.
+ */
 export interface PackedSums {
   /** Ids by entry, joined by LF (no id holds one); '' for an entry taken back (its series reappeared). */
   ids: string
@@ -44,11 +50,31 @@ export interface PackedSums {
   blocks: Float64Array[]
 }
 
+/** Whether a year/sum array's years are consecutive and rising (an empty one is). */
+function isRange(sums: ArrayLike<number>): boolean {
+  for (let i = 2; i < sums.length; i += 2) if (sums[i] !== sums[i - 2]! + 1) return false
+  return true
+}
+
+/** Year/sum pairs of `count` sums from `at`, the first for `year`. */
+function rangePairs(block: Float64Array, at: number, count: number, year: number): Float64Array {
+  const pairs = new Float64Array(2 * count)
+  for (let i = 0; i < count; i++) {
+    pairs[2 * i] = year + i
+    pairs[2 * i + 1] = block[at + i]!
+  }
+  return pairs
+}
+
 function entryAt(blocks: readonly Float64Array[], position: number): YearSums {
   const block = blocks[Math.floor(position / BLOCK)]!
   const at = position % BLOCK
-  const quarterlyEnd = at + 2 + block[at]!
-  return {quarterly: block.subarray(at + 2, quarterlyEnd), annual: block.subarray(quarterlyEnd, quarterlyEnd + block[at + 1]!)}
+  const head = block[at]!
+  if (head < 0) {
+    const quarterlyEnd = at + 2 - 1 - head
+    return {quarterly: block.subarray(at + 2, quarterlyEnd), annual: block.subarray(quarterlyEnd, quarterlyEnd + block[at + 1]!)}
+  }
+  return {quarterly: rangePairs(block, at + 4, head, block[at + 2]!), annual: rangePairs(block, at + 4 + head, block[at + 1]!, block[at + 3]!)}
 }
 
 export class SeriesPacker {
@@ -61,17 +87,28 @@ export class SeriesPacker {
 
   /** Pack a finished series' sums. */
   add(id: string, {quarterly, annual}: SeriesTotals): void {
-    const size = 2 + quarterly.length + annual.length
+    const ranges = isRange(quarterly) && isRange(annual)
+    const size = ranges ? 4 + (quarterly.length + annual.length) / 2 : 2 + quarterly.length + annual.length
     if (this.used + size > BLOCK) {
       this.blocks.push(new Float64Array(BLOCK))
       this.used = 0
     }
     const block = this.blocks.at(-1)!
     const at = this.used
-    block[at] = quarterly.length
-    block[at + 1] = annual.length
-    block.set(quarterly, at + 2)
-    block.set(annual, at + 2 + quarterly.length)
+    if (ranges) {
+      block[at] = quarterly.length / 2
+      block[at + 1] = annual.length / 2
+      block[at + 2] = quarterly[0] ?? 0
+      block[at + 3] = annual[0] ?? 0
+      let i = at + 4
+      for (let k = 1; k < quarterly.length; k += 2) block[i++] = quarterly[k]!
+      for (let k = 1; k < annual.length; k += 2) block[i++] = annual[k]!
+    } else {
+      block[at] = -1 - quarterly.length
+      block[at + 1] = annual.length
+      block.set(quarterly, at + 2)
+      block.set(annual, at + 2 + quarterly.length)
+    }
     this.entryOf.set(id, this.ids.length)
     this.ids.push(id)
     this.positions.push((this.blocks.length - 1) * BLOCK + at)

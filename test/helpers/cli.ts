@@ -96,7 +96,8 @@ export async function runBuilt(argv: string[], env: Record<string, string | unde
     const result = await promisify(execFile)(process.execPath, ['--import', register, path.join(projectRoot, 'bin/run.js'), ...argv], {
       // Coverage of src/ comes from the tests' own process: the bundle's source maps give the same
       // functions other ranges, which tap would count twice (once uncovered).
-      env: {...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, _TAPJS_PROCESSINFO_COVERAGE_: '0', ...env},
+      // A cache directory of its own: help kept by an earlier run would answer without loading oclif.
+      env: {...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, _TAPJS_PROCESSINFO_COVERAGE_: '0', XDG_CACHE_HOME: path.join(dir, 'cache'), ...env},
     }).then(
       ({stdout, stderr}) => ({code: 0, stdout, stderr}),
       (error: {code: number; stdout: string; stderr: string}) => ({code: error.code, stdout: error.stdout, stderr: error.stderr}),
