@@ -6,7 +6,7 @@
 // `-- --node <path>` measures another Node binary (Node 22+ has the compile cache; Node 20 has not).
 // Every case runs once before measuring, so the compile cache is warm, as for any later call.
 import {spawn, spawnSync} from 'node:child_process'
-import {existsSync} from 'node:fs'
+import {existsSync, mkdtempSync, rmSync} from 'node:fs'
 import {mkdtemp, readFile, rm} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -36,22 +36,29 @@ const bestYear: BestYearReport = {
 await writeReports(new FolderStore(processed), [populationReport(), bestYear, seriesReport()])
 
 const run = path.join(projectRoot, 'bin', 'run.js')
-const cases: [name: string, argv: string[], target: number | undefined][] = [
+// `fresh`: an empty cache folder each run (a first call: help rendered by oclif, no compile cache yet).
+const cases: [name: string, argv: string[], target: number | undefined, fresh?: boolean][] = [
   ['node -e 0', ['-e', '0'], undefined],
   ['dataquest --help', [run, '--help'], 1.6],
   ['dataquest report --help', [run, 'report', '--help'], 1.6],
   ['dataquest fetch --help', [run, 'fetch', '--help'], 3],
+  ['dataquest --help, first call', [run, '--help'], undefined, true],
   ['dataquest report (local folder)', [run, 'report', '--processed', processed], 4],
 ]
 const args = process.argv.slice(2)
 const instructions = args.includes('--instructions')
 const node = args.includes('--node') ? args[args.indexOf('--node') + 1]! : process.execPath
 const rounds = Number(args.find((arg) => /^\d+$/.test(arg)) ?? 5)
-const env = {...process.env, NO_COLOR: '1'}
+// A cache folder of the bench's own (help and compile caches), warmed by the first run of each case.
+const cache = await mkdtemp(path.join(os.tmpdir(), 'dataquest-startup-cache-'))
+const env = {...process.env, NO_COLOR: '1', XDG_CACHE_HOME: cache}
+const freshEnv = (): NodeJS.ProcessEnv => ({...env, XDG_CACHE_HOME: mkdtempSync(path.join(os.tmpdir(), 'dataquest-startup-fresh-'))})
 
-function runOnce(name: string, argv: string[]): number {
+function runOnce(name: string, argv: string[], fresh = false): number {
+  const runEnv = fresh ? freshEnv() : env
   const started = performance.now()
-  const result = spawnSync(node, argv, {stdio: ['ignore', 'ignore', 'pipe'], env})
+  const result = spawnSync(node, argv, {stdio: ['ignore', 'ignore', 'pipe'], env: runEnv})
+  if (fresh) rmSync(runEnv.XDG_CACHE_HOME!, {recursive: true, force: true})
   const ms = performance.now() - started
   if (result.status !== 0) throw new Error(`${name} exited ${result.status}: ${result.stderr}`)
   return ms
@@ -66,7 +73,7 @@ const median = (values: number[]): number => {
 /** Wall milliseconds of `rounds` runs each, interleaved: median (the target's measure) and best. */
 function wall(): {median: Map<string, number>; best: Map<string, number>} {
   const times = new Map<string, number[]>(cases.map(([name]) => [name, []]))
-  for (let round = 0; round < rounds; round++) for (const [name, argv] of cases) times.get(name)!.push(runOnce(name, argv))
+  for (let round = 0; round < rounds; round++) for (const [name, argv, , fresh] of cases) times.get(name)!.push(runOnce(name, argv, fresh))
   return {
     median: new Map([...times].map(([name, ms]) => [name, median(ms)])),
     best: new Map([...times].map(([name, ms]) => [name, Math.min(...ms)])),
@@ -78,10 +85,10 @@ async function countInstructions(): Promise<Map<string, number>> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'dataquest-callgrind-'))
   try {
     const counts = await Promise.all(
-      cases.map(async ([name, argv], i) => {
+      cases.map(async ([name, argv, , fresh], i) => {
         const out = path.join(dir, String(i))
         const valgrindArgs = ['--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, node, ...argv]
-        const child = spawn('valgrind', valgrindArgs, {stdio: 'ignore', env})
+        const child = spawn('valgrind', valgrindArgs, {stdio: 'ignore', env: fresh ? freshEnv() : env})
         const code = await new Promise<number | null>((resolve, reject) => child.on('error', reject).on('close', resolve))
         if (code !== 0) throw new Error(`${name} under valgrind exited ${code} (is valgrind installed?)`)
         const summary = /^summary: (\d+)/m.exec(await readFile(out, 'utf8'))
@@ -94,10 +101,11 @@ async function countInstructions(): Promise<Map<string, number>> {
   }
 }
 
-// Warm: the compile cache (Node 22+) is written by a first run, and a user's later calls use it.
-for (const [name, argv] of cases) runOnce(name, argv)
+// Warm: the help cache and the compile cache (Node 22+) are written by a first run, and a user's later calls use them.
+for (const [name, argv, , fresh] of cases) runOnce(name, argv, fresh)
 const measured = instructions ? {median: await countInstructions(), best: undefined} : wall()
 await rm(processed, {recursive: true, force: true})
+await rm(cache, {recursive: true, force: true})
 
 const version = spawnSync(node, ['--version'], {encoding: 'utf8'}).stdout.trim()
 console.log(

@@ -12,7 +12,7 @@ import {md5Hex} from '../src/stores/md5.js'
 import {openStore} from '../src/stores/open.js'
 import {runInterruptCleanups} from '../src/stores/cleanup.js'
 import {LEGACY_MD5_METADATA_KEY, parseS3Location, S3Store} from '../src/stores/s3.js'
-import {assertSafeKey, NotFoundError, SizeMismatchError, type Store, streamReader} from '../src/stores/store.js'
+import {assertSafeKey, NotFoundError, SizeMismatchError, readWhole, type Store, streamReader} from '../src/stores/store.js'
 import {Limiter, mapLimit} from '../src/util/concurrency.js'
 import {countRequests, startEmulator} from './helpers/fauxqs.js'
 
@@ -46,6 +46,7 @@ async function contract(t: Test, store: Store): Promise<void> {
   const parts: string[] = []
   for (let read; (read = await reader.read(into)) > 0; ) parts.push(Buffer.from(into.subarray(0, read)).toString())
   await reader.close()
+  await reader.close() // a second close does nothing
   t.equal(parts.join(''), 'world')
   t.ok(parts.every((part) => part.length <= 3), 'no read overfills the buffer')
   t.equal(await text(await store.read('a/c.txt')), 'world')
@@ -257,6 +258,10 @@ t.test('a stream as a reader: text and empty chunks, each chunk\'s bounds kept',
   for (let read; (read = await reader.read(into)) > 0; ) reads.push(Buffer.from(into.subarray(0, read)).toString())
   t.same(reads, ['ab', 'cd', 'e', 'f'])
   await reader.close()
+  // Read whole: the size expected, or more (grown since it was listed), or less.
+  t.equal((await readWhole(streamReader(Readable.from(['abc', 'def'])), 6)).toString(), 'abcdef')
+  t.equal((await readWhole(streamReader(Readable.from(['abc', 'defgh', 'ijk'])), 2)).toString(), 'abcdefghijk', 'more than expected')
+  t.equal((await readWhole(streamReader(Readable.from(['ab'])), 10)).toString(), 'ab', 'fewer')
 })
 
 t.test('errors other than "not found" are not swallowed', async (t) => {
@@ -272,6 +277,11 @@ t.test('errors other than "not found" are not swallowed', async (t) => {
   await t.rejects(new FolderStore(path.join(root, 'file')).list(), {code: 'ENOTDIR'})
   await t.rejects(folder.read('dir'), NotFoundError, 'a folder cannot be read as an object')
   await t.rejects(folder.reader('dir'), NotFoundError, 'nor given a reader')
+  // Of the files no manifest vouches for (made by hand), only those the caller asks for are hashed while listing.
+  const hand = await tempDir()
+  await writeFile(path.join(hand, 'hand-1'), 'one')
+  await writeFile(path.join(hand, 'hand-2'), 'two')
+  t.same((await new FolderStore(hand).list('', {hash: (key) => key === 'hand-1'})).map((object) => [object.key, object.md5]), [['hand-1', md5Hex('one')], ['hand-2', undefined]])
   await writeFile(path.join(root, '.left.over.0123456789ab.tmp'), 'from a crash')
   t.same((await folder.list()).map((o) => o.key), ['dir/inner', 'file'], 'temp files are not objects')
   const brokenRoot = await tempDir()

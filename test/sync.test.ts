@@ -206,6 +206,29 @@ t.test('S3 → folder and folder → folder', async (t) => {
   t.notMatch(again.stdout, /action/, 'no file table when nothing changed')
 })
 
+t.test('a source file the target lacks is not hashed while listing: it is read once, when copied', async (t) => {
+  const source = new FolderStore(await tempDir())
+  await source.write('old.txt', 'in both')
+  await source.write('new.txt', 'only here')
+  const target = new FolderStore(await tempDir())
+  await target.write('old.txt', 'in both')
+  let asked: ((key: string) => boolean | Promise<boolean>) | undefined
+  const watched: Store = {
+    location: source.location,
+    list: (prefix, options) => ((asked = options?.hash), source.list(prefix, options)),
+    stat: (key, options) => source.stat(key, options),
+    read: (key) => source.read(key),
+    reader: (key) => source.reader(key),
+    write: (key, body, options) => source.write(key, body, options),
+    delete: (key) => source.delete(key),
+    flush: () => source.flush(),
+  }
+  t.match(await syncStores({source: watched, target}), {uploaded: 1, unchanged: 1})
+  t.equal(await asked?.('old.txt'), true, 'on both sides: hashed, to compare')
+  t.equal(await asked?.('new.txt'), false, 'on the source alone: copied without a listing hash')
+  t.equal(await content(target, 'new.txt'), 'only here')
+})
+
 t.test('deletion guard: an empty source or deleting more than half changes nothing', async (t) => {
   const target = await sourceFolder()
   const empty = new FolderStore(await tempDir())

@@ -12,7 +12,8 @@ import {DataFileScanner, MAX_LINE_BYTES, scanDataFile} from '../src/transform/bl
 import {formatScaled, scaledToNumber} from '../src/transform/decimal.js'
 import {transformStores} from '../src/transform/index.js'
 import {populationStats, populationYears} from '../src/transform/population.js'
-import {MergedSeries, SeriesPacker, yearSums} from '../src/transform/series-sums.js'
+import {MergedSeries, SeriesPacker} from '../src/transform/series-sums.js'
+import {yearSums} from './helpers/year-sums.js'
 import {seriesTitles} from '../src/transform/titles.js'
 import {
   DATA_KEY,
@@ -408,10 +409,10 @@ t.test('the scanner: chunk boundaries anywhere, bounded lines, exact-range guard
 
 t.test('packed sums: entries across blocks, a series taken back, two scans merged', async (t) => {
   const packer = new SeriesPacker()
-  // 8,000 series of 30 years in a row each (and one annual year every other): 4 + 30 (+ 1) numbers an entry, three blocks of 131,072.
+  // 8,000 series of 30 years in a row each: 4 + 30 numbers an entry (the annual sums of a series with quarterly ones are dropped), three blocks of 131,072.
   const totals = (id: number) => ({quarterly: Array.from({length: 30}, (_, i) => [1990 + i, id * 1000 + i]).flat(), annual: id % 2 ? [2000, -id] : []})
   for (let id = 0; id < 8000; id++) packer.add(`S${id}`, totals(id))
-  t.same(packer.takeBack('S4321'), totals(4321))
+  t.same(packer.takeBack('S4321'), {...totals(4321), annual: []}, 'taken back without its annual sums')
   t.equal(packer.takeBack('S4321'), undefined, 'taken back once: the scanner holds it now')
   t.equal(packer.takeBack('nope'), undefined)
   packer.add('S4321', {quarterly: [2020, 7], annual: []})
@@ -427,22 +428,43 @@ t.test('packed sums: entries across blocks, a series taken back, two scans merge
   series.add(packed)
   t.equal(series.size, 8001)
   t.same(Array.from(series.get('S7999')!.quarterly), totals(7999).quarterly, 'the last entry, in the third block')
-  t.same(Array.from(series.get('S7999')!.annual), [2000, -7999])
+  t.same(Array.from(series.get('S7999')!.annual), [], 'scored on its quarters: no annual sums kept')
   t.same(Array.from(series.get('S4321')!.quarterly), [2020, 7], 'the entry taken back is skipped, its new one read')
-  t.same(series.get('S7'), {quarterly: [1990, 7001, 2050, 2, ...totals(7).quarterly.slice(2)], annual: [2000, -7]}, 'added up')
-  t.same(series.get('S8'), {quarterly: totals(8).quarterly, annual: [2001, 5]})
+  t.same(series.get('S7'), {quarterly: [1990, 7001, 2050, 2, ...totals(7).quarterly.slice(2)], annual: []}, 'added up')
+  t.same(series.get('S8'), {quarterly: totals(8).quarterly, annual: []}, 'annual sums of one scan, quarterly of another: the quarterly ones')
   t.same(Array.from(series.get('T1')!.quarterly), [2000, 3])
   t.equal(series.get('nope'), undefined)
   t.same([...series.keys()].slice(0, 3), ['S7', 'S8', 'T1'], 'in the order first seen')
   t.equal([...series].length, 8001)
   // Years with a gap, or out of order, are kept as year/sum pairs: read back as given.
   const sparse = new SeriesPacker()
-  sparse.add('G', {quarterly: [1990, 1, 1992, 2], annual: [2001, 3, 2000, 4]})
+  sparse.add('G', {quarterly: [1990, 1, 1992, 2], annual: [2001, 3]})
+  sparse.add('A', {quarterly: [], annual: [2001, 3, 2000, 4]})
   sparse.add('R', {quarterly: [], annual: []})
   const read = new MergedSeries()
   read.add(sparse.packed())
-  t.same(read.get('G'), {quarterly: new Float64Array([1990, 1, 1992, 2]), annual: new Float64Array([2001, 3, 2000, 4])})
+  t.same(read.get('G'), {quarterly: new Float64Array([1990, 1, 1992, 2]), annual: new Float64Array(0)})
+  t.same(read.get('A'), {quarterly: new Float64Array(0), annual: new Float64Array([2001, 3, 2000, 4])})
   t.same(read.get('R'), {quarterly: new Float64Array(0), annual: new Float64Array(0)})
+  // The best year, read in place: the highest sum, ties to the earliest year, on the quarters if any.
+  t.same(read.best('G'), {year: 1992, sum: 2, basis: 'quarterly'}, 'pairs, quarterly')
+  t.same(read.best('A'), {year: 2000, sum: 4, basis: 'annual'}, 'pairs, annual')
+  t.same(series.best('S10'), {year: 2019, sum: 10029, basis: 'quarterly'}, 'a range of years')
+  t.same(series.best('S7'), {year: 2019, sum: 7029, basis: 'quarterly'}, 'added up across scans')
+  t.equal(series.best('nope'), undefined)
+  const ties = new SeriesPacker()
+  ties.add('N', {quarterly: [], annual: [2000, 5, 2001, 5]})
+  ties.add('P', {quarterly: [], annual: [2003, 5, 2001, 5]})
+  const tied = new MergedSeries()
+  tied.add(ties.packed())
+  t.same(tied.best('N'), {year: 2000, sum: 5, basis: 'annual'}, 'a tie in a range: the earliest')
+  t.same(tied.best('P'), {year: 2001, sum: 5, basis: 'annual'}, 'a tie in pairs: the earliest')
+  // Two scans' annual sums of a series without quarters are added up.
+  const first = new SeriesPacker()
+  first.add('A', {quarterly: [], annual: [2000, 1]})
+  read.add(first.packed())
+  t.same(read.get('A'), {quarterly: new Float64Array(0), annual: [2001, 3, 2000, 5]})
+  t.same(read.best('A'), {year: 2000, sum: 5, basis: 'annual'}, 'added up, annual')
 })
 
 t.test('the byte scanner agrees with a plain string reading of the same grammar (random lines, both paths, LF and CRLF)', async (t) => {
@@ -483,6 +505,9 @@ t.test('the byte scanner agrees with a plain string reading of the same grammar 
     expected.set(key, (expected.get(key) ?? 0n) + scaled)
   }
   t.ok(accepted > 1000 && rejected > 1000, `both kinds of line (${accepted} good, ${rejected} bad)`)
+  // The annual sums of a series with quarterly ones are not kept: it is scored on its quarters.
+  const withQuarters = new Set([...expected.keys()].filter((key) => key.includes('|quarterly|')).map((key) => key.split('|')[0]))
+  for (const key of expected.keys()) if (key.includes('|annual|') && withQuarters.has(key.split('|')[0])) expected.delete(key)
   // The standard column order takes the quick path for most lines; with a column before series_id, every line takes the general one.
   for (const [layout, header, prefix] of [['standard', 'series_id\tyear\tperiod\tvalue\tfootnote_codes', ''], ['another column first', 'x\tseries_id\tyear\tperiod\tvalue', 'x\t']]) {
     for (const eol of ['\n', '\r\n']) {

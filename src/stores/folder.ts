@@ -1,8 +1,9 @@
-import {createReadStream, readdirSync, rmSync, statSync} from 'node:fs'
+import {closeSync, createReadStream, fstatSync, openSync, read, readdirSync, readSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
 import {appendFile, type FileHandle, link, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, stat} from 'node:fs/promises'
 import path from 'node:path'
 import {Readable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
+import {promisify} from 'node:util'
 import {createHash, randomBytes} from 'node:crypto'
 
 import {isRecord} from '../util/is-record.js'
@@ -16,6 +17,7 @@ import {
   type ByteReader,
   type Body,
   isInternalName,
+  type ListOptions,
   LOCK_NAME,
   MANIFEST_NAME,
   NotFoundError,
@@ -62,6 +64,11 @@ const sameStamp = (stamp: FileStamp, info: FileStamp): boolean =>
 
 const tempName = (target: string): string => path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`)
 
+/** Reads below this size are synchronous calls (see FolderStore.reader). */
+const SYNC_READ_BYTES = 256 * 1024
+
+const readInPool = promisify(read)
+
 /** Open `file` for writing, creating its folder unless it is known to exist (and when it is gone after all). */
 async function openForWriting(file: string, folderExists: boolean): Promise<FileHandle> {
   if (folderExists) {
@@ -76,6 +83,27 @@ async function openForWriting(file: string, folderExists: boolean): Promise<File
 }
 
 /**
+ * Write bytes to a new file, creating its folder when missing. Synchronous calls: a small file
+ * costs a few system calls instead of a thread-pool round trip each, which dominated a sync of
+ * 10,000 small files (npm run bench:sync).
+ */
+async function writeBytes(file: string, bytes: Uint8Array): Promise<void> {
+  let fd: number
+  try {
+    fd = openSync(file, 'w')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    await mkdir(path.dirname(file), {recursive: true})
+    fd = openSync(file, 'w')
+  }
+  try {
+    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
  * Write a file atomically: a temp file in the same folder, then rename. `folderExists`: skip the
  * mkdir. Bytes in hand (small files: reports, a sync's small copies) skip the stream machinery.
  */
@@ -85,24 +113,19 @@ async function writeAtomically(target: string, body: Body, expectedSize?: number
   const unregister = onInterrupt(() => rmSync(temp, {force: true}))
   try {
     let written: {md5: string; size: number}
-    const handle = await openForWriting(temp, folderExists)
     if (body instanceof Readable) {
       const hashing = new HashingStream()
-      await pipeline(body, hashing, handle.createWriteStream())
+      await pipeline(body, hashing, (await openForWriting(temp, folderExists)).createWriteStream())
       written = {md5: hashing.digest(), size: hashing.bytes}
     } else {
       const bytes = typeof body === 'string' ? Buffer.from(body) : body
-      try {
-        await handle.writeFile(bytes)
-      } finally {
-        await handle.close()
-      }
+      await writeBytes(temp, bytes)
       written = {md5: md5Hex(bytes), size: bytes.length}
     }
     if (expectedSize !== undefined && written.size !== expectedSize) {
       throw new SizeMismatchError(key, expectedSize, written.size)
     }
-    await rename(temp, target)
+    renameSync(temp, target)
     return written
   } catch (error) {
     await rm(temp, {force: true})
@@ -470,7 +493,7 @@ export class FolderStore implements Store {
     return done
   }
 
-  private async describe(key: string, file: string, hashUnknown = true): Promise<StoredObject | undefined> {
+  private async describe(key: string, file: string, hashUnknown: ListOptions['hash'] | boolean = true): Promise<StoredObject | undefined> {
     let info
     try {
       info = await stat(file)
@@ -483,7 +506,7 @@ export class FolderStore implements Store {
     if (entry && sameStamp(entry, info)) {
       return {key, size: info.size, md5: entry.md5, metadata: {...entry.metadata}}
     }
-    if (!hashUnknown) return {key, size: info.size, metadata: {}}
+    if (!(typeof hashUnknown === 'function' ? await hashUnknown(key) : hashUnknown)) return {key, size: info.size, metadata: {}}
     const cached = entry ? undefined : await this.hashCache?.get(key, info)
     const md5 = cached ?? (await md5OfFile(file))
     if (entry?.md5 === md5) {
@@ -514,9 +537,9 @@ export class FolderStore implements Store {
       .sort()
   }
 
-  async list(prefix = ''): Promise<StoredObject[]> {
+  async list(prefix = '', options: ListOptions = {}): Promise<StoredObject[]> {
     const keys = await this.keys(prefix)
-    const objects = await mapLimit(keys, LIST_CONCURRENCY, (key) => this.describe(key, this.filePath(key)))
+    const objects = await mapLimit(keys, LIST_CONCURRENCY, (key) => this.describe(key, this.filePath(key), options.hash))
     await this.hashCache?.save(this.root, prefix === '' ? keys : undefined)
     return objects.filter((object): object is StoredObject => object !== undefined)
   }
@@ -558,11 +581,32 @@ export class FolderStore implements Store {
     return (await this.openFile(key)).createReadStream({highWaterMark: options.chunkBytes ?? 16 * 1024})
   }
 
+  /**
+   * Reads into the caller's memory. Opening, closing and small reads are synchronous calls: for a
+   * small file copied whole, a thread-pool round trip per call cost more than the call. Large reads
+   * (the data file's 1 MiB pieces) go to the thread pool, so that this thread hashes and hands out
+   * pieces meanwhile (synchronous, the transform took 15% longer).
+   */
   async reader(key: string): Promise<ByteReader> {
-    const handle = await this.openFile(key)
+    let fd: number
+    try {
+      fd = openSync(this.filePath(key), 'r')
+    } catch (error) {
+      throw (error as NodeJS.ErrnoException).code === 'ENOENT' ? new NotFoundError(this.location, key) : error
+    }
+    // A folder opens fine on Linux and fails only when read: refuse it up front.
+    if (!fstatSync(fd).isFile()) {
+      closeSync(fd)
+      throw new NotFoundError(this.location, key)
+    }
+    let open = true
     return {
-      read: async (into) => (await handle.read(into, 0, into.length, null)).bytesRead,
-      close: () => handle.close(),
+      read: (into) => (into.length < SYNC_READ_BYTES ? Promise.resolve(readSync(fd, into, 0, into.length, null)) : readInPool(fd, into, 0, into.length, null).then(({bytesRead}) => bytesRead)),
+      // Once: a second close could close a descriptor opened since under the same number.
+      close: async () => {
+        if (open) closeSync(fd)
+        open = false
+      },
     }
   }
 

@@ -23,6 +23,11 @@ export interface WriteOptions {
 
 export type Body = Readable | Uint8Array | string
 
+export interface ListOptions {
+  /** Hash this object if its MD5 is not known without reading it (default: every one). */
+  hash?: (key: string) => boolean | Promise<boolean>
+}
+
 /**
  * A flat key/value store of files: a local folder or an S3 prefix.
  * Writes are all-or-nothing: a failed write leaves the previous object as it was.
@@ -30,8 +35,11 @@ export type Body = Readable | Uint8Array | string
 export interface Store {
   /** Human-readable location (`./data/raw`, `s3://bucket/prefix/`). */
   readonly location: string
-  /** Every object whose key starts with `prefix` (all when omitted), sorted by key. */
-  list(prefix?: string): Promise<StoredObject[]>
+  /**
+   * Every object whose key starts with `prefix` (all when omitted), sorted by key. `hash`: which
+   * objects whose MD5 the store does not know to read and hash (folders; all by default; S3 knows every MD5).
+   */
+  list(prefix?: string, options?: ListOptions): Promise<StoredObject[]>
   /** The object at `key`, or undefined when there is none. `hash: false`: no md5 unless known without reading the body. */
   stat(key: string, options?: {hash?: boolean}): Promise<StoredObject | undefined>
   /**
@@ -120,6 +128,21 @@ export function streamReader(stream: Readable): ByteReader {
       stream.destroy()
     },
   }
+}
+
+/** Everything a reader gives, in one buffer (sized for `expected` bytes, grown if there are more); the reader is closed. */
+export async function readWhole(reader: ByteReader, expected: number): Promise<Buffer> {
+  let buffer = Buffer.allocUnsafe(expected + 1)
+  let filled = 0
+  try {
+    for (let read; (read = await reader.read(buffer.subarray(filled))) > 0; ) {
+      filled += read
+      if (filled === buffer.length) buffer = Buffer.concat([buffer, Buffer.allocUnsafe(buffer.length)])
+    }
+  } finally {
+    await reader.close()
+  }
+  return buffer.subarray(0, filled)
 }
 
 export const toReadable = (body: Body): Readable =>
