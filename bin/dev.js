@@ -14,5 +14,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
 pjson.oclif.commands = './commands'
 pjson.oclif.hooks.command_not_found = './cli/not-found.ts'
+// The help cache is bin/run.js's (it answers from dist/'s help class): here oclif's own help.
+delete pjson.oclif.helpClass
 
 await execute({development: true, loadOptions: {root: fileURLToPath(new URL('../src', import.meta.url)), pjson}})

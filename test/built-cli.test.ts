@@ -7,10 +7,12 @@ import path from 'node:path'
 
 import t from 'tap'
 
+import {writeReports} from '../src/reports/index.js'
 import {FolderStore} from '../src/stores/folder.js'
 import {PARALLEL_MIN_BYTES, transformStores} from '../src/transform/index.js'
 import {DATA_KEY, questStore, removeTempDirs, tempDir} from './helpers/bls-files.js'
 import {projectRoot, runBuilt as dataquest} from './helpers/cli.js'
+import {bigBestYear} from './helpers/sample-reports.js'
 
 t.teardown(removeTempDirs)
 
@@ -100,6 +102,15 @@ t.test('transform on worker threads from the bundle, then report: the reports th
   t.equal(csv.code, 0, csv.stderr)
   t.match(csv.stdout, /^series_id,year,period,value,population\n/, 'CSV from the bundle')
   t.notOk((await bundledPackages(csv.loaded)).has('papaparse'), 'CSV is written without papaparse (util/csv.ts)')
+})
+
+t.test('piped, report prints every row: only a terminal cuts the table short', async (t) => {
+  const processed = new FolderStore(await tempDir())
+  await writeReports(processed, [bigBestYear(282)])
+  const piped = await dataquest(['report', '--processed', processed.root, '--only', 'best-year'])
+  t.equal(piped.code, 0, piped.stderr)
+  t.equal(piped.stdout.split('\n').filter((line) => line.startsWith('PRS')).length, 282)
+  t.notMatch(piped.stdout, /more rows? not shown/)
 })
 
 t.test('query loads DuckDB (from node_modules, native), and no other command does', async (t) => {

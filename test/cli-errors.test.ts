@@ -5,10 +5,11 @@ import os from 'node:os'
 import path from 'node:path'
 
 import {ReceiveMessageCommand} from '@aws-sdk/client-sqs'
-import {Config} from '@oclif/core'
+import {Args, Config} from '@oclif/core'
 import t, {type Test} from 'tap'
 
 import {createSqsClient, explainAwsError} from '../src/aws/clients.js'
+import {BaseCommand} from '../src/cli/base-command.js'
 import {closest, describeFailure, exitCode, failureMessage, oneLine} from '../src/cli/errors.js'
 import {checkHttpUrl} from '../src/cli/flags.js'
 import notFound from '../src/cli/not-found.js'
@@ -53,6 +54,25 @@ t.test('a misspelt flag names the closest one and the help to read, with exit 2'
   })
   t.equal(far.message, 'Nonexistent flag: --zz; see `dataquest sync --help`', 'nothing near enough: no suggestion')
   t.equal(closest('no-delte', ['delete', 'no-delete']), 'no-delete')
+})
+
+/** A command with no flags of its own that exits with code 3 when asked to (`exit`), as a command may. */
+class Bare extends BaseCommand {
+  static override id = 'bare'
+  static override args = {action: Args.string()}
+  async run(): Promise<void> {
+    const {args} = await this.parse(Bare)
+    if (args.action === 'exit') this.exit(3)
+  }
+}
+
+t.test('BaseCommand: a deliberate exit is not a failure; a command without flags still names the misspelt one', async (t) => {
+  const exited = await runCommand(Bare, ['exit'])
+  t.equal(exited.exitCode, 3)
+  t.equal(exited.stderr, '', 'no error line')
+  const misspelt = await runCommand(Bare, ['--nope'])
+  t.equal(misspelt.exitCode, 2)
+  t.equal(misspelt.stderr, 'Error: Nonexistent flag: --nope; see `dataquest bare --help`\n')
 })
 
 t.test('URL flags are checked when parsed: exit 2 at once, nothing written', async (t) => {

@@ -38,6 +38,12 @@ t.test('a hostile lock file prints as plain text, with --json too', async (t) =>
   t.notMatch(json.stdout, UNSAFE, 'nothing raw on stdout')
   const {error} = JSON.parse(json.stdout) as {error: {message: string}}
   t.match(error.message, `is being written by dataquest fetch (pid ${process.pid}`)
+
+  // A user's theme (theme.json in the config directory) goes to oclif's JSON printer: escaped all the same.
+  const configDir = await tempDir()
+  await writeFile(path.join(configDir, 'theme.json'), JSON.stringify({json: {key: 'blue', string: 'green'}}))
+  const themed = await runCommand(Fetch, ['--raw', raw, '--contact', 'me@example.com', '--json'], {DATAQUEST_CONFIG_DIR: configDir})
+  t.equal(themed.stdout, json.stdout, 'the same JSON (off a terminal, no colours)')
 })
 
 t.test('report: --format json escapes bidi and C1 controls, markdown escapes HTML, the table strips them', async (t) => {

@@ -96,6 +96,26 @@ t.test('timeouts fit big files', async (t) => {
     t.same(upstream.log.map((entry) => entry.headers.range), [undefined, undefined])
   })
 
+  t.test('a 206 that does not say where it starts is not spliced in: the body is fetched again whole', async (t) => {
+    const whole = 'x'.repeat(10) + 'y'.repeat(10)
+    const ranges: (string | undefined)[] = []
+    const odd = createServer((request, response) => {
+      ranges.push(request.headers.range)
+      // No Content-Range, and not even the bytes asked for.
+      if (request.headers.range) return void response.writeHead(206, {'Content-Length': 10}).end('z'.repeat(10))
+      response.writeHead(200, {'Content-Length': whole.length, ETag: '"v1"'})
+      // The first answer breaks off halfway; the last is whole.
+      if (ranges.length === 1) response.write(whole.slice(0, 10), () => response.socket?.destroy())
+      else response.end(whole)
+    })
+    await new Promise<void>((resolve) => odd.listen(0, '127.0.0.1', resolve))
+    t.teardown(() => odd.close())
+    const {http, retries} = client()
+    t.equal(await http.get(`http://127.0.0.1:${(odd.address() as AddressInfo).port}/`, {}, (response) => response.text()), whole)
+    t.same(ranges, [undefined, 'bytes=10-', undefined], 'the resume asked for, its answer refused, a new attempt')
+    t.equal(retries.length, 2)
+  })
+
   t.test('a body that keeps failing spends the retry budget, then names the URL and the cause', async (t) => {
     upstream.interrupt.set('pr.data.0.Current', {afterBytes: 10, mode: 'drop', times: 3})
     t.teardown(() => upstream.interrupt.clear())
@@ -123,6 +143,18 @@ t.test('timeouts fit big files', async (t) => {
     const {http, retries} = client({idleTimeoutMs: 1500})
     t.equal(await http.get(`http://127.0.0.1:${(trickle.address() as AddressInfo).port}/`, {}, (response) => response.text()), 'x'.repeat(25))
     t.same(retries, [])
+  })
+
+  t.test('a request fetch refuses to send (a header value with a line break) fails at once', async (t) => {
+    upstream.resetCounts()
+    const {http, retries} = client()
+    await t.rejects(http.get(url, {'if-none-match': '"v1\r\nX-Injected: 1"'}, (response) => response.text()), {
+      name: 'UpstreamError',
+      message: /^http:\/\/127\.0\.0\.1:\d+\/pub\/time\.series\/pr\/pr\.data\.0\.Current: .*invalid header value/,
+      retryable: false,
+    })
+    t.same(retries, [], 'not retried')
+    t.equal(upstream.log.length, 0, 'nothing sent')
   })
 
   t.test('the defaults: 30 s for connect and headers, 60 s idle', async (t) => {

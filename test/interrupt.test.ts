@@ -8,7 +8,7 @@ import {interruptedLine} from '../src/cli/interrupt.js'
 import Fetch from '../src/commands/fetch.js'
 import Run from '../src/commands/run.js'
 import {runCommand} from './helpers/cli.js'
-import {fetchHere, inFlight, leftovers, SERIES_V2, stalledFetch, until, upstreamArgs, v1} from './helpers/stalled-fetch.js'
+import {DATA, fetchHere, inFlight, leftovers, SERIES_V2, stalledFetch, until, upstreamArgs, v1} from './helpers/stalled-fetch.js'
 import {serveFiles, startUpstream} from './helpers/upstream.js'
 
 t.test('fetch interrupted in-process: temp files removed, lock released, one line, exit code 130', async (t) => {
@@ -35,8 +35,12 @@ t.test('fetch interrupted in-process: temp files removed, lock released, one lin
   const left = await leftovers(root)
   const data = await readFile(dataFile, 'utf8')
   const series = await readFile(path.join(root, 'bls/pr/pr.series'), 'utf8')
-  await upstream.close()
+  // The command goes on (process.exit is stubbed): with the file gone (a 404 is not retried) and its
+  // stalled download cut, it ends at once, where a closed server would be retried for seconds.
+  upstream.removeFile(DATA)
+  upstream.dropConnections()
   const result = await running
+  await upstream.close()
 
   t.equal(second.exitCode, 1, 'a second writer fails fast')
   t.match(second.stderr, `${root} is being written by dataquest fetch (pid ${process.pid} on ${os.hostname()}, since `)

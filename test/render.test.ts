@@ -70,6 +70,7 @@ t.test('live: a spinner per step that stays as a ✔/✖ line', async (t) => {
   await progress.step('Fetch', async (step) => {
     step.update('1/3 files')
     progress.warn('retrying')
+    progress.note('pr: 3 files')
     return undefined
   })
   await t.rejects(progress.step('Sync', async () => {
@@ -78,6 +79,7 @@ t.test('live: a spinner per step that stays as a ✔/✖ line', async (t) => {
   const text = stream.text()
   t.match(text, /Fetch — 1\/3 files/)
   t.match(text, /⚠ retrying\n/)
+  t.match(text, / {2}pr: 3 files\n/, 'a note is a line of its own under the spinner')
   t.match(text, /✔.*Fetch \(\d+\.\ds\)/)
   t.match(text, /✖.*Sync — no bucket/)
 })

@@ -224,9 +224,9 @@ t.test('survey codes: parsed, checked, and placed under the root', async (t) => 
 t.test('parseRootListing keeps the survey folders and warns about every other link', async (t) => {
   const root = 'https://download.bls.gov/pub/time.series/'
   const dir = (href: string, text = href): string => `  3/11/2025  8:30 AM        &lt;dir&gt; <A HREF="${href}">${text}</A><br>`
-  const html = listingOf(dir('/pub/time.series/pr/', 'pr'), dir('cu/', 'cu'), dir('/pub/time.series/compressed/', 'compressed'), dir('/pub/other/xx/'), line('/pub/time.series/overview.txt'), dir('/pub/time.series/pr/'))
+  const html = listingOf(dir('/pub/time.series/pr/', 'pr'), dir('cu/', 'cu'), dir('/pub/time.series/compressed/', 'compressed'), dir('/pub/time.series/a%20b/', 'a b'), dir('/pub/other/xx/'), line('/pub/time.series/overview.txt'), dir('/pub/time.series/pr/'))
   const {surveys, warnings} = parseRootListing(html, root)
   t.same(surveys, ['cu', 'pr'])
-  t.match(warnings, [/points outside \/pub\/time\.series\//, /"\/pub\/time\.series\/overview\.txt": is a file, not a folder/, /listed twice/, /"compressed": not a survey code/])
+  t.match(warnings, [/points outside \/pub\/time\.series\//, /"\/pub\/time\.series\/overview\.txt": is a file, not a folder/, /listed twice/, /"a b": not a survey code/, /"compressed": not a survey code/])
   t.same(parseListing(html, root).entries.map((e) => e.name), ['overview.txt'], 'a survey listing takes its files, no folders')
 })

@@ -113,6 +113,17 @@ t.test('S3 store', async (t) => {
     t.same(Object.keys(JSON.parse(await manifestText(emulator.s3, bucket, `p/${MANIFEST_NAME}`)).objects), ['a', 'c'])
   })
 
+  t.test('a listing below a manifest’s folder prunes none of its other entries', async (t) => {
+    const bucket = await emulator.bucket()
+    const writer = new S3Store(emulator.s3, `s3://${bucket}/`)
+    await writeBatch(writer, () => mapLimit(['bls/pr/pr.series', 'bls/pr/old/pr.series'], 2, (key) => writer.write(key, key)))
+    // Both keys are in bls/pr/'s manifest; a listing of bls/pr/old/ shows one of them.
+    const deep = new S3Store(emulator.s3, `s3://${bucket}/`)
+    t.same((await deep.list('bls/pr/old/')).map((object) => object.key), ['bls/pr/old/pr.series'])
+    await deep.flush()
+    t.same(Object.keys(JSON.parse(await manifestText(emulator.s3, bucket, `bls/pr/${MANIFEST_NAME}`)).objects), ['bls/pr/old/pr.series', 'bls/pr/pr.series'])
+  })
+
   t.test('a dry run saves nothing, not even what its listing learnt or pruned', async (t) => {
     const bucket = await emulator.bucket()
     const target = new S3Store(emulator.s3, `s3://${bucket}/`)

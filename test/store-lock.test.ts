@@ -72,10 +72,19 @@ t.test('a lock is not judged stale without proof', async (t) => {
   // Another host: its pid says nothing here.
   await writeFile(path.join(root, LOCK_NAME), JSON.stringify(holder({pid: deadPid(), host: 'elsewhere'})))
   await t.rejects(folder(root).store.lockForWriting('fetch'), {name: 'StoreLockedError', message: /on elsewhere/})
-  // Unreadable: someone else's, perhaps mid-write.
-  await writeFile(path.join(root, LOCK_NAME), '{')
-  await t.rejects(folder(root).store.lockForWriting('fetch'), {message: new RegExp(`^${root} is being written by another process \\(lock file unreadable\\)`)})
-  t.equal(await readFile(path.join(root, LOCK_NAME), 'utf8'), '{', 'left as it was')
+  // Unreadable: someone else's, perhaps mid-write; or JSON that names no holder.
+  for (const content of ['{', '{"pid": "1"}']) {
+    await writeFile(path.join(root, LOCK_NAME), content)
+    await t.rejects(folder(root).store.lockForWriting('fetch'), {message: new RegExp(`^${root} is being written by another process \\(lock file unreadable\\)`)}, content)
+    t.equal(await readFile(path.join(root, LOCK_NAME), 'utf8'), content, 'left as it was')
+  }
+})
+
+t.test('a link that fails for another reason than a held lock throws that error, and leaves no temp file', async (t) => {
+  const root = await tempDir()
+  // A trailing slash: link(2) says ENOENT, not EEXIST.
+  t.throws(() => acquireLock(`${path.join(root, LOCK_NAME)}/`, {location: root, command: 'fetch'}), {code: 'ENOENT'})
+  t.same(await readdir(root), [])
 })
 
 t.test('release removes only our own lock', async (t) => {

@@ -38,6 +38,7 @@ export function makeDirectory(directory: string): void {
 export function enableCompileCache(
   env: NodeJS.ProcessEnv,
   // null, not undefined, for "this Node has none": undefined would take the default.
+  /* c8 ignore next -- which side of `??` runs depends on the Node: 22+ has a compile cache, 20 none */
   enable: Enable | null = (module as {enableCompileCache?: Enable}).enableCompileCache ?? null,
 ): string | undefined {
   if (!enable || env.NODE_COMPILE_CACHE || env.NODE_DISABLE_COMPILE_CACHE) return undefined

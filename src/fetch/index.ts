@@ -97,10 +97,13 @@ type ClientOptions = Pick<FetchOptions, 'contact' | 'version' | 'http'>
 const clientFor = (options: ClientOptions, onRetry?: (event: RetryEvent) => void): HttpClient =>
   new HttpClient({...options.http, userAgent: userAgent(options.version, options.contact), onRetry})
 
+/* c8 ignore next -- without a root, download.bls.gov itself is read: tests never do */
+const rootOf = (options: Pick<FetchOptions, 'blsRoot'>): string => options.blsRoot ?? BLS_ROOT
+
 /** The survey codes asked for: the list as given, or for `all` those the root lists (one request). */
 async function surveyCodes(client: HttpClient, options: Pick<FetchOptions, 'blsRoot' | 'surveys'>): Promise<{surveys: string[]; warnings: string[]}> {
   if (options.surveys !== 'all') return {surveys: [...(options.surveys ?? [REPORT_SURVEY])], warnings: []}
-  const root = options.blsRoot ?? BLS_ROOT
+  const root = rootOf(options)
   const listed = await readRootListing(client, root)
   if (listed.surveys.length === 0) {
     throw new DataquestError('upstream', `the BLS root ${root} lists no survey folders; nothing to mirror`, {hint: {flag: ['bls-root'], say: 'check {bls-root}'}})
@@ -169,7 +172,7 @@ export async function fetchUpstream(options: FetchOptions): Promise<FetchSummary
 
   // Read every source (settled: one failing source does not stop the others), then decide, then act.
   const readSurvey = async (survey: string): Promise<SurveyRead> => {
-    const url = survey === REPORT_SURVEY && options.blsUrl ? options.blsUrl : surveyUrl(options.blsRoot ?? BLS_ROOT, survey)
+    const url = survey === REPORT_SURVEY && options.blsUrl ? options.blsUrl : surveyUrl(rootOf(options), survey)
     try {
       const [stored, listing] = await Promise.all([store.list(blsPrefix(survey)), readListing(client, url)])
       for (const message of listing.warnings) warn(`${message} (survey ${survey})`)

@@ -268,7 +268,7 @@ export class HttpClient {
     const signal = this.options.signal ? AbortSignal.any([controller.signal, this.options.signal]) : controller.signal
     try {
       let current = url
-      for (let hops = 0; ; hops++) {
+      for (let hops = 0; hops <= maxRedirects; hops++) {
         this.requests++
         const response = await fetch(current, {headers: {...headers, 'user-agent': this.options.userAgent}, signal, redirect: 'manual'})
         const location = REDIRECTS.has(response.status) ? response.headers.get('location') : null
@@ -277,9 +277,9 @@ export class HttpClient {
         const next = new URL(location, current)
         // Listing links to other hosts are refused; a redirect must not be a way round that.
         if (next.origin !== new URL(current).origin) throw new UpstreamError(current, `redirected to ${next.href}, another origin: refused, nothing stored`, false)
-        if (hops >= maxRedirects) throw new UpstreamError(url, `more than ${maxRedirects} redirects (a redirect loop?), the last to ${next.href}`, false)
         current = next.href
       }
+      throw new UpstreamError(url, `more than ${maxRedirects} redirects (a redirect loop?), the last to ${current}`, false)
     } finally {
       clearTimeout(timer)
     }

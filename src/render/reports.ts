@@ -34,8 +34,7 @@ export interface Field<Row> {
 /** What a report (or a query's result) looks like in every format. */
 export interface View<Row> {
   /** Title and headline above a table; none for a query's result. */
-  title?: string
-  headline?: string
+  heading?: {title: string; headline: string}
   fields: Field<Row>[]
   rows: Row[]
   /** The report with `rows` limited, for JSON: one line, or one line per row. */
@@ -87,8 +86,10 @@ function populationView(report: PopulationStatsReport): View<Statistic> {
   ]
   const missing = missingYears.length > 0 ? `; no population for ${missingYears.join(', ')}` : ''
   return {
-    title: report.report,
-    headline: `US population ${fromYear}–${toYear}: mean ${whole.format(mean)}, standard deviation ${whole.format(stddev)} (sample, n−1) over ${count} years${missing}`,
+    heading: {
+      title: report.report,
+      headline: `US population ${fromYear}–${toYear}: mean ${whole.format(mean)}, standard deviation ${whole.format(stddev)} (sample, n−1) over ${count} years${missing}`,
+    },
     fields: [field('statistic', (row) => row.key, {text: (row) => row.label}), field('value', (row) => row.value, {text: (row) => row.text})],
     rows,
     json: report,
@@ -110,8 +111,10 @@ function bestYearView(report: BestYearReport, limit: number | undefined): View<B
   ]
   if (all.some((row) => row.title !== undefined)) fields.push(field('title', (row) => row.title ?? ''))
   return {
-    title: report.report,
-    headline: `${all.length} series, best year each: ${annual} (${share.toFixed(1)}%) scored on the annual average (Q05), ${all.length - annual} on the sum of Q01–Q04`,
+    heading: {
+      title: report.report,
+      headline: `${all.length} series, best year each: ${annual} (${share.toFixed(1)}%) scored on the annual average (Q05), ${all.length - annual} on the sum of Q01–Q04`,
+    },
     fields,
     rows,
     json: {...report, rows},
@@ -128,8 +131,10 @@ function seriesView(report: SeriesPopulationReport, {limit, joinedYears = false}
   const {rows, omitted} = joinedYears && known > 0 ? {rows: joined, omitted: all.length - known} : limited(all, limit)
   const shape = all.length > 1 ? ` ${sparkline(all.map((row) => row.value))}` : ''
   return {
-    title: report.report,
-    headline: `${seriesId} ${period}: ${all.length} year${all.length === 1 ? '' : 's'}${span}${shape}, population known for ${known}`,
+    heading: {
+      title: report.report,
+      headline: `${seriesId} ${period}: ${all.length} year${all.length === 1 ? '' : 's'}${span}${shape}, population known for ${known}`,
+    },
     fields: [
       field('series_id', (row) => row.series_id),
       field('year', (row) => row.year, {align: 'right'}),
@@ -151,7 +156,7 @@ const markdownText = (text: string): string => sanitize(text).replaceAll('&', '&
 const markdownCell = (text: string): string => markdownText(text).replaceAll('\\', '\\\\').replaceAll('|', '\\|')
 
 export async function renderView<Row>(view: View<Row>, format: ReportFormat, color: boolean): Promise<string> {
-  const {fields, rows} = view
+  const {fields, rows, heading} = view
   switch (format) {
     case 'json':
       return Array.isArray(view.json) ? view.json.map(jsonLine).join('\n') : jsonLine(view.json)
@@ -164,12 +169,12 @@ export async function renderView<Row>(view: View<Row>, format: ReportFormat, col
         line(fields.map((f) => (f.align === undefined || f.align === 'left' ? '---' : '---:'))),
         ...rows.map((row) => line(fields.map((f) => markdownCell(f.text(row))))),
       ]
-      return [...(view.title === undefined ? [] : [`### ${view.title}`, '', markdownText(view.headline ?? ''), '']), ...table, ...footer(view, (text) => ['', `_${text}_`])].join('\n')
+      return [...(heading === undefined ? [] : [`### ${heading.title}`, '', markdownText(heading.headline), '']), ...table, ...footer(view, (text) => ['', `_${text}_`])].join('\n')
     }
     case 'table': {
       const chalk = new Chalk({level: color ? 1 : 0})
       const table = renderTable(rows, fields.map((f) => ({header: f.label, value: f.text, align: f.align})), (header) => chalk.bold(header))
-      return [...(view.title === undefined ? [] : [chalk.bold.cyan(view.title), sanitize(view.headline ?? ''), '']), table, ...footer(view, (text) => [chalk.dim(text)])].join('\n')
+      return [...(heading === undefined ? [] : [chalk.bold.cyan(heading.title), sanitize(heading.headline), '']), table, ...footer(view, (text) => [chalk.dim(text)])].join('\n')
     }
   }
 }

@@ -34,6 +34,6 @@ function lazyS3Store(location: string, options: OpenStoreOptions): Store {
     write: async (key, body, writeOptions) => (await s3()).write(key, body, writeOptions),
     delete: async (key) => (await s3()).delete(key),
     // Nothing to save when the store was never used.
-    flush: async () => (loading ? (await loading).flush() : undefined),
+    flush: async () => (await loading)?.flush(),
   }
 }

@@ -160,10 +160,11 @@ export class S3Store implements Store {
       object = await this.client.send(new GetObjectCommand({Bucket: this.bucket, Key}))
     } catch (error) {
       if (isNotFound(error)) return {entries: new Map(), dirty: false}
-      /* c8 ignore next -- a GET refused after its LIST succeeded (a policy on the manifest key alone): fauxqs has no policies */
+      /* c8 ignore next 2 -- a GET refused after its LIST succeeded (a policy on the manifest key alone): fauxqs has no policies */
       throw error
     }
     let parsed: Map<string, ManifestEntry> | string
+    /* c8 ignore next -- S3 (and fauxqs) always give a GET's Content-Length; the SDK's type has it optional */
     if ((object.ContentLength ?? 0) > this.maxManifestBytes) {
       ;(object.Body as Readable).destroy()
       parsed = `${object.ContentLength} bytes, over the cap of ${this.maxManifestBytes}`
@@ -405,6 +406,7 @@ export class S3Store implements Store {
       // The original error says more; an abort that fails too leaves parts for the bucket's lifecycle rule.
       if (uploadId !== undefined) await abort().catch(() => {})
       throw error
+      /* c8 ignore next -- V8 counts the gap before `finally` as code, though try and catch both leave before it */
     } finally {
       unregister()
     }

@@ -145,6 +145,8 @@ export interface UpstreamServer {
   /** Every request since start or the last resetCounts(). */
   log: RequestRecord[]
   resetCounts(): void
+  /** Cut every open connection (a stalled body's too); the server goes on answering. */
+  dropConnections(): void
   close(): Promise<void>
 }
 
@@ -415,6 +417,7 @@ export async function startUpstream(t?: Test): Promise<UpstreamServer> {
       server.requests = freshCounts()
       server.log = []
     },
+    dropConnections: () => http.closeAllConnections(),
     close: () =>
       new Promise<void>((resolve, reject) => {
         http.closeAllConnections()
