@@ -277,6 +277,11 @@ t.test('errors other than "not found" are not swallowed', async (t) => {
   await t.rejects(new FolderStore(path.join(root, 'file')).list(), {code: 'ENOTDIR'})
   await t.rejects(folder.read('dir'), NotFoundError, 'a folder cannot be read as an object')
   await t.rejects(folder.reader('dir'), NotFoundError, 'nor given a reader')
+  await t.rejects(folder.reader('file/below'), {code: 'ENOTDIR'}, 'a reader: only absence is NotFoundError')
+  await t.rejects(folder.write('file/below', 'bytes'), /ENOTDIR/, 'bytes under a file: the system error, named')
+  await t.rejects(folder.writeAll!([{key: 'streamed', body: Readable.from(['abc']), options: {expectedSize: 5}}]), SizeMismatchError, 'a set: a stream of another length')
+  t.equal(await folder.stat('streamed'), undefined, 'nothing of the set written')
+  await new FolderStore(await tempDir()).flush() // a store never used: nothing to save
   // Of the files no manifest vouches for (made by hand), only those the caller asks for are hashed while listing.
   const hand = await tempDir()
   await writeFile(path.join(hand, 'hand-1'), 'one')

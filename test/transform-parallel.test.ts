@@ -143,14 +143,23 @@ t.test('ready workers take the pieces: a full pool is waited for, a worker that 
   const text = Buffer.from(dataFile(QUEST_ROWS).repeat(400))
   const single = await scanDataFile(await streamOf(text, 4096)(), OPTIONS)
   // Three threads: two workers with two pieces each fill every slot, and this thread waits for an answer.
-  const parallel = await scanDataFileParallel(lateStart(streamOf(text, 4096), 1500), {...OPTIONS, threads: 3, pieceBytes: 512})
+  let read = 0
+  const parallel = await scanDataFileParallel(lateStart(streamOf(text, 4096), 1500), {...OPTIONS, threads: 3, pieceBytes: 512, onBytes: (bytes) => (read = bytes)})
   t.same(comparable(parallel), comparable(single))
   t.equal(parallel.threads, 3, 'not rescanned')
+  t.equal(read, text.length, 'progress up to the last byte')
   // The first piece, in a worker's hands, holds a row strict mode refuses: the worker fails, the file is rescanned here.
-  const bad = Buffer.from(dataFile(QUEST_ROWS).replace('\r\n', '\r\nPRS1\t2000\tQ07\t1\r\n'))
+  // A long file: this thread is still reading when the worker's failure arrives, and stops.
+  const bad = Buffer.from(dataFile(QUEST_ROWS).replace('\r\n', '\r\nPRS1\t2000\tQ07\t1\r\n') + dataFile(QUEST_ROWS).repeat(2000))
   const message = (await scanDataFile(await streamOf(bad, 4096)(), {...OPTIONS, strict: true}).catch((error: Error) => error)) as Error
   const failed = await scanDataFileParallel(lateStart(streamOf(bad, 4096), 1500), {...OPTIONS, strict: true, threads: 2, pieceBytes: 64}).catch((error: Error) => error)
   t.equal((failed as Error).message, message.message)
+  // Sums that stay exact in each scanner but not added up: the bound on them sends the file to a rescan.
+  const huge = Array.from({length: 12}, () => ['PRSX', 2000, 'Q01', '999999999999.999'] as [string, number, string, string])
+  const hugeText = Buffer.from(dataFile([...QUEST_ROWS, ...huge]))
+  const exact = (await scanDataFile(await streamOf(hugeText, 64)(), OPTIONS).catch((error: Error) => error)) as Error
+  const bounded = await scanDataFileParallel(lateStart(streamOf(hugeText, 64), 1500), {...OPTIONS, threads: 2, pieceBytes: 64}).catch((error: Error) => error)
+  t.equal((bounded as Error).message, exact.message)
 })
 
 t.test('random files, random cuts: always the single-threaded result', async (t) => {

