@@ -17,7 +17,7 @@ t.test('a help request has a cache file that depends on all its inputs', async (
   const env = {XDG_CACHE_HOME: path.join(home, 'cache'), TERM: 'xterm'}
   const file = helpCacheFile(projectRoot, ['--help'], env, pipe, home)!
   t.match(file, new RegExp(`^${path.join(home, 'cache', 'dataquest', 'help')}/[0-9a-f]{32}\\.txt$`))
-  t.equal(helpCacheFile(projectRoot, ['--help'], {...env, PWD: '/elsewhere', SHLVL: '3', _TAPJS_PROCESSINFO_ID: 'x'}, pipe, home), file, 'the working folder, a shell\'s depth, a runner\'s ids do not count')
+  t.equal(helpCacheFile(projectRoot, ['--help'], {...env, PWD: '/elsewhere', SHLVL: '3', _TAPJS_PROCESSINFO_ID: 'x', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 't', AWS_ACCESS_KEY_ID: 'k'}, pipe, home), file, 'the working folder, a shell\'s depth, a runner\'s ids, AWS credentials do not count')
   const others = [
     helpCacheFile(projectRoot, ['report', '--help'], env, pipe, home),
     helpCacheFile(projectRoot, ['-h'], env, pipe, home),

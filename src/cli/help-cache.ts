@@ -27,9 +27,10 @@ const MAX_ENTRIES = 100
 /**
  * The variables help can depend on: oclif's and the CLI's own (flags' defaults, plugin and config
  * folders, debug), colour (supports-color reads the terminal and CI variables) and widths. Others
- * (the working folder, a shell's depth, a test runner's per-process ids) do not make another entry.
+ * (the working folder, a shell's depth, a test runner's per-process ids) do not make another entry,
+ * nor do AWS credentials, which no help shows.
  */
-const HELP_ENV = /^(DATAQUEST_|OCLIF_|AWS_|XDG_|HOME$|DEBUG$|FORCE_COLOR$|NO_COLOR$|NODE_DISABLE_COLORS$|TERM|COLORTERM$|COLUMNS$|CI$|CI_|\w+_CI$|GITHUB_ACTIONS$|GITEA_ACTIONS$|CIRCLECI$|TRAVIS$|APPVEYOR$|BUILDKITE$|DRONE$|TEAMCITY_VERSION$|TF_BUILD$|AGENT_NAME$)/
+const HELP_ENV = /^(?!AWS_(SECRET_ACCESS_KEY|SESSION_TOKEN|ACCESS_KEY_ID)$)(DATAQUEST_|OCLIF_|AWS_|XDG_|HOME$|DEBUG$|FORCE_COLOR$|NO_COLOR$|NODE_DISABLE_COLORS$|TERM|COLORTERM$|COLUMNS$|CI$|CI_|\w+_CI$|GITHUB_ACTIONS$|GITEA_ACTIONS$|CIRCLECI$|TRAVIS$|APPVEYOR$|BUILDKITE$|DRONE$|TEAMCITY_VERSION$|TF_BUILD$|AGENT_NAME$)/
 
 /** A request oclif answers with help alone: no arguments, or command words and a help flag. */
 function isHelpRequest(argv: readonly string[]): boolean {
