@@ -92,7 +92,7 @@ t.test('transform on worker threads from the bundle, then report: the reports th
   t.equal(report.code, 0, report.stderr)
   t.same(JSON.parse(report.stdout).reports, expected.reports)
   const bundled = await bundledPackages(report.loaded)
-  // ora loads when a spinner starts, papaparse for CSV, the HTTP client for fetch (docs/benchmarks.md: start-up).
+  // ora loads when a spinner starts, papaparse to parse lookup files (transform), the HTTP client for fetch (docs/benchmarks.md: start-up).
   for (const heavy of ['ora', 'papaparse']) t.notOk(bundled.has(heavy), `report loads no ${heavy}`)
   t.notOk((await bundledSources(report.loaded)).some((source) => source.endsWith('src/http/client.ts')), 'report loads no HTTP client')
   t.notOk(report.loaded.some((file) => file.includes(`${path.sep}@aws-sdk${path.sep}`)), 'a folder report loads no AWS SDK')
