@@ -5,9 +5,10 @@
  * least busy worker (each row belongs to the piece its line starts in); when no worker can take
  * one and no memory is free, this thread scans a waiting piece itself rather than wait (while the
  * workers start, and whenever reading outpaces them). On 2 cores, one worker and this thread beat
- * two workers beside it: the same scan without a second worker to start (npm run bench). Every piece is summed with the same DataFileScanner as the single-threaded scan. The
- * per-series sums are merged at the end, the pieces' line counts, rejected rows and picked rows
- * put back in file order. Anything the pieces cannot settle exactly — a fatal row, a line too
+ * two workers beside it: the same scan without a second worker to start (npm run bench). Every
+ * piece is summed with the same DataFileScanner as the single-threaded scan. The per-series sums
+ * are merged at the end, the pieces' line counts, rejected rows and picked rows put back in file
+ * order. Anything the pieces cannot settle exactly — a fatal row, a line too
  * long, a header problem, sums near the edge of exact arithmetic, a worker that cannot start —
  * rescans the file on this thread, so the result and every message are those of `scanDataFile`.
  */
