@@ -78,7 +78,7 @@ export default class Report extends BaseCommand {
         return renderHtml(limited, {allRows: true})
       }
       case 'parquet': {
-        const {flatParquet, flatTable} = await import('../reports/flat-files.js')
+        const [{flatTable}, {flatParquet}] = await Promise.all([import('../reports/flat-files.js'), import('../reports/parquet.js')])
         return flatParquet(flatTable(limited[0]!))
       }
       default:

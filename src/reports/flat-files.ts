@@ -1,5 +1,3 @@
-import type {SchemaElement} from 'hyparquet'
-
 import {csvText} from '../util/csv.js'
 import type {Report, ReportName} from './types.js'
 
@@ -77,32 +75,4 @@ export function flatTable(report: Report): FlatTable {
 export function flatCsv(table: FlatTable): string {
   const rows = Array.from({length: table.rows}, (_, r) => table.columns.map(({values}) => values[r]))
   return `${csvText(table.columns.map((c) => c.name), rows)}\n`
-}
-
-const SCHEMA: Record<FlatType, Omit<SchemaElement, 'name'>> = {
-  string: {type: 'BYTE_ARRAY', converted_type: 'UTF8'},
-  int32: {type: 'INT32'},
-  int64: {type: 'INT64'},
-  double: {type: 'DOUBLE'},
-  decimal: {type: 'INT64', converted_type: 'DECIMAL', scale: VALUE_SCALE, precision: 18},
-}
-
-/**
- * The table as Parquet (hyparquet-writer: pure JavaScript, loaded only here). No timestamps and a
- * fixed `created_by`: the same table gives the same bytes, so an unchanged report is not rewritten.
- */
-export async function flatParquet(table: FlatTable): Promise<Uint8Array> {
-  const {parquetWriteBuffer} = await import('hyparquet-writer')
-  const schema: SchemaElement[] = [
-    {name: 'root', num_children: table.columns.length},
-    ...table.columns.map(({name, type}) => ({name, repetition_type: 'OPTIONAL' as const, ...SCHEMA[type]})),
-  ]
-  const buffer = parquetWriteBuffer({
-    // INT64 columns take bigints (a population is a whole number; DECIMAL takes the JSON number).
-    columnData: table.columns.map(({name, type, values}) => ({name, data: type === 'int64' ? values.map((v) => (v === null ? v : BigInt(v))) : values})),
-    schema,
-    createdBy: 'dataquest',
-    kvMetadata: [{key: 'dataquest.report', value: table.report}],
-  })
-  return new Uint8Array(buffer)
 }

@@ -34,14 +34,14 @@ export const PAGE_KEY = 'report.html'
  * consumers read, so where a store writes one file at a time (S3) the rest is in place before them.
  */
 export async function reportFiles(reports: readonly Report[]): Promise<ReportFile[]> {
-  const [{flatCsv, flatParquet, flatTable}, {renderHtml}] = await Promise.all([import('./flat-files.js'), import('./html.js')])
+  const [{flatCsv, flatTable}, {flatParquet}, {renderHtml}] = await Promise.all([import('./flat-files.js'), import('./parquet.js'), import('./html.js')])
   const flat: ReportFile[] = []
   for (const report of reports) {
     const table = flatTable(report)
     const base = report.report
     flat.push(
       {key: `${base}.csv`, body: Buffer.from(flatCsv(table)), contentType: 'text/csv; charset=utf-8'},
-      {key: `${base}.parquet`, body: await flatParquet(table), contentType: 'application/vnd.apache.parquet'},
+      {key: `${base}.parquet`, body: flatParquet(table), contentType: 'application/vnd.apache.parquet'},
     )
   }
   const page = {key: PAGE_KEY, body: Buffer.from(renderHtml(reports)), contentType: 'text/html; charset=utf-8'}
