@@ -1,4 +1,4 @@
-import {csvText} from '../util/csv.js'
+import {csvColumnsBytes} from '../util/csv.js'
 import type {Report, ReportName} from './types.js'
 
 /**
@@ -72,7 +72,6 @@ export function flatTable(report: Report): FlatTable {
  * The table as CSV: a header, `\n` line ends, nulls empty; text cleaned of control characters and
  * guarded against spreadsheet formulae (as `report --format csv`).
  */
-export function flatCsv(table: FlatTable): string {
-  const rows = Array.from({length: table.rows}, (_, r) => table.columns.map(({values}) => values[r]))
-  return `${csvText(table.columns.map((c) => c.name), rows)}\n`
+export function flatCsv(table: FlatTable): Buffer {
+  return csvColumnsBytes(table.columns.map((c) => c.name), table.columns.map((c) => c.values))
 }

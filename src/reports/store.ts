@@ -40,7 +40,7 @@ export async function reportFiles(reports: readonly Report[]): Promise<ReportFil
     const table = flatTable(report)
     const base = report.report
     flat.push(
-      {key: `${base}.csv`, body: Buffer.from(flatCsv(table)), contentType: 'text/csv; charset=utf-8'},
+      {key: `${base}.csv`, body: flatCsv(table), contentType: 'text/csv; charset=utf-8'},
       {key: `${base}.parquet`, body: flatParquet(table), contentType: 'application/vnd.apache.parquet'},
     )
   }

@@ -1,13 +1,25 @@
+import {isAscii} from 'node:buffer'
+
 import {sanitize} from './sanitize.js'
+
+type Cell = string | number | null | undefined
 
 /** A cell a spreadsheet would run as a formula (OWASP's list, as papaparse's escapeFormulae). */
 const FORMULA = /^[=+\-@\t\r]/
 /** What makes a cell need quotes: the delimiter, a quote, a line break, a byte-order mark. */
 const SPECIAL = /[,"\r\n\ufeff]/
+/**
+ * Anything `cell` would change in a text: a control or bidi character (sanitize's), a character
+ * that needs quotes, a formula's first character, a space at either end. One test, so a text that
+ * needs nothing (nearly all) costs one regular-expression call.
+ */
+// eslint-disable-next-line no-control-regex
+const NEEDS_WORK = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069,"\ufeff]|^[=+\-@ ]| $/
 
-function cell(value: string | number | null | undefined): string {
+function cell(value: Cell): string {
   if (value === null || value === undefined) return ''
   if (typeof value !== 'string') return String(value)
+  if (!NEEDS_WORK.test(value)) return value
   let text = sanitize(value)
   let quote = false
   if (FORMULA.test(text)) {
@@ -19,14 +31,53 @@ function cell(value: string | number | null | undefined): string {
 }
 
 /**
- * CSV text: a header line, then one line per row, `\n` between lines; nulls empty; text cleaned of
- * control characters and guarded against spreadsheet formulae (prefixed with `'`, quoted). The
- * same text as papaparse's `unparse` with `escapeFormulae` (test/csv.test.ts holds it to that),
- * written here because it takes a fraction of its time: its cold start over 28,200 rows was most
- * of the CSV report's cost (docs/benchmarks.md).
+ * CSV text of a table given by columns: a header line, then one line per row, `\n` between lines;
+ * nulls empty; text cleaned of control characters and guarded against spreadsheet formulae
+ * (prefixed with `'`, quoted). The same text as papaparse's `unparse` with `escapeFormulae`
+ * (test/csv.test.ts holds it to that), written here because it takes a fraction of its time: its
+ * cold start over 28,200 rows was most of the CSV report's cost (docs/benchmarks.md). Cells are
+ * made a column at a time (one function on one kind of value stays fast while it warms up).
  */
-export function csvText(headers: readonly string[], rows: readonly (readonly (string | number | null | undefined)[])[]): string {
+export function csvColumns(headers: readonly string[], columns: readonly (readonly Cell[])[]): string {
+  const cells = columns.map((values) => values.map(cell))
+  const rows = Math.max(0, ...columns.map((column) => column.length))
   const lines = [headers.map(cell).join(',')]
-  for (const row of rows) lines.push(row.map(cell).join(','))
+  for (let r = 0; r < rows; r++) {
+    let line = cells[0]![r]!
+    for (let c = 1; c < cells.length; c++) line += `,${cells[c]![r]}`
+    lines.push(line)
+  }
   return lines.join('\n')
 }
+
+const COMMA = 44
+const LF = 10
+
+/**
+ * csvColumns as UTF-8 bytes, with a final line end: each cell written where it goes (a string of
+ * 28,200 lines made of cells, then encoded, cost several times as much in concatenation and
+ * garbage). Text beyond ASCII, rare, goes through csvColumns.
+ */
+export function csvColumnsBytes(headers: readonly string[], columns: readonly (readonly Cell[])[]): Buffer {
+  const cells = [headers, ...columns].map((values) => values.map(cell))
+  const rows = Math.max(0, ...columns.map((column) => column.length))
+  let size = 0
+  for (const column of cells) for (const text of column) size += text.length + 1
+  const bytes = Buffer.allocUnsafe(size)
+  let at = 0
+  for (let r = -1; r < rows; r++) {
+    for (let c = 0; c < columns.length; c++) {
+      const text = r < 0 ? cells[0]![c]! : cells[c + 1]![r]!
+      // More bytes than characters, or fewer where the buffer ran short: not ASCII.
+      if (bytes.write(text, at) !== text.length) return Buffer.from(`${csvColumns(headers, columns)}\n`)
+      at += text.length
+      bytes[at++] = c === columns.length - 1 ? LF : COMMA
+    }
+  }
+  // As many bytes as characters can still hide a character beyond ASCII cut short (`éa€` in 4 bytes is `éa`).
+  return isAscii(bytes) ? bytes : Buffer.from(`${csvColumns(headers, columns)}\n`)
+}
+
+/** csvColumns of a table given by rows. */
+export const csvText = (headers: readonly string[], rows: readonly (readonly Cell[])[]): string =>
+  csvColumns(headers, headers.map((_, c) => rows.map((row) => row[c])))
