@@ -1,5 +1,5 @@
 import {closeSync, createReadStream, createWriteStream, fstatSync, openSync, read, readdirSync, readSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
-import {appendFile, link, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, stat} from 'node:fs/promises'
+import {appendFile, link, lstat, mkdir, readdir, readFile, realpath, rename, rm, stat} from 'node:fs/promises'
 import path from 'node:path'
 import {Readable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
@@ -26,7 +26,6 @@ import {
   type StoredObject,
   StoreWriteError,
   TEMP_NAME,
-  toReadable,
   UnrecordedWriteError,
   type WriteLock,
   type WriteOptions,
@@ -96,36 +95,18 @@ async function writeBytes(file: string, bytes: Uint8Array): Promise<void> {
 }
 
 /**
- * Write a file atomically: a temp file in the same folder, then rename. Bytes in hand (small files:
- * reports, a sync's small copies) skip the stream machinery.
+ * Write `body` to the new file `temp`, with its MD5 and size. Bytes in hand (reports, a sync's small
+ * copies) skip the stream machinery.
  */
-async function writeAtomically(target: string, body: Body, expectedSize?: number, key = path.basename(target)): Promise<{md5: string; size: number}> {
-  const temp = tempName(target)
-  // Registered before the file exists, removed by name: an interrupt at any point leaves nothing.
-  const unregister = onInterrupt(() => rmSync(temp, {force: true}))
-  try {
-    let written: {md5: string; size: number}
-    if (body instanceof Readable) {
-      const hashing = new HashingStream()
-      await pipeline(body, hashing, createWriteStream(temp, {fd: await openCreating(temp)}))
-      written = {md5: hashing.digest(), size: hashing.bytes}
-    } else {
-      const bytes = typeof body === 'string' ? Buffer.from(body) : body
-      await writeBytes(temp, bytes)
-      written = {md5: md5Hex(bytes), size: bytes.length}
-    }
-    if (expectedSize !== undefined && written.size !== expectedSize) {
-      throw new SizeMismatchError(key, expectedSize, written.size)
-    }
-    renameSync(temp, target)
-    return written
-  } catch (error) {
-    await rm(temp, {force: true})
-    throw error
-    /* c8 ignore next -- V8 counts the gap before `finally` as code, though try and catch both leave before it */
-  } finally {
-    unregister()
+async function writeBody(temp: string, body: Body): Promise<{md5: string; size: number}> {
+  if (body instanceof Readable) {
+    const hashing = new HashingStream()
+    await pipeline(body, hashing, createWriteStream(temp, {fd: await openCreating(temp)}))
+    return {md5: hashing.digest(), size: hashing.bytes}
   }
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body
+  await writeBytes(temp, bytes)
+  return {md5: md5Hex(bytes), size: bytes.length}
 }
 
 /** A file written under a temp name beside its target, not yet visible. */
@@ -139,23 +120,35 @@ interface Staged {
 }
 
 /** Write `body` to a temp file beside `target`; on failure the temp file is gone. */
-async function stage(target: string, body: Readable, expectedSize?: number, key = path.basename(target)): Promise<Staged> {
-  await mkdir(path.dirname(target), {recursive: true})
+async function stage(target: string, body: Body, expectedSize?: number, key = path.basename(target)): Promise<Staged> {
   const temp = tempName(target)
   // Registered before the file exists, removed by name: an interrupt at any point leaves nothing.
   const unregister = onInterrupt(() => rmSync(temp, {force: true}))
-  const hashing = new HashingStream()
   try {
-    const handle = await open(temp, 'w')
-    await pipeline(body, hashing, handle.createWriteStream())
-    if (expectedSize !== undefined && hashing.bytes !== expectedSize) {
-      throw new SizeMismatchError(key, expectedSize, hashing.bytes)
+    const {md5, size} = await writeBody(temp, body)
+    if (expectedSize !== undefined && size !== expectedSize) {
+      throw new SizeMismatchError(key, expectedSize, size)
     }
-    return {target, temp, md5: hashing.digest(), size: hashing.bytes, unregister}
+    return {target, temp, md5, size, unregister}
   } catch (error) {
     await rm(temp, {force: true})
     unregister()
     throw error
+  }
+}
+
+/** Write a file atomically: a temp file in the same folder, then rename. */
+async function writeAtomically(target: string, body: Body, expectedSize?: number, key = path.basename(target)): Promise<{md5: string; size: number}> {
+  const {temp, md5, size, unregister} = await stage(target, body, expectedSize, key)
+  try {
+    renameSync(temp, target)
+    return {md5, size}
+  } catch (error) {
+    await rm(temp, {force: true})
+    throw error
+    /* c8 ignore next -- V8 counts the gap before `finally` as code, though try and catch both leave before it */
+  } finally {
+    unregister()
   }
 }
 
@@ -637,7 +630,7 @@ export class FolderStore implements Store {
   async writeAll(files: readonly {key: string; body: Body; options?: WriteOptions}[]): Promise<StoredObject[]> {
     const targets = files.map(({key}) => this.filePath(key))
     await Promise.all(files.map(({key}, i) => this.insideRoot(path.dirname(targets[i]!), key)))
-    const settled = await Promise.allSettled(files.map(({key, body, options}, i) => stage(targets[i]!, toReadable(body), options?.expectedSize, key)))
+    const settled = await Promise.allSettled(files.map(({key, body, options}, i) => stage(targets[i]!, body, options?.expectedSize, key)))
     const staged = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []))
     const failed = settled.find((result) => result.status === 'rejected')
     if (failed) {

@@ -31,8 +31,12 @@ const CR = 13
 
 /** Pieces of about this size: big enough that messages cost nothing, small enough to spread the work. */
 export const PIECE_BYTES = 1024 * 1024
-/** Pieces handed to workers and not yet scanned, per worker: bounds memory when reading outpaces scanning. */
-const IN_FLIGHT = 2
+/**
+ * Pieces handed to workers and not yet scanned, per worker: bounds memory when reading outpaces
+ * scanning. Two left a worker idle a fifth of the time: it answers while this thread hashes or
+ * scans, and gets its next piece only when this thread comes back to its messages (npm run bench).
+ */
+const IN_FLIGHT = 4
 /** Marks the workerData of a scan worker (this module is also the worker's script). */
 const SETUP = 'dataquestScanSetup'
 
