@@ -1,5 +1,6 @@
 import {sanitize} from '../util/sanitize.js'
 import {flatTable} from './flat-files.js'
+import {limitReport} from './limit.js'
 import type {BestYearReport, PopulationStatsReport, Report, SeriesPopulationReport} from './types.js'
 
 /**
@@ -224,8 +225,10 @@ function bestYearChart(report: BestYearReport): string {
 
 /** A report's rows as an HTML table (the flat files' columns), at most `limit` rows with a note of the rest. */
 function table(report: Report, options: PageOptions): string {
-  const flat = flatTable(report)
-  const shown = options.allRows ? flat.rows : Math.min(flat.rows, options.limit ?? PAGE_ROWS)
+  const rows = 'rows' in report ? report.rows.length : 1
+  const shown = options.allRows ? rows : Math.min(rows, options.limit ?? PAGE_ROWS)
+  // The columns of the rows shown only: the table of 282,000 series shows 1,000.
+  const flat = flatTable(limitReport(report, shown))
   const cell = (name: string, value: string | number | null): string => {
     if (value === null) return '<td class="missing">—</td>'
     if (typeof value === 'string') return `<td>${escapeHtml(value)}</td>`
@@ -234,8 +237,8 @@ function table(report: Report, options: PageOptions): string {
   }
   const head = flat.columns.map((c) => `<th${c.type === 'string' ? '' : ' class="number"'}>${c.name}</th>`).join('')
   const body = Array.from({length: shown}, (_, r) => `<tr>${flat.columns.map((c) => cell(c.name, c.values[r]!)).join('')}</tr>`)
-  const more = flat.rows - shown
-  const note = more > 0 ? `<p class="note">The first ${whole.format(shown)} of ${whole.format(flat.rows)} rows; ${report.report}.csv and ${report.report}.parquet hold them all.</p>` : ''
+  const more = rows - shown
+  const note = more > 0 ? `<p class="note">The first ${whole.format(shown)} of ${whole.format(rows)} rows; ${report.report}.csv and ${report.report}.parquet hold them all.</p>` : ''
   return `<table id="${report.report}-table"><thead><tr>${head}</tr></thead><tbody>${body.join('')}</tbody></table>${note}`
 }
 
