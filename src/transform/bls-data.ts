@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
 
 import {DECIMALS, MAX_SCALED_VALUE, SCALE} from './decimal.js'
-import {MergedSeries, type PackedSums, SeriesPacker, type SeriesTotals, yearIndex} from './series-sums.js'
+import {MergedSeries, type PackedSums, SeriesPacker, YearSumList} from './series-sums.js'
 import type {ByteReader} from '../stores/store.js'
 import {DataquestError} from '../util/errors.js'
 
@@ -183,11 +183,13 @@ export class DataFileScanner {
   /** Its first bytes as little-endian 32-bit words: quickLine compares four bytes at a time. */
   private previousWords = new Int32Array(0)
   /** The series in hand, as arrays; the others are packed. */
-  private current: SeriesTotals | undefined
+  private readonly quarterly = new YearSumList()
+  private readonly annual = new YearSumList()
+  private hasCurrent = false
   private currentId = ''
   private readonly packer = new SeriesPacker()
   private currentIsPicked = false
-  private runningSums: number[] | undefined
+  private runningSums: YearSumList | undefined
   private runningYear = 0
   private runningIndex = 0
   private running = 0
@@ -294,7 +296,6 @@ export class DataFileScanner {
     let fieldEnd = 0
     let year = 0
     let period = 0
-    let value = 0
     for (let field = 0; ; field++) {
       while (i < end && isBlank(buf[i]!)) i++
       const kind = kinds[field]
@@ -331,7 +332,6 @@ export class DataFileScanner {
       } else if (kind === VALUE) {
         i = this.readValue(buf, i, end)
         if (i === -1) return false
-        value = this.value
       } else {
         while (i < end && buf[i] !== TAB) i++
       }
@@ -341,7 +341,8 @@ export class DataFileScanner {
       if (i === end) return false
       i++
     }
-    this.add(idStart === -1 ? this.current! : this.seriesFor(buf, idStart, idEnd, fieldEnd), year, period, value)
+    if (idStart !== -1) this.seriesFor(buf, idStart, idEnd, fieldEnd)
+    this.add(year, period)
     return true
   }
 
@@ -411,7 +412,7 @@ export class DataFileScanner {
     if (buf[i] === TAB) for (const stop = Math.min(buf.length, start + QUICK_LINE_BYTES); i < stop && buf[i] !== LF; i++);
     if (buf[i] !== LF) return -1
     this.line++
-    this.add(this.current!, year, period, this.value)
+    this.add(year, period)
     return i + 1
   }
 
@@ -432,19 +433,20 @@ export class DataFileScanner {
   }
 
   /**
-   * Add a value to its series-year sum. Rows come sorted by series, year and period, so the
+   * Add the value readValue read to its series-year sum (taken from the field, not an argument: an
+   * optimized caller boxes a double argument, a heap allocation per row). Rows come sorted by series, year and period, so the
    * running sum is kept aside and stored in the map only when the series, year or basis changes.
    */
-  private add(totals: SeriesTotals, year: number, period: number, value: number): void {
-    const sums = period === ANNUAL_PERIOD ? totals.annual : totals.quarterly
+  private add(year: number, period: number): void {
+    const {value} = this
+    const sums = period === ANNUAL_PERIOD ? this.annual : this.quarterly
     if (sums !== this.runningSums || year !== this.runningYear) {
       this.storeRunningSum()
-      let index = yearIndex(sums, year)
-      if (index === -1) index = sums.push(year, 0) - 2
+      const index = sums.indexOf(year)
       this.runningSums = sums
       this.runningYear = year
       this.runningIndex = index
-      this.running = sums[index + 1]!
+      this.running = sums.sums[index + 1]!
     }
     this.running += value
     const magnitude = Math.abs(this.running)
@@ -460,31 +462,33 @@ export class DataFileScanner {
   }
 
   private storeRunningSum(): void {
-    if (this.runningSums) this.runningSums[this.runningIndex + 1] = this.running
+    if (this.runningSums) this.runningSums.sums[this.runningIndex + 1] = this.running
   }
 
-  /** The totals of the series in [start, end), remembering its field up to `fieldEnd` for the next row. */
-  private seriesFor(buf: Buffer, start: number, end: number, fieldEnd: number): SeriesTotals {
+  /** Make the series in [start, end) the one in hand, remembering its field up to `fieldEnd` for the next row. */
+  private seriesFor(buf: Buffer, start: number, end: number, fieldEnd: number): void {
     const id = buf.toString('utf8', start, end)
     // The same id padded otherwise is still the series in hand.
     if (id !== this.currentId) {
       this.packCurrent()
-      this.current = this.packer.takeBack(id) ?? {quarterly: [], annual: []}
+      const taken = this.packer.takeBack(id)
+      this.quarterly.reset(taken?.quarterly)
+      this.annual.reset(taken?.annual)
+      this.hasCurrent = true
       this.currentId = id
       this.currentIsPicked = id === this.options.seriesId
     }
     const field = Buffer.from(buf.subarray(start, fieldEnd))
     this.previousField = field
     this.previousWords = Int32Array.from({length: field.length >> 2}, (_, w) => field.readInt32LE(w * 4))
-    return this.current!
   }
 
   private packCurrent(): void {
-    if (!this.current) return
+    if (!this.hasCurrent) return
     this.storeRunningSum()
     this.runningSums = undefined
-    this.packer.add(this.currentId, this.current)
-    this.current = undefined
+    this.packer.add(this.currentId, {quarterly: this.quarterly.view(), annual: this.annual.view()})
+    this.hasCurrent = false
   }
 
   /** Every series' sums, packed, once the last line is scanned. */
