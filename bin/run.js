@@ -11,6 +11,10 @@ if (help === undefined) {
   // The compile cache (Node 22+) goes on before oclif's chunk loads (src/cli/compile-cache.ts).
   enableCompileCache(process.env)
   // dist/ is the bundled build (npm run build): oclif and the commands in a few files, not hundreds.
-  const {execute} = await import('../dist/cli/main.js')
+  const {execute, flush} = await import('../dist/cli/main.js')
   await execute({dir: import.meta.url})
+  // Done: exit now, output flushed, rather than wait for Node to tear the heap down (~50 ms after a
+  // large transform). oclif exits this way after an error.
+  await flush()
+  process.exit()
 } else process.stdout.write(help)

@@ -3,5 +3,5 @@
  * scripts/build.mjs) holds the same @oclif/core that the commands use. The help class is here too
  * (package.json `oclif.helpClass`): loading it costs no file more.
  */
-export {execute} from '@oclif/core'
+export {execute, flush} from '@oclif/core'
 export {default as CachedHelp} from './help.js'
