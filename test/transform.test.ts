@@ -54,6 +54,19 @@ const run = async (rows: readonly DataRow[], options: Partial<Parameters<typeof 
   return {result, population, bestYear, series, best}
 }
 
+t.test('a series of many years, split by another series and taken back: every year summed', async (t) => {
+  // 60 years (120 numbers) outgrow the scanner's first list of 64; the series comes back after another one.
+  const years = Array.from({length: 60}, (_, i) => 1950 + i)
+  const rows: DataRow[] = [
+    ...years.map((year): DataRow => ['PRS1', year, 'Q01', year === 1987 ? 90 : 1]),
+    ['PRS2', 2000, 'Q01', 5],
+    ...years.map((year): DataRow => ['PRS1', year, 'Q02', year === 2003 ? 100 : 1]),
+  ]
+  const {best} = await run(rows)
+  t.match(best.PRS1, {year: 2003, value: 101, basis: 'quarterly'})
+  t.match(best.PRS2, {year: 2000, value: 5})
+})
+
 t.test("the quest's example: 1996 → 7 and 2000 → 8", async (t) => {
   const {best, result, bestYear} = await run(QUEST_ROWS)
   t.match(best.PRS30006011, {year: 1996, value: 7, basis: 'quarterly'})
