@@ -62,7 +62,15 @@ const sameStamp = (stamp: FileStamp, info: FileStamp): boolean =>
   /* c8 ignore next -- the fallbacks serve entries of manifests written before ino and ctime were recorded */
   stamp.size === info.size && stamp.mtimeMs === info.mtimeMs && (stamp.ino ?? info.ino) === info.ino && (stamp.ctimeMs ?? info.ctimeMs) === info.ctimeMs
 
-const tempName = (target: string): string => path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`)
+/**
+ * Temp names end in this process's random prefix and a count (TEMP_NAME's 12 hex digits): unique
+ * within the process, and a writer holds its store's lock. A random draw per file cost a system
+ * call each (OpenSSL checks the process id on every draw): 10,000 of them in a sync of small files.
+ */
+const TEMP_PREFIX = randomBytes(3).toString('hex')
+let tempCount = 0
+const tempName = (target: string): string =>
+  path.join(path.dirname(target), `.${path.basename(target)}.${TEMP_PREFIX}${(tempCount++ % 0x1000000).toString(16).padStart(6, '0')}.tmp`)
 
 /** Reads below this size are synchronous calls (see FolderStore.reader). */
 const SYNC_READ_BYTES = 256 * 1024
