@@ -212,6 +212,7 @@ export function flatParquet(table: FlatTable): Uint8Array {
     num_rows: BigInt(table.rows),
     row_groups: rowGroups,
     key_value_metadata: [{key: 'dataquest.report', value: table.report}],
+    // Not written: writeMetadata writes the footer's real length after it.
     metadata_length: 0,
   })
   writer.appendUint32(MAGIC)
