@@ -147,17 +147,15 @@ async function stage(target: string, body: Body, expectedSize?: number, key = pa
 
 /** Write a file atomically: a temp file in the same folder, then rename. */
 async function writeAtomically(target: string, body: Body, expectedSize?: number, key = path.basename(target)): Promise<{md5: string; size: number}> {
-  const {temp, md5, size, unregister} = await stage(target, body, expectedSize, key)
+  const staged = await stage(target, body, expectedSize, key)
   try {
-    renameSync(temp, target)
-    return {md5, size}
+    renameSync(staged.temp, target)
   } catch (error) {
-    await rm(temp, {force: true})
+    await discard(staged)
     throw error
-    /* c8 ignore next -- V8 counts the gap before `finally` as code, though try and catch both leave before it */
-  } finally {
-    unregister()
   }
+  staged.unregister()
+  return {md5: staged.md5, size: staged.size}
 }
 
 async function discard(staged: Staged): Promise<void> {
@@ -348,7 +346,6 @@ export class FolderStore implements Store {
   private readonly hashCache: HashCache | undefined
   /** Folders checked to lie inside the root (a symbolic link may lead elsewhere). */
   private readonly checkedFolders = new Map<string, Promise<void>>()
-  /** Folders this store created or wrote into: no mkdir per file (one removed behind our back fails that write, and is made again on the next). */
   /** Keys in the manifest: the journal is folded in once it holds more lines than this (Object.keys per append was quadratic). */
   private entries = 0
 
