@@ -182,11 +182,10 @@ export class DataFileScanner {
   private previousField = Buffer.alloc(0)
   /** Its first bytes as little-endian 32-bit words: quickLine compares four bytes at a time. */
   private previousWords = new Int32Array(0)
-  /** The series in hand, as arrays; the others are packed. */
+  /** The series in hand ('' when none: no series has an empty id), its sums in these lists; the others are packed. */
+  private currentId = ''
   private readonly quarterly = new YearSumList()
   private readonly annual = new YearSumList()
-  private hasCurrent = false
-  private currentId = ''
   private readonly packer = new SeriesPacker()
   private currentIsPicked = false
   private runningSums: YearSumList | undefined
@@ -434,8 +433,9 @@ export class DataFileScanner {
 
   /**
    * Add the value readValue read to its series-year sum (taken from the field, not an argument: an
-   * optimized caller boxes a double argument, a heap allocation per row). Rows come sorted by series, year and period, so the
-   * running sum is kept aside and stored in the map only when the series, year or basis changes.
+   * optimized caller boxes a double argument, a heap allocation per row). Rows come sorted by
+   * series, year and period, so the running sum is kept aside and stored in the series' list only
+   * when the series, year or basis changes.
    */
   private add(year: number, period: number): void {
     const {value} = this
@@ -474,7 +474,6 @@ export class DataFileScanner {
       const taken = this.packer.takeBack(id)
       this.quarterly.reset(taken?.quarterly)
       this.annual.reset(taken?.annual)
-      this.hasCurrent = true
       this.currentId = id
       this.currentIsPicked = id === this.options.seriesId
     }
@@ -484,11 +483,11 @@ export class DataFileScanner {
   }
 
   private packCurrent(): void {
-    if (!this.hasCurrent) return
+    if (this.currentId === '') return
     this.storeRunningSum()
     this.runningSums = undefined
     this.packer.add(this.currentId, {quarterly: this.quarterly.view(), annual: this.annual.view()})
-    this.hasCurrent = false
+    this.currentId = ''
   }
 
   /** Every series' sums, packed, once the last line is scanned. */
