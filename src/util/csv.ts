@@ -30,25 +30,29 @@ function cell(value: Cell): string {
   return quote || SPECIAL.test(text) || text.startsWith(' ') || text.endsWith(' ') ? `"${text}"` : text
 }
 
+/** The header's cells, then each column's: a column at a time (one function on one kind of value stays fast while it warms up). */
+const cellsOf = (headers: readonly string[], columns: readonly (readonly Cell[])[]): string[][] => [headers, ...columns].map((values) => values.map(cell))
+
+/** The lines of the cells (`cellsOf`'s), `\n` between them. */
+function joinLines([header, ...columns]: readonly string[][]): string {
+  const rows = Math.max(0, ...columns.map((column) => column.length))
+  const lines = [header!.join(',')]
+  for (let r = 0; r < rows; r++) {
+    let line = columns[0]![r]!
+    for (let c = 1; c < columns.length; c++) line += `,${columns[c]![r]}`
+    lines.push(line)
+  }
+  return lines.join('\n')
+}
+
 /**
  * CSV text of a table given by columns: a header line, then one line per row, `\n` between lines;
  * nulls empty; text cleaned of control characters and guarded against spreadsheet formulae
  * (prefixed with `'`, quoted). The same text as papaparse's `unparse` with `escapeFormulae`
  * (test/csv.test.ts holds it to that), written here because it takes a fraction of its time: its
- * cold start over 28,200 rows was most of the CSV report's cost (docs/benchmarks.md). Cells are
- * made a column at a time (one function on one kind of value stays fast while it warms up).
+ * cold start over 28,200 rows was most of the CSV report's cost (docs/benchmarks.md).
  */
-export function csvColumns(headers: readonly string[], columns: readonly (readonly Cell[])[]): string {
-  const cells = columns.map((values) => values.map(cell))
-  const rows = Math.max(0, ...columns.map((column) => column.length))
-  const lines = [headers.map(cell).join(',')]
-  for (let r = 0; r < rows; r++) {
-    let line = cells[0]![r]!
-    for (let c = 1; c < cells.length; c++) line += `,${cells[c]![r]}`
-    lines.push(line)
-  }
-  return lines.join('\n')
-}
+export const csvColumns = (headers: readonly string[], columns: readonly (readonly Cell[])[]): string => joinLines(cellsOf(headers, columns))
 
 const COMMA = 44
 const LF = 10
@@ -56,10 +60,10 @@ const LF = 10
 /**
  * csvColumns as UTF-8 bytes, with a final line end: each cell written where it goes (a string of
  * 28,200 lines made of cells, then encoded, cost several times as much in concatenation and
- * garbage). Text beyond ASCII, rare, goes through csvColumns.
+ * garbage). Text beyond ASCII, rare, is joined as text and encoded.
  */
 export function csvColumnsBytes(headers: readonly string[], columns: readonly (readonly Cell[])[]): Buffer {
-  const cells = [headers, ...columns].map((values) => values.map(cell))
+  const cells = cellsOf(headers, columns)
   const rows = Math.max(0, ...columns.map((column) => column.length))
   let size = 0
   for (const column of cells) for (const text of column) size += text.length + 1
@@ -69,13 +73,13 @@ export function csvColumnsBytes(headers: readonly string[], columns: readonly (r
     for (let c = 0; c < columns.length; c++) {
       const text = r < 0 ? cells[0]![c]! : cells[c + 1]![r]!
       // More bytes than characters, or fewer where the buffer ran short: not ASCII.
-      if (bytes.write(text, at) !== text.length) return Buffer.from(`${csvColumns(headers, columns)}\n`)
+      if (bytes.write(text, at) !== text.length) return Buffer.from(`${joinLines(cells)}\n`)
       at += text.length
       bytes[at++] = c === columns.length - 1 ? LF : COMMA
     }
   }
   // As many bytes as characters can still hide a character beyond ASCII cut short (`éa€` in 4 bytes is `éa`).
-  return isAscii(bytes) ? bytes : Buffer.from(`${csvColumns(headers, columns)}\n`)
+  return isAscii(bytes) ? bytes : Buffer.from(`${joinLines(cells)}\n`)
 }
 
 /** csvColumns of a table given by rows. */
