@@ -13,8 +13,8 @@ if (help === undefined) {
   // dist/ is the bundled build (npm run build): oclif and the commands in a few files, not hundreds.
   const {execute, flush} = await import('../dist/cli/main.js')
   await execute({dir: import.meta.url})
-  // Done: exit now, output flushed, rather than wait for Node to tear the heap down (~50 ms after a
-  // large transform). oclif exits this way after an error.
+  // Done: exit now, output flushed, rather than wait for Node to tear the heap down (~20 ms after a
+  // large transform, docs/benchmarks.md). oclif exits this way after an error.
   await flush()
   process.exit()
 } else process.stdout.write(help)

@@ -142,7 +142,7 @@ const lateStart = (open: () => Promise<ByteReader>, ms: number) => async (): Pro
 t.test('ready workers take the pieces: a full pool is waited for, a worker that fails means a rescan', async (t) => {
   const text = Buffer.from(dataFile(QUEST_ROWS).repeat(400))
   const single = await scanDataFile(await streamOf(text, 4096)(), OPTIONS)
-  // Three threads: two workers with two pieces each fill every slot, and this thread waits for an answer.
+  // Three threads: two workers with their pieces in hand fill every slot, and this thread waits for an answer.
   let read = 0
   const parallel = await scanDataFileParallel(lateStart(streamOf(text, 4096), 1500), {...OPTIONS, threads: 3, pieceBytes: 512, onBytes: (bytes) => (read = bytes)})
   t.same(comparable(parallel), comparable(single))
