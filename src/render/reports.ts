@@ -3,6 +3,7 @@ import {Chalk} from 'chalk'
 import {limitRows} from '../reports/limit.js'
 import type {Basis, BestYearReport, BestYearRow, PopulationStatsReport, Report, SeriesPopulationReport, SeriesPopulationRow} from '../reports/types.js'
 import {csvText} from '../util/csv.js'
+import {formatNumber} from '../util/number-format.js'
 import {escapeJson, sanitize} from '../util/sanitize.js'
 import {sparkline} from './sparkline.js'
 import {type Align, renderTable} from './table.js'
@@ -43,9 +44,6 @@ export interface View<Row> {
   omitted: number
 }
 
-const grouped = (digits: number) => new Intl.NumberFormat('en-US', {maximumFractionDigits: digits})
-const whole = grouped(0)
-const twoDecimals = grouped(2)
 
 export const field = <Row>(header: string, value: (row: Row) => Cell, options: {align?: Align; text?: (row: Row) => string; label?: string} = {}): Field<Row> => ({
   header,
@@ -78,9 +76,9 @@ function populationView(report: PopulationStatsReport): View<Statistic> {
     {key: 'fromYear', label: 'from', value: fromYear, text: String(fromYear)},
     {key: 'toYear', label: 'to', value: toYear, text: String(toYear)},
     {key: 'count', label: 'years used', value: count, text: String(count)},
-    {key: 'mean', label: 'mean', value: mean, text: twoDecimals.format(mean)},
-    {key: 'stddev', label: 'standard deviation (sample, n−1)', value: stddev, text: twoDecimals.format(stddev)},
-    {key: 'stddevPopulation', label: 'standard deviation (population, n)', value: stddevPopulation, text: twoDecimals.format(stddevPopulation)},
+    {key: 'mean', label: 'mean', value: mean, text: formatNumber(mean, 2)},
+    {key: 'stddev', label: 'standard deviation (sample, n−1)', value: stddev, text: formatNumber(stddev, 2)},
+    {key: 'stddevPopulation', label: 'standard deviation (population, n)', value: stddevPopulation, text: formatNumber(stddevPopulation, 2)},
     {key: 'years', label: 'years', value: years.join(' '), text: range(years)},
     {key: 'missingYears', label: 'missing years', value: missingYears.join(' '), text: range(missingYears)},
   ]
@@ -88,7 +86,7 @@ function populationView(report: PopulationStatsReport): View<Statistic> {
   return {
     heading: {
       title: report.report,
-      headline: `US population ${fromYear}–${toYear}: mean ${whole.format(mean)}, standard deviation ${whole.format(stddev)} (sample, n−1) over ${count} years${missing}`,
+      headline: `US population ${fromYear}–${toYear}: mean ${formatNumber(mean)}, standard deviation ${formatNumber(stddev)} (sample, n−1) over ${count} years${missing}`,
     },
     fields: [field('statistic', (row) => row.key, {text: (row) => row.label}), field('value', (row) => row.value, {text: (row) => row.text})],
     rows,
@@ -140,7 +138,7 @@ function seriesView(report: SeriesPopulationReport, {limit, joinedYears = false}
       field('year', (row) => row.year, {align: 'right'}),
       field('period', (row) => row.period),
       field('value', (row) => row.value, {align: 'decimal'}),
-      field('population', (row) => row.population, {align: 'right', text: (row) => (row.population === null ? '—' : whole.format(row.population))}),
+      field('population', (row) => row.population, {align: 'right', text: (row) => (row.population === null ? '—' : formatNumber(row.population))}),
     ],
     rows,
     json: {...report, rows},
@@ -181,7 +179,7 @@ export async function renderView<Row>(view: View<Row>, format: ReportFormat, col
 
 function footer<Row>(view: View<Row>, wrap: (text: string) => string[]): string[] {
   const {omitted} = view
-  return omitted > 0 ? wrap(`… ${whole.format(omitted)} more row${omitted === 1 ? '' : 's'} not shown; --limit 0 shows all`) : []
+  return omitted > 0 ? wrap(`… ${formatNumber(omitted)} more row${omitted === 1 ? '' : 's'} not shown; --limit 0 shows all`) : []
 }
 
 /** One report in one format: table (headline, aligned columns), json (one line), csv or markdown. */

@@ -2,6 +2,7 @@ import {Chalk} from 'chalk'
 
 import type {FetchCounts, FetchSummary} from '../fetch/index.js'
 import {isS3Location} from '../stores/s3-location.js'
+import {formatNumber} from '../util/number-format.js'
 import type {SyncSummary} from '../sync/index.js'
 
 import {renderTable} from './table.js'
@@ -12,7 +13,7 @@ export interface RenderOptions {
 }
 
 /** `1,504,795` */
-export const formatCount = (n: number): string => n.toLocaleString('en-US')
+export const formatCount = (n: number): string => formatNumber(n, 3)
 
 /** `4.5 MB`, `562 B`: decimal units, one decimal. */
 export function formatBytes(bytes: number): string {

@@ -1,3 +1,4 @@
+import {formatCompact, formatNumber} from '../util/number-format.js'
 import {sanitize} from '../util/sanitize.js'
 import {flatTable} from './flat-files.js'
 import {limitReport} from './limit.js'
@@ -22,9 +23,6 @@ const ENTITIES: Record<string, string> = {'&': '&amp;', '<': '&lt;', '>': '&gt;'
 /** Text from the data, safe inside an element or a quoted attribute. */
 export const escapeHtml = (text: string): string => sanitize(text).replace(/[&<>"']/g, (c) => ENTITIES[c]!)
 
-const whole = new Intl.NumberFormat('en-US', {maximumFractionDigits: 0})
-const decimal = new Intl.NumberFormat('en-US', {maximumFractionDigits: 3})
-const compact = new Intl.NumberFormat('en-US', {notation: 'compact', maximumFractionDigits: 1})
 
 /** About `count` round tick values covering [min, max] (steps of 1, 2 or 5 × 10ⁿ). */
 export function niceTicks(min: number, max: number, count = 5, {integer = false} = {}): number[] {
@@ -146,7 +144,7 @@ function seriesChart(report: SeriesPopulationReport, stats: PopulationStatsRepor
         (row) =>
           `<rect class="no-population" data-year="${row.year}" x="${(x(row.year) - band / 2).toFixed(1)}" y="${MARGIN.top}" width="${band.toFixed(1)}" height="${plotBottom - MARGIN.top}"><title>${row.year}: no population</title></rect>`,
       ),
-    yAxis('left', valueTicks, y, (tick) => decimal.format(tick), `${label} value`),
+    yAxis('left', valueTicks, y, (tick) => formatNumber(tick, 3), `${label} value`),
     xAxis(frame, 'year'),
   ]
   if (valueTicks[0]! < 0) body.push(`<line class="zero" x1="${MARGIN.left}" y1="${y(0)}" x2="${plotRight}" y2="${y(0)}"/>`)
@@ -154,13 +152,13 @@ function seriesChart(report: SeriesPopulationReport, stats: PopulationStatsRepor
     const band = stats && stats.result.count > 0 ? [stats.result.mean - stats.result.stddev, stats.result.mean + stats.result.stddev] : []
     const popTicks = niceTicks(Math.min(...known, ...band), Math.max(...known, ...band), 5)
     const p = linear([popTicks[0]!, popTicks.at(-1)!], [plotBottom, MARGIN.top])
-    body.push(yAxis('right', popTicks, p, (tick) => compact.format(tick), 'US population'))
+    body.push(yAxis('right', popTicks, p, (tick) => formatCompact(tick), 'US population'))
     if (stats && stats.result.count > 0) {
       const from = x(Math.max(stats.parameters.fromYear, frame.years[0]) - 0.5)
       const to = x(Math.min(stats.parameters.toYear, frame.years[1]) + 0.5)
       if (from < to) {
         body.push(
-          `<line class="mean" x1="${from}" y1="${p(stats.result.mean)}" x2="${to}" y2="${p(stats.result.mean)}"><title>mean ${whole.format(stats.result.mean)} (${stats.parameters.fromYear}–${stats.parameters.toYear})</title></line>`,
+          `<line class="mean" x1="${from}" y1="${p(stats.result.mean)}" x2="${to}" y2="${p(stats.result.mean)}"><title>mean ${formatNumber(stats.result.mean)} (${stats.parameters.fromYear}–${stats.parameters.toYear})</title></line>`,
         )
       }
     }
@@ -170,7 +168,7 @@ function seriesChart(report: SeriesPopulationReport, stats: PopulationStatsRepor
         row.population === null
           ? []
           : [
-              `<rect class="point population-point" data-year="${row.year}" x="${x(row.year) - 4}" y="${p(row.population) - 4}" width="8" height="8"><title>${row.year}: population ${whole.format(row.population)}</title></rect>`,
+              `<rect class="point population-point" data-year="${row.year}" x="${x(row.year) - 4}" y="${p(row.population) - 4}" width="8" height="8"><title>${row.year}: population ${formatNumber(row.population)}</title></rect>`,
             ],
       ),
     )
@@ -179,7 +177,7 @@ function seriesChart(report: SeriesPopulationReport, stats: PopulationStatsRepor
   body.push(
     ...rows.map(
       (row) =>
-        `<circle class="point series-point" data-year="${row.year}" cx="${x(row.year)}" cy="${y(row.value)}" r="4"><title>${row.year}: ${decimal.format(row.value)}</title></circle>`,
+        `<circle class="point series-point" data-year="${row.year}" cx="${x(row.year)}" cy="${y(row.value)}" r="4"><title>${row.year}: ${formatNumber(row.value, 3)}</title></circle>`,
     ),
   )
   return svg(`${label} against the US population, by year`, body)
@@ -217,7 +215,7 @@ function bestYearChart(report: BestYearReport): string {
       ['quarterly', 'best year by the sum of Q01–Q04'],
       ['annual', 'by the Q05 annual average'],
     ]),
-    yAxis('left', ticks, y, (tick) => whole.format(tick), 'series'),
+    yAxis('left', ticks, y, (tick) => formatNumber(tick), 'series'),
     xAxis(frame, 'best year'),
     ...bars,
   ])
@@ -232,13 +230,13 @@ function table(report: Report, options: PageOptions): string {
   const cell = (name: string, value: string | number | null): string => {
     if (value === null) return '<td class="missing">—</td>'
     if (typeof value === 'string') return `<td>${escapeHtml(value)}</td>`
-    const text = name === 'value' ? String(value) : name === 'population' || name === 'mean' || name.startsWith('stddev') ? whole.format(value) : String(value)
+    const text = name === 'value' ? String(value) : name === 'population' || name === 'mean' || name.startsWith('stddev') ? formatNumber(value) : String(value)
     return `<td class="number">${text}</td>`
   }
   const head = flat.columns.map((c) => `<th${c.type === 'string' ? '' : ' class="number"'}>${c.name}</th>`).join('')
   const body = Array.from({length: shown}, (_, r) => `<tr>${flat.columns.map((c) => cell(c.name, c.values[r]!)).join('')}</tr>`)
   const more = rows - shown
-  const note = more > 0 ? `<p class="note">The first ${whole.format(shown)} of ${whole.format(rows)} rows; ${report.report}.csv and ${report.report}.parquet hold them all.</p>` : ''
+  const note = more > 0 ? `<p class="note">The first ${formatNumber(shown)} of ${formatNumber(rows)} rows; ${report.report}.csv and ${report.report}.parquet hold them all.</p>` : ''
   return `<table id="${report.report}-table"><thead><tr>${head}</tr></thead><tbody>${body.join('')}</tbody></table>${note}`
 }
 
@@ -277,7 +275,7 @@ function bestYearSection(report: BestYearReport, options: PageOptions): string {
   const annual = report.rows.filter((row) => row.basis === 'annual').length
   return [
     `<section id="best_year_by_series"><h2>Best year of each series</h2>`,
-    `<p class="headline">${whole.format(report.rows.length)} series: ${whole.format(report.rows.length - annual)} scored on the sum of Q01–Q04, ${whole.format(annual)} on the Q05 annual average.</p>`,
+    `<p class="headline">${formatNumber(report.rows.length)} series: ${formatNumber(report.rows.length - annual)} scored on the sum of Q01–Q04, ${formatNumber(annual)} on the Q05 annual average.</p>`,
     bestYearChart(report),
     table(report, options),
     inputs(report),
@@ -291,7 +289,7 @@ function populationSection(report: PopulationStatsReport, options: PageOptions):
   const missing = missingYears.length > 0 ? ` No population for ${missingYears.join(', ')}.` : ''
   return [
     `<section id="population_stats"><h2>US population ${fromYear}–${toYear}</h2>`,
-    `<p class="headline">Mean ${whole.format(mean)}, standard deviation ${whole.format(stddev)} (sample, n−1) over ${count} years.${missing}</p>`,
+    `<p class="headline">Mean ${formatNumber(mean)}, standard deviation ${formatNumber(stddev)} (sample, n−1) over ${count} years.${missing}</p>`,
     table(report, options),
     inputs(report),
     '</section>',
