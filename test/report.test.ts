@@ -17,6 +17,7 @@ import {
   type PopulationStatsReport,
   readReport,
   type Report,
+  reportFiles,
   ReportFormatError,
   type SeriesPopulationReport,
   serializeReport,
@@ -51,6 +52,17 @@ t.test('parseReport recognises each report and returns a canonical copy', async 
     const parsed = parseReport(reordered)
     t.same(parsed, report, report.report)
     t.equal(serializeReport(parsed), serializeReport(report), `${report.report}: same bytes whatever the key order`)
+  }
+})
+
+t.test('the JSON files hold serializeReport\'s text as UTF-8, text beyond ASCII included', async (t) => {
+  const [population, bestYear, series] = await computed()
+  const titled = {...bestYear, rows: bestYear.rows.map((row) => ({...row, title: 'Productivité — 生产率'}))}
+  const reports = [population, titled, series]
+  const files = await reportFiles(reports)
+  for (const report of reports) {
+    const file = files.find((candidate) => candidate.key === `${report.report}.json`)!
+    t.same(Buffer.from(file.body), Buffer.from(serializeReport(report)), report.report)
   }
 })
 
