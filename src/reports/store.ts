@@ -7,18 +7,6 @@ import {DataquestError} from '../util/errors.js'
 /** Same report → same bytes: fixed key order (as built), no timestamps, a final newline. */
 export const serializeReport = (report: Report): string => `${JSON.stringify(report, null, 2)}\n`
 
-/**
- * serializeReport's UTF-8, without joining the newline to the text first: encoding that joined
- * text copies its megabytes once more (flattening it), into memory never used before, whose first
- * touch is what costs (docs/benchmarks.md).
- */
-export function reportBytes(report: Report): Buffer {
-  const json = JSON.stringify(report, null, 2)
-  const bytes = Buffer.allocUnsafe(Buffer.byteLength(json) + 1)
-  bytes[bytes.write(json)] = 0x0a
-  return bytes
-}
-
 export interface WrittenFile {
   key: string
   /** `unchanged`: the stored object already had this content, so it was not rewritten; `would write`: a dry run's changed file. */
@@ -57,7 +45,7 @@ export async function reportFiles(reports: readonly Report[]): Promise<ReportFil
     )
   }
   const page = {key: PAGE_KEY, body: Buffer.from(renderHtml(reports)), contentType: 'text/html; charset=utf-8'}
-  const json = reports.map((report) => ({key: reportKey(report.report), body: reportBytes(report), contentType: 'application/json'}))
+  const json = reports.map((report) => ({key: reportKey(report.report), body: Buffer.from(serializeReport(report)), contentType: 'application/json'}))
   return [...flat, page, ...json]
 }
 
