@@ -24,7 +24,7 @@ function rounded(magnitude: number, fractionDigits: number, shift = 0): {whole: 
   const keep = point + fractionDigits
   let kept = digits.padEnd(keep, '0').slice(0, keep)
   if (digits.charCodeAt(keep) >= 0x35 /* '5' */) {
-    const up = (BigInt(kept || '0') + 1n).toString().padStart(kept.length, '0')
+    const up = (BigInt(kept) + 1n).toString().padStart(kept.length, '0')
     point += up.length - kept.length
     kept = up
   }
