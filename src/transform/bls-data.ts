@@ -23,6 +23,7 @@ const TAB = 9
 const LF = 10
 const CR = 13
 const SPACE = 32
+const FOUR_SPACES = 0x20202020
 const MINUS = 45
 const PLUS = 43
 const DOT = 46
@@ -393,16 +394,18 @@ export class DataFileScanner {
     for (; k < length; k++) if (buf[start + k] !== previous[k]) return -1
     let i = start + length
     if (buf[i] !== TAB) return -1
-    let year = 0
-    for (const stop = i + 5; ++i < stop; ) {
-      const digit = buf[i]! - ZERO
-      if (digit < 0 || digit > 9) return -1
-      year = year * 10 + digit
-    }
+    // The year's four bytes as one word: all digits when each byte is 0x30–0x39 (its high half 3,
+    // and still 3 once 6 is added), then its value digit by digit.
+    const digits = words.getInt32(i + 1, true)
+    if ((digits & 0xf0f0f0f0) !== 0x30303030 || ((digits + 0x06060606) & 0xf0f0f0f0) !== 0x30303030) return -1
+    const year = (digits & 0xf) * 1000 + ((digits >> 8) & 0xf) * 100 + ((digits >> 16) & 0xf) * 10 + ((digits >> 24) & 0xf)
+    i += 5
     if (buf[i] !== TAB || buf[i + 1] !== Q || buf[i + 2] !== ZERO || buf[i + 4] !== TAB) return -1
     const period = buf[i + 3]! - ZERO
     if (period < 1 || period > 5) return -1
     i += 5
+    // The value is right-aligned in its field (nine spaces before `2.6`): four spaces at a time.
+    while (i + 4 <= buf.length && words.getInt32(i, true) === FOUR_SPACES) i += 4
     while (buf[i] === SPACE) i++
     i = this.readValue(buf, i, buf.length)
     if (i === -1) return -1
