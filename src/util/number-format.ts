@@ -34,13 +34,14 @@ function rounded(magnitude: number, fractionDigits: number, shift = 0): {whole: 
 
 const grouped = (whole: string): string => whole.replace(/\B(?=(\d{3})+$)/g, ',')
 
+/** The text of `value` from its rounded digits: Intl keeps the sign of a negative number rounded to zero, and of -0. */
+const signed = (value: number, whole: string, fraction: string): string => `${value < 0 || Object.is(value, -0) ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''}`
+
 /** `-1234567.891` → `-1,234,567.891` (3 digits): Intl.NumberFormat('en-US', {maximumFractionDigits}). */
 export function formatNumber(value: number, maxFractionDigits = 0): string {
   if (!Number.isFinite(value)) return new Intl.NumberFormat('en-US').format(value)
   const {whole, fraction} = rounded(Math.abs(value), maxFractionDigits)
-  // Intl keeps the sign of a negative number rounded to zero, and of -0.
-  const sign = value < 0 || Object.is(value, -0) ? '-' : ''
-  return `${sign}${grouped(whole)}${fraction ? `.${fraction}` : ''}`
+  return signed(value, grouped(whole), fraction)
 }
 
 const COMPACT_SUFFIXES = ['', 'K', 'M', 'B', 'T']
@@ -56,7 +57,6 @@ export function formatCompact(value: number): string {
   let unit = Math.max(0, Math.floor((decimal(magnitude).point - 1) / 3))
   let digits = rounded(magnitude, 1, 3 * unit)
   if (digits.whole.length > 3 && unit < COMPACT_SUFFIXES.length - 1) digits = rounded(magnitude, 1, 3 * ++unit)
-  const sign = value < 0 || Object.is(value, -0) ? '-' : ''
   // At most four whole digits (1000T), which Intl does not group.
-  return `${sign}${digits.whole}${digits.fraction ? `.${digits.fraction}` : ''}${COMPACT_SUFFIXES[unit]}`
+  return signed(value, digits.whole, digits.fraction) + COMPACT_SUFFIXES[unit]
 }
