@@ -296,6 +296,10 @@ t.test('folder store', async (t) => {
     t.same(Object.keys(JSON.parse(await readFile(path.join(cache, cacheFile!), 'utf8')).entries).sort(), ['a', 'b'])
     await writeFile(path.join(cache, cacheFile!), '{broken')
     t.equal((await new FolderStore(root, {hashCache: cache}).list())[0]?.md5, md5Hex('content a'))
+    // A cache that cannot be saved (its folder would be inside a file) costs hashing, not the listing.
+    const blocked = path.join(cache, cacheFile!, 'cache')
+    t.equal((await new FolderStore(root, {hashCache: blocked}).list())[0]?.md5, md5Hex('content a'))
+    t.same(await readdir(cache), [cacheFile], 'nothing saved')
   })
 
   t.test('the same bytes with a new stamp (touched) keep their metadata', async (t) => {

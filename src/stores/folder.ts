@@ -1,5 +1,5 @@
-import {closeSync, createReadStream, createWriteStream, fstatSync, openSync, read, readdirSync, readSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
-import {appendFile, link, lstat, mkdir, readdir, readFile, realpath, rename, rm, stat} from 'node:fs/promises'
+import {appendFileSync, closeSync, createReadStream, createWriteStream, fstatSync, mkdirSync, openSync, read, readdirSync, readSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
+import {link, lstat, mkdir, readdir, readFile, realpath, rename, rm, stat} from 'node:fs/promises'
 import path from 'node:path'
 import {Readable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
@@ -78,12 +78,12 @@ const SYNC_READ_BYTES = 256 * 1024
 const readInPool = promisify(read)
 
 /** A new file open for writing (its descriptor), its folder created when missing. */
-async function openCreating(file: string): Promise<number> {
+function openCreating(file: string): number {
   try {
     return openSync(file, 'w')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-    await mkdir(path.dirname(file), {recursive: true})
+    mkdirSync(path.dirname(file), {recursive: true})
     return openSync(file, 'w')
   }
 }
@@ -93,28 +93,20 @@ async function openCreating(file: string): Promise<number> {
  * costs a few system calls instead of a thread-pool round trip each, which dominated a sync of
  * 10,000 small files (npm run bench:sync).
  */
-async function writeBytes(file: string, bytes: Uint8Array): Promise<void> {
-  const fd = await openCreating(file)
+function writeBytes(file: string, bytes: Uint8Array): {md5: string; size: number} {
+  const fd = openCreating(file)
   try {
     for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at)
   } finally {
     closeSync(fd)
   }
+  return {md5: md5Hex(bytes), size: bytes.length}
 }
 
-/**
- * Write `body` to the new file `temp`, with its MD5 and size. Bytes in hand (reports, a sync's small
- * copies) skip the stream machinery.
- */
-async function writeBody(temp: string, body: Body): Promise<{md5: string; size: number}> {
-  if (body instanceof Readable) {
-    const hashing = new HashingStream()
-    await pipeline(body, hashing, createWriteStream(temp, {fd: await openCreating(temp)}))
-    return {md5: hashing.digest(), size: hashing.bytes}
-  }
-  const bytes = typeof body === 'string' ? Buffer.from(body) : body
-  await writeBytes(temp, bytes)
-  return {md5: md5Hex(bytes), size: bytes.length}
+async function writeStream(file: string, body: Readable): Promise<{md5: string; size: number}> {
+  const hashing = new HashingStream()
+  await pipeline(body, hashing, createWriteStream(file, {fd: openCreating(file)}))
+  return {md5: hashing.digest(), size: hashing.bytes}
 }
 
 /** A file written under a temp name beside its target, not yet visible. */
@@ -127,39 +119,53 @@ interface Staged {
   unregister: () => void
 }
 
-/** Write `body` to a temp file beside `target`; on failure the temp file is gone. */
-async function stage(target: string, body: Body, expectedSize?: number, key = path.basename(target)): Promise<Staged> {
+/**
+ * Write `body` to a temp file beside `target`, with its MD5 and size; on failure the temp file is
+ * gone. Bytes in hand (reports, a sync's small copies, the manifest) are written at once, with no
+ * promise to wait for; a stream is piped.
+ */
+function stage(target: string, body: Uint8Array | string, expectedSize?: number, key?: string): Staged
+function stage(target: string, body: Body, expectedSize?: number, key?: string): Staged | Promise<Staged>
+function stage(target: string, body: Body, expectedSize?: number, key = path.basename(target)): Staged | Promise<Staged> {
   const temp = tempName(target)
   // Registered before the file exists, removed by name: an interrupt at any point leaves nothing.
   const unregister = onInterrupt(() => rmSync(temp, {force: true}))
-  try {
-    const {md5, size} = await writeBody(temp, body)
-    if (expectedSize !== undefined && size !== expectedSize) {
-      throw new SizeMismatchError(key, expectedSize, size)
-    }
+  const staged = ({md5, size}: {md5: string; size: number}): Staged => {
+    if (expectedSize !== undefined && size !== expectedSize) throw new SizeMismatchError(key, expectedSize, size)
     return {target, temp, md5, size, unregister}
-  } catch (error) {
-    await rm(temp, {force: true})
+  }
+  const failed = (error: unknown): never => {
+    rmSync(temp, {force: true})
     unregister()
     throw error
   }
+  try {
+    if (body instanceof Readable) return writeStream(temp, body).then(staged).catch(failed)
+    return staged(writeBytes(temp, typeof body === 'string' ? Buffer.from(body) : body))
+  } catch (error) {
+    return failed(error)
+  }
 }
 
-/** Write a file atomically: a temp file in the same folder, then rename. */
-async function writeAtomically(target: string, body: Body, expectedSize?: number, key = path.basename(target)): Promise<{md5: string; size: number}> {
-  const staged = await stage(target, body, expectedSize, key)
+/** Make a staged file visible (rename); on failure the temp file is gone. */
+function commit(staged: Staged): {md5: string; size: number} {
   try {
-    renameSync(staged.temp, target)
+    renameSync(staged.temp, staged.target)
   } catch (error) {
-    await discard(staged)
+    discard(staged)
     throw error
   }
   staged.unregister()
   return {md5: staged.md5, size: staged.size}
 }
 
-async function discard(staged: Staged): Promise<void> {
-  await rm(staged.temp, {force: true})
+/** Write a file atomically: a temp file in the same folder, then rename. */
+async function writeAtomically(target: string, body: Body, expectedSize?: number, key?: string): Promise<{md5: string; size: number}> {
+  return commit(await stage(target, body, expectedSize, key))
+}
+
+function discard(staged: Staged): void {
+  rmSync(staged.temp, {force: true})
   staged.unregister()
 }
 
@@ -193,7 +199,7 @@ async function commitAll(staged: readonly Staged[]): Promise<void> {
     throw error
   } finally {
     await Promise.all(done.map(({previous}) => (previous ? rm(previous, {force: true}) : undefined)))
-    await Promise.all(staged.map(discard))
+    staged.forEach(discard)
   }
 }
 
@@ -302,7 +308,24 @@ class HashCache {
     }
     if (!this.dirty) return
     this.dirty = false
-    await writeAtomically(this.file, JSON.stringify({version: 1, root, entries})).catch(() => {})
+    try {
+      commit(stage(this.file, JSON.stringify({version: 1, root, entries})))
+    } catch {
+      // Best effort, as above.
+    }
+  }
+}
+
+/** Journal lines to be appended together, and the promise their writes wait on. */
+class JournalBatch {
+  readonly lines: string[] = []
+  readonly done: Promise<void>
+  settle!: (error?: unknown) => void
+
+  constructor(readonly manifest: Manifest) {
+    this.done = new Promise((resolve, reject) => {
+      this.settle = (error) => (error === undefined ? resolve() : reject(error))
+    })
   }
 }
 
@@ -330,10 +353,11 @@ export interface FolderStoreOptions {
 export class FolderStore implements Store {
   readonly location: string
   private manifest: Promise<Manifest> | undefined
-  /** Serialises journal appends and manifest saves: writes run concurrently but the bookkeeping is two files. */
-  private journalQueue: Promise<unknown> = Promise.resolve()
-  /** Journal lines waiting for the append under way to finish (appended together: a group commit). */
-  private batch: {lines: string[]; done: Promise<void>} | undefined
+  /**
+   * Journal lines recorded in this turn of the event loop, appended together at its end (a group
+   * commit). The appends and manifest saves are synchronous calls, so none can interleave.
+   */
+  private batch: JournalBatch | undefined
   /** Lines in the journal file (replayed or appended) not yet folded into the manifest. */
   private journalLines = 0
   /** Where a damaged manifest goes before the rebuilt one replaces it. */
@@ -381,7 +405,7 @@ export class FolderStore implements Store {
       this.journalLines = replayJournal(manifest, journal)
       this.entries = Object.keys(manifest).length
       // The lock holder repairs a damaged manifest on sight (after the journal, whose metadata it keeps).
-      if (this.damagedAside && this.writer) await this.saveManifest(manifest)
+      if (this.damagedAside && this.writer) this.saveManifest(manifest)
       return manifest
     })().catch((error: unknown) => {
       this.manifest = undefined
@@ -434,16 +458,16 @@ export class FolderStore implements Store {
   }
 
   /** Write the manifest in key order, first setting a damaged one aside; its journal is then folded in. */
-  private async saveManifest(manifest: Manifest): Promise<void> {
+  private saveManifest(manifest: Manifest): void {
     if (this.damagedAside) {
-      await rename(this.manifestFile, path.join(this.root, this.damagedAside))
+      renameSync(this.manifestFile, path.join(this.root, this.damagedAside))
       this.damagedAside = undefined
     }
     const sorted = Object.fromEntries(Object.entries(manifest).sort(([a], [b]) => (a < b ? -1 : 1)))
-    await writeAtomically(this.manifestFile, `${JSON.stringify(sorted, null, 1)}\n`)
+    commit(stage(this.manifestFile, `${JSON.stringify(sorted, null, 1)}\n`))
     // A crash here replays lines the manifest already holds: entries are whole states, and one
     // overtaken by a later write no longer matches its file, so it costs a hash, never a wrong MD5.
-    await rm(this.journalFile, {force: true})
+    rmSync(this.journalFile, {force: true})
     this.journalLines = 0
   }
 
@@ -457,38 +481,43 @@ export class FolderStore implements Store {
     this.entries += (entry ? 1 : 0) - (key in manifest ? 1 : 0)
     if (entry) manifest[key] = entry
     else delete manifest[key]
-    const line = `${JSON.stringify([key, entry ?? null])}\n`
-    if (this.batch) {
-      this.batch.lines.push(line)
-      return this.batch.done
+    if (!this.batch) {
+      const batch = new JournalBatch(manifest)
+      this.batch = batch
+      // After the other writes of this turn (an append through the thread pool cost each of them a wait).
+      setImmediate(() => this.append(batch))
     }
-    const lines = [line]
-    const done = this.journalQueue.then(async () => {
-      this.batch = undefined // lines recorded from now on go in the next append
-      await appendFile(this.journalFile, lines.join(''))
-      this.journalLines += lines.length
-      if (this.journalLines > Math.max(1000, this.entries)) await this.saveManifest(manifest)
-    })
-    this.batch = {lines, done}
-    this.journalQueue = done.catch(() => {})
-    return done
+    this.batch.lines.push(`${JSON.stringify([key, entry ?? null])}\n`)
+    return this.batch.done
+  }
+
+  /** Append `batch` to the journal (once), and fold the journal in once it outgrows the manifest. */
+  private append(batch: JournalBatch): void {
+    if (this.batch !== batch) return
+    this.batch = undefined
+    try {
+      appendFileSync(this.journalFile, batch.lines.join(''))
+      this.journalLines += batch.lines.length
+      if (this.journalLines > Math.max(1000, this.entries)) this.saveManifest(batch.manifest)
+      batch.settle()
+    } catch (error) {
+      batch.settle(error)
+    }
   }
 
   /** Fold the journal into the manifest (and save a rebuilt one). */
-  flush(): Promise<void> {
-    const done = this.journalQueue.then(async () => {
-      if (this.manifest === undefined) return
-      const manifest = await this.manifest
-      if (this.journalLines > 0 || this.damagedAside) await this.saveManifest(manifest)
-    })
-    this.journalQueue = done.catch(() => {})
-    return done
+  async flush(): Promise<void> {
+    if (this.manifest === undefined) return
+    const manifest = await this.manifest
+    // Its writes learn of a failed append themselves.
+    if (this.batch) this.append(this.batch)
+    if (this.journalLines > 0 || this.damagedAside) this.saveManifest(manifest)
   }
 
   private async describe(key: string, file: string, hashUnknown: ListOptions['hash'] | boolean = true): Promise<StoredObject | undefined> {
     let info
     try {
-      info = await stat(file)
+      info = statSync(file)
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
       throw error
@@ -620,7 +649,7 @@ export class FolderStore implements Store {
     this.changes++
     const metadata = {...options.metadata}
     try {
-      await this.record(key, {...stampOf(await stat(file)), md5, metadata})
+      await this.record(key, {...stampOf(statSync(file)), md5, metadata})
     } catch (error) {
       throw new UnrecordedWriteError(key, error as Error)
     }
@@ -635,11 +664,12 @@ export class FolderStore implements Store {
   async writeAll(files: readonly {key: string; body: Body; options?: WriteOptions}[]): Promise<StoredObject[]> {
     const targets = files.map(({key}) => this.filePath(key))
     await Promise.all(files.map(({key}, i) => this.insideRoot(path.dirname(targets[i]!), key)))
-    const settled = await Promise.allSettled(files.map(({key, body, options}, i) => stage(targets[i]!, body, options?.expectedSize, key)))
+    // Async, so that a file failing at once (a full disk) still lets the others settle and be discarded.
+    const settled = await Promise.allSettled(files.map(async ({key, body, options}, i) => stage(targets[i]!, body, options?.expectedSize, key)))
     const staged = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []))
     const failed = settled.find((result) => result.status === 'rejected')
     if (failed) {
-      await Promise.all(staged.map(discard))
+      staged.forEach(discard)
       throw failed.reason
     }
     await commitAll(staged)
