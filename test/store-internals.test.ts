@@ -1,6 +1,7 @@
 // The stores' bookkeeping under stress (issues 18, 19, 20, 21): parallel writers of one bucket,
 // store-internal names in listings, stray keys, oversized manifests, the folder manifest's journal,
 // the hash cache, damage that keeps the mtime, and symbolic links out of a folder store.
+import {existsSync} from 'node:fs'
 import {appendFile, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, symlink, utimes, writeFile} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -189,6 +190,22 @@ t.test('folder store', async (t) => {
     t.same(Object.keys(manifest.f7).sort(), ['ctimeMs', 'ino', 'md5', 'metadata', 'mtimeMs', 'size'])
     await store.flush()
     t.same((await readdir(root)).filter((name) => name.startsWith('.')), [MANIFEST_NAME], 'nothing to fold: nothing written')
+  })
+
+  t.test('a flush while a write waits for its journal append: the write is folded in and settles', async (t) => {
+    const root = await tempDir()
+    const store = new FolderStore(root)
+    const writing = store.write('late', 'x')
+    // Microtasks only: the write gets as far as its journal line, whose append waits for the next turn.
+    for (let i = 0; i < 100; i++) await null
+    t.notOk(existsSync(path.join(root, JOURNAL_NAME)), 'not appended yet')
+    await store.flush()
+    await writing
+    t.same((await readdir(root)).filter((name) => name.startsWith('.')), [MANIFEST_NAME], 'folded in, no journal')
+    t.same(Object.keys(JSON.parse(await readFile(path.join(root, MANIFEST_NAME), 'utf8'))), ['late'])
+    // The turn's append, once due, finds nothing left to do.
+    await new Promise((resolve) => setImmediate(resolve))
+    t.notOk(existsSync(path.join(root, JOURNAL_NAME)), 'nothing appended after the fold')
   })
 
   t.test('odd folders: removed behind its back, a file in the way, a manifest or journal that is a folder', async (t) => {
