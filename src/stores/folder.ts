@@ -294,9 +294,14 @@ class HashCache {
     this.dirty = true
   }
 
-  /** Save it, keeping only `keys` when the whole folder was listed. Best effort: a cache that cannot be saved costs hashing next time. */
+  /**
+   * Save it, keeping only `keys` when the whole folder was listed. Best effort: a cache that cannot
+   * be saved costs hashing next time. A listing that hashed nothing leaves it unread (10,000 entries
+   * parsed for nothing): forgotten files are dropped by the next listing that hashes.
+   */
   async save(root: string, keys: readonly string[] | undefined): Promise<void> {
-    const entries = await this.load()
+    if (this.entries === undefined) return
+    const entries = await this.entries
     if (keys) {
       const kept = new Set(keys)
       for (const key of Object.keys(entries)) {
@@ -551,9 +556,20 @@ export class FolderStore implements Store {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
       throw error
     }
+    // Each folder's part of the key worked out once, not per file.
+    const folders = new Map<string, string>()
+    const folderKey = (folder: string): string => {
+      let key = folders.get(folder)
+      if (key === undefined) {
+        const relative = path.relative(this.root, folder)
+        key = relative === '' ? '' : `${relative.split(path.sep).join('/')}/`
+        folders.set(folder, key)
+      }
+      return key
+    }
     return entries
       .filter((entry) => entry.isFile() && !isInternalName(entry.name))
-      .map((entry) => path.relative(this.root, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'))
+      .map((entry) => folderKey(entry.parentPath) + entry.name)
       .filter((key) => key.startsWith(prefix))
       .sort()
   }
