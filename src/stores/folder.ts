@@ -692,7 +692,7 @@ export class FolderStore implements Store {
     this.changes += files.length
     const written = files.map(({key, options}, i) => ({key, size: staged[i]!.size, md5: staged[i]!.md5, metadata: {...options?.metadata}}))
     try {
-      const stamps = await Promise.all(targets.map(async (file) => stampOf(await stat(file))))
+      const stamps = targets.map((file) => stampOf(statSync(file)))
       await Promise.all(written.map(({key, md5, metadata}, i) => this.record(key, {...stamps[i]!, md5, metadata})))
     } catch (error) {
       throw new UnrecordedWriteError(files.map(({key}) => key).join(', '), error as Error)
