@@ -44,7 +44,6 @@ export interface View<Row> {
   omitted: number
 }
 
-
 export const field = <Row>(header: string, value: (row: Row) => Cell, options: {align?: Align; text?: (row: Row) => string; label?: string} = {}): Field<Row> => ({
   header,
   label: options.label ?? header,

@@ -23,7 +23,6 @@ const ENTITIES: Record<string, string> = {'&': '&amp;', '<': '&lt;', '>': '&gt;'
 /** Text from the data, safe inside an element or a quoted attribute. */
 export const escapeHtml = (text: string): string => sanitize(text).replace(/[&<>"']/g, (c) => ENTITIES[c]!)
 
-
 /** About `count` round tick values covering [min, max] (steps of 1, 2 or 5 × 10ⁿ). */
 export function niceTicks(min: number, max: number, count = 5, {integer = false} = {}): number[] {
   if (min === max) return niceTicks(min - (integer ? 1 : Math.abs(min) * 0.1 || 1), max + (integer ? 1 : Math.abs(max) * 0.1 || 1), count, {integer})
