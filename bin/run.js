@@ -10,6 +10,9 @@ const help = cachedHelp(helpCacheFile(fileURLToPath(new URL('..', import.meta.ur
 if (help === undefined) {
   // The compile cache (Node 22+) goes on before oclif's chunk loads (src/cli/compile-cache.ts).
   enableCompileCache(process.env)
+  // The commands that scan the data file start its workers now, beside oclif's loading: one of them
+  // hashes the file, the scan's longest path, and a worker takes ~50 ms to start (src/transform/parallel-scan.ts).
+  if (['transform', 'run'].includes(process.argv[2])) (await import('../dist/transform/parallel-scan.js')).prestartScanWorkers()
   // dist/ is the bundled build (npm run build): oclif and the commands in a few files, not hundreds.
   const {execute, flush} = await import('../dist/cli/main.js')
   await execute({dir: import.meta.url})

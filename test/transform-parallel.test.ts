@@ -1,5 +1,6 @@
 // The parallel scan against the single-threaded one: same result for any input and any cut.
 // Each scan starts its workers (a tsx worker takes a few hundred ms to load), so the cases are few.
+import {createHash} from 'node:crypto'
 import {once} from 'node:events'
 import {Readable} from 'node:stream'
 import {MessageChannel} from 'node:worker_threads'
@@ -8,7 +9,7 @@ import t from 'tap'
 
 import {type ByteReader, streamReader} from '../src/stores/store.js'
 import {MAX_LINE_BYTES, type ScanOptions, type ScanResult, scanDataFile} from '../src/transform/bls-data.js'
-import {scanDataFileParallel, serveScans} from '../src/transform/parallel-scan.js'
+import {prestartScanWorkers, scanDataFileParallel, serveScans} from '../src/transform/parallel-scan.js'
 import {MergedSeries, type PackedSums, SeriesPacker} from '../src/transform/series-sums.js'
 import {yearSums} from './helpers/year-sums.js'
 import {dataFile, HEADER, QUEST_ROWS, UNICODE_SPACE_ROWS} from './helpers/bls-files.js'
@@ -185,15 +186,22 @@ t.test('the worker side, on this thread: a piece answered with its lines, the su
   const memory = new SharedArrayBuffer(100)
   const bytes = Buffer.from('PRS1\t2000\tQ01\t1.5\r\nPRS1\t2000\tQ05\t2\r\nbad\r\nPRS1\t2001\tQ02\t-1')
   bytes.copy(Buffer.from(memory), 7)
-  serveScans({...OPTIONS, seriesId: 'PRS1', memory}, port2)
-  t.same(await once(port1, 'message'), ['ready'], 'ready before it has the header')
+  serveScans(port2)
+  port1.postMessage({setup: {...OPTIONS, seriesId: 'PRS1', memory}})
+  t.same(await once(port1, 'message'), ['ready'], 'ready once it has its setup, before the header')
   port1.postMessage({header: HEADER})
   port1.postMessage({index: 3, start: 7, end: 7 + bytes.length})
   const [piece] = (await once(port1, 'message')) as [{index: number; lines: number; rejectedCount: number; picked: unknown[]}]
   t.match(piece, {index: 3, lines: 4, rejectedCount: 1, picked: [{year: 2000, value: 1500}]})
+  // Ranges hashed in the order sent, each acknowledged with the count so far; the MD5 at the end.
+  port1.postMessage({hash: [7, 20]})
+  t.same(await once(port1, 'message'), [{hashed: 1}])
+  port1.postMessage({hash: [20, 7 + bytes.length]})
+  t.same(await once(port1, 'message'), [{hashed: 2}])
   port1.postMessage('end')
-  const [{done}] = (await once(port1, 'message')) as [{done: {series: PackedSums; rows: number; maxAbsSum: number}}]
+  const [{done, md5}] = (await once(port1, 'message')) as [{done: {series: PackedSums; rows: number; maxAbsSum: number}; md5: string}]
   t.match(done, {series: {ids: 'PRS1'}, rows: 3, maxAbsSum: 2000})
+  t.equal(md5, createHash('md5').update(bytes).digest('hex'))
   const first = new SeriesPacker()
   first.add('PRS1', {quarterly: [2000, 500], annual: []})
   const merged = new MergedSeries()
@@ -201,4 +209,28 @@ t.test('the worker side, on this thread: a piece answered with its lines, the su
   merged.add(done.series)
   t.same(merged.get('PRS1'), {quarterly: [2000, 2000, 2001, -1000], annual: []})
   port1.close()
+})
+
+t.test('workers started ahead of the scan are the ones it takes, and keep no process alive meanwhile', async (t) => {
+  const text = Buffer.from(dataFile(QUEST_ROWS).repeat(50))
+  const single = await scanDataFile(await streamOf(text, 4096)(), OPTIONS)
+  t.equal(prestartScanWorkers(2).length, 2)
+  t.equal(prestartScanWorkers(2).length, 0, 'no more than asked for')
+  // Given time to start, they are ready when the scan needs them.
+  await new Promise((resolve) => setTimeout(resolve, 1500))
+  const parallel = await scanDataFileParallel(streamOf(text, 4096), {...OPTIONS, threads: 3, pieceBytes: 512})
+  t.same(comparable(parallel), comparable(single))
+  t.equal(parallel.threads, 3)
+  // One that failed while it waited is replaced by a fresh one.
+  const [failing] = prestartScanWorkers(1)
+  t.equal(prestartScanWorkers(1).length, 0, 'the scan took both before')
+  failing!.emit('error', new Error('its script is gone'))
+  const replaced = await scanDataFileParallel(streamOf(text, 4096), {...OPTIONS, threads: 2, pieceBytes: 512})
+  t.same(comparable(replaced), comparable(single))
+  t.equal(replaced.threads, 2, 'scanned on a fresh worker, not rescanned')
+  // A process whose prestarted worker is never used exits at once.
+  const {spawnSync} = await import('node:child_process')
+  const script = `import('${new URL('../src/transform/parallel-scan.ts', import.meta.url).href}').then((m) => m.prestartScanWorkers(1))`
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {encoding: 'utf8', timeout: 20_000})
+  t.equal(child.status, 0, child.stderr)
 })

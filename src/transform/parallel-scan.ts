@@ -1,18 +1,21 @@
 /**
  * The data file scanned on several threads, one per core: this one and a worker per other core.
  * This thread reads the store's object (folder or S3 alike) straight into memory it shares with
- * the workers, hashes it, and cuts it at line ends into pieces that go, as they are read, to the
- * least busy worker (each row belongs to the piece its line starts in); when no worker can take
- * one and no memory is free, this thread scans a waiting piece itself rather than wait (while the
- * workers start, and whenever reading outpaces them). On 2 cores, one worker and this thread beat
- * two workers beside it: the same scan without a second worker to start (npm run bench). Every
+ * the workers and cuts it at line ends into pieces (each row belongs to the piece its line starts
+ * in). The first worker hashes every byte as it is read, in order: MD5 cannot be split, and on
+ * this thread it was the scan's longest chain (hashing 150 MB took as long as scanning it). A
+ * piece goes to a worker that can take one — the hashing worker only while it has nothing to
+ * hash — or else this thread scans it, while its next read is under way. On 2 cores, one worker
+ * and this thread beat two workers beside it: the same scan without a second worker to start
+ * (npm run bench). Every
  * piece is summed with the same DataFileScanner as the single-threaded scan. The per-series sums
  * are merged at the end, the pieces' line counts, rejected rows and picked rows put back in file
  * order. Anything the pieces cannot settle exactly — a fatal row, a line too
  * long, a header problem, sums near the edge of exact arithmetic, a worker that cannot start —
  * rescans the file on this thread, so the result and every message are those of `scanDataFile`.
  */
-import {createHash} from 'node:crypto'
+import {createHash, type Hash} from 'node:crypto'
+import {availableParallelism} from 'node:os'
 import {isMainThread, type MessagePort, parentPort, Worker, workerData} from 'node:worker_threads'
 
 import {
@@ -37,8 +40,13 @@ export const PIECE_BYTES = 1024 * 1024
  * scans, and gets its next piece only when this thread comes back to its messages (npm run bench).
  */
 const IN_FLIGHT = 4
-/** Marks the workerData of a scan worker (this module is also the worker's script). */
-const SETUP = 'dataquestScanSetup'
+/**
+ * Slots read and scanned but not yet hashed: the hashing worker starts ~50 ms after this thread
+ * begins to read and scan, and catches up from there. Memory is only touched as slots are used.
+ */
+const HASH_LAG_SLOTS = 32
+/** The workerData of a scan worker (this module is also the worker's script). */
+const SCAN_WORKER = 'dataquest scan worker'
 
 type ScanSetup = Pick<ScanOptions, 'key' | 'seriesId' | 'period' | 'strict' | 'sampleSize'>
 type WorkerSetup = ScanSetup & {memory: SharedArrayBuffer}
@@ -57,8 +65,14 @@ interface ScannerSums {
   maxAbsSum: number
 }
 
-type ToWorker = {header: string} | Piece | 'end'
-type FromWorker = 'ready' | ({index: number} & PieceResult) | {done: ScannerSums}
+/** Hash bytes [start, end) of the shared memory next (the hashing worker). */
+interface HashRange {
+  hash: [start: number, end: number]
+}
+
+type ToWorker = {setup: WorkerSetup} | {header: string} | Piece | HashRange | 'end'
+/** `hashed`: how many ranges were hashed so far; `md5`, at the end, from the hashing worker. */
+type FromWorker = 'ready' | ({index: number} & PieceResult) | {hashed: number} | {done: ScannerSums; md5?: string}
 
 /** Scans pieces in any order, each answered with what it added; at the end, the sums. */
 class PieceScanner {
@@ -81,14 +95,27 @@ class PieceScanner {
   }
 }
 
-/** The worker side: ready at once; then the header, each piece answered as it comes, and on `end` the sums. */
-export function serveScans(setup: WorkerSetup, port: MessagePort): void {
+/**
+ * The worker side: ready once it has its setup (a worker may be started before there is a scan);
+ * then the header, ranges hashed and pieces answered as they come, and on `end` the sums.
+ */
+export function serveScans(port: MessagePort): void {
+  let setup: WorkerSetup
   let scanner: PieceScanner | undefined
+  let hash: Hash | undefined
+  let hashed = 0
   port.on('message', (message: ToWorker) => {
     if (message === 'end') {
       const done = scanner!.finish()
-      port.postMessage({done} satisfies FromWorker, [done.series.positions.buffer, ...done.series.blocks.map((block) => block.buffer)] as ArrayBuffer[])
+      port.postMessage({done, md5: hash?.digest('hex')} satisfies FromWorker, [done.series.positions.buffer, ...done.series.blocks.map((block) => block.buffer)] as ArrayBuffer[])
       port.close()
+    } else if ('hash' in message) {
+      const [start, end] = message.hash
+      ;(hash ??= createHash('md5')).update(Buffer.from(setup.memory, start, end - start))
+      port.postMessage({hashed: ++hashed} satisfies FromWorker)
+    } else if ('setup' in message) {
+      setup = message.setup
+      port.postMessage('ready' satisfies FromWorker)
     } else if ('header' in message) {
       scanner = new PieceScanner(setup, message.header)
     } else {
@@ -96,11 +123,10 @@ export function serveScans(setup: WorkerSetup, port: MessagePort): void {
       port.postMessage({index, ...scanner!.scan(Buffer.from(setup.memory, start, end - start))} satisfies FromWorker)
     }
   })
-  port.postMessage('ready' satisfies FromWorker)
 }
 
 /* c8 ignore next -- runs in the workers, whose coverage is not collected (serveScans is tested on this thread) */
-if (!isMainThread && (workerData as Record<string, unknown> | null)?.[SETUP]) serveScans((workerData as Record<string, WorkerSetup>)[SETUP]!, parentPort!)
+if (!isMainThread && workerData === SCAN_WORKER) serveScans(parentPort!)
 
 /**
  * The worker runs this very module: from dist/ or the bundle it was built into as it is; from the
@@ -111,6 +137,48 @@ const WORKER_SCRIPT = FROM_SOURCES
   ? `import('tsx/esm/api').then(({register}) => { register(); return import(${JSON.stringify(import.meta.url)}) })`
   : /* c8 ignore next -- the built bundle's case: tests run the sources (test/built-cli.test.ts runs the bundle) */
     new URL(import.meta.url)
+
+/** A worker started ahead of its scan, and how it failed meanwhile, if it did. */
+interface Prestarted {
+  worker: Worker
+  failure?: Error
+}
+
+let prestarted: Prestarted[] = []
+
+const startWorker = (): Worker => new Worker(WORKER_SCRIPT, {workerData: SCAN_WORKER, eval: FROM_SOURCES})
+
+/**
+ * Start the scan's workers now, for a scan to come: a worker takes ~50 ms to start, and the
+ * hashing worker's start is on the scan's longest path (bin/run.js calls this for the commands
+ * that scan, while oclif loads). They keep no process alive; a scan takes them as they are.
+ * Returns those it started (none when as many wait already).
+ */
+export function prestartScanWorkers(count = availableParallelism() - 1): Worker[] {
+  const started: Worker[] = []
+  while (prestarted.length < count) {
+    const entry: Prestarted = {worker: startWorker()}
+    entry.worker.unref()
+    entry.worker.once('error', (error) => (entry.failure = error))
+    prestarted.push(entry)
+    started.push(entry.worker)
+  }
+  return started
+}
+
+/** A started worker: one started ahead if one is there and well, else a new one. */
+function scanWorker(): Worker {
+  const [entry, ...rest] = prestarted
+  prestarted = rest
+  if (!entry) return startWorker()
+  entry.worker.removeAllListeners('error')
+  if (entry.failure === undefined) {
+    entry.worker.ref()
+    return entry.worker
+  }
+  void entry.worker.terminate()
+  return startWorker()
+}
 
 /**
  * Memory shared with the workers, in slots: this thread reads the file into a slot and hands a
@@ -134,10 +202,15 @@ class Slots {
   }
 }
 
-/** Workers, the pieces they have in hand or that wait for one, and what came back. */
+/**
+ * Workers, the pieces they have in hand or that wait for one, what came back, and how far the
+ * first worker has hashed: a slot is free again once its piece is answered and its bytes hashed.
+ */
 class ScanPool {
   readonly pieces: PieceResult[] = []
   readonly done: ScannerSums[] = []
+  /** The file's MD5, from the hashing worker at the end. */
+  md5: string | undefined
   failure: Error | undefined
   private readonly workers: Worker[]
   /** Pieces in hand per worker; undefined until the worker is ready. */
@@ -146,6 +219,13 @@ class ScanPool {
   private readonly waiting: Piece[] = []
   /** The slot of each piece not yet answered, by piece index. */
   private readonly slotOf = new Map<number, number>()
+  /** Ranges sent to the hashing worker, and hashed. */
+  private hashSent = 0
+  private hashed = 0
+  /** Per slot, the count of ranges hashed once its bytes are. */
+  private readonly hashedWith: number[] = []
+  /** Slots whose piece is answered and whose bytes are not yet all hashed. */
+  private unhashed: number[] = []
   private local: PieceScanner | undefined
   private wake: (() => void) | undefined
 
@@ -156,11 +236,19 @@ class ScanPool {
     private readonly slots: Slots,
   ) {
     this.workers = Array.from({length: threads}, (_, i) => {
-      const worker = new Worker(WORKER_SCRIPT, {workerData: {[SETUP]: {...setup, memory: slots.memory} satisfies WorkerSetup}, eval: FROM_SOURCES})
+      const worker = scanWorker()
+      worker.postMessage({setup: {...setup, memory: slots.memory}} satisfies ToWorker)
       worker.on('message', (message: FromWorker) => {
         if (message === 'ready') this.inFlight[i] = 0
-        else if ('done' in message) this.done.push(message.done)
-        else {
+        else if ('done' in message) {
+          this.done.push(message.done)
+          this.md5 ??= message.md5
+        } else if ('hashed' in message) {
+          this.hashed = message.hashed
+          const unhashed = this.unhashed
+          this.unhashed = []
+          unhashed.forEach((slot) => this.release(slot))
+        } else {
           this.inFlight[i]!--
           this.answered(message.index, message)
         }
@@ -183,9 +271,21 @@ class ScanPool {
     for (const worker of this.workers) worker.postMessage({header} satisfies ToWorker)
   }
 
+  /** Bytes [start, end) of a slot were read: the hashing worker hashes them next. */
+  hash(slot: number, start: number, end: number): void {
+    const offset = slot * this.slots.size
+    this.workers[0]!.postMessage({hash: [offset + start, offset + end]} satisfies ToWorker)
+    this.hashedWith[slot] = ++this.hashSent
+  }
+
+  private release(slot: number): void {
+    if (this.hashedWith[slot]! <= this.hashed) this.slots.free.push(slot)
+    else this.unhashed.push(slot)
+  }
+
   private answered(index: number, result: PieceResult): void {
     this.pieces[index] = result
-    this.slots.free.push(this.slotOf.get(index)!)
+    this.release(this.slotOf.get(index)!)
     this.slotOf.delete(index)
   }
 
@@ -194,12 +294,16 @@ class ScanPool {
     return new Promise((resolve) => (this.wake = resolve))
   }
 
-  /** Hand waiting pieces to the least busy ready workers, up to IN_FLIGHT each. */
+  /**
+   * Hand waiting pieces to the least busy ready workers, up to IN_FLIGHT each; the hashing worker
+   * takes one only while it has nothing to hash (a piece in its hands holds up the hash).
+   */
   private dispatch(): void {
     while (this.waiting.length > 0) {
       let worker = -1
       this.inFlight.forEach((count, i) => {
-        if (count !== undefined && count < IN_FLIGHT && (worker === -1 || count < this.inFlight[worker]!)) worker = i
+        if (count === undefined || count >= (i === 0 ? 1 : IN_FLIGHT) || (i === 0 && this.hashed < this.hashSent)) return
+        if (worker === -1 || count < this.inFlight[worker]!) worker = i
       })
       if (worker === -1) return
       this.inFlight[worker]!++
@@ -207,22 +311,25 @@ class ScanPool {
     }
   }
 
-  /** Scan the oldest waiting piece on this thread. */
-  private scanHere(): void {
-    const piece = this.waiting.shift()!
-    this.answered(piece.index, this.local!.scan(Buffer.from(this.slots.memory, piece.start, piece.end - piece.start)))
+  /** Scan the oldest waiting piece on this thread, if one waits. */
+  scanWaiting(): void {
+    const piece = this.waiting.shift()
+    if (piece) this.answered(piece.index, this.local!.scan(Buffer.from(this.slots.memory, piece.start, piece.end - piece.start)))
   }
 
   /**
-   * A free slot: there is one, or else a piece waits (the workers hold IN_FLIGHT pieces each, one
-   * slot fewer than there are), which this thread scans to free its slot; undefined once a worker
-   * failed (finish tells).
+   * A free slot, once there is one: meanwhile this thread scans waiting pieces, or waits for the
+   * workers; undefined once a worker failed (finish tells).
    */
-  freeSlot(): number | undefined {
-    /* c8 ignore next -- a worker's failure reaching this thread while it still reads, and which scanner takes a piece, depend on timing (test/transform-parallel.test.ts: the outcome is the same either way) */
-    if (this.failure) return undefined
-    if (this.slots.free.length === 0) this.scanHere()
-    return this.slots.free.pop()
+  async freeSlot(): Promise<number | undefined> {
+    for (;;) {
+      /* c8 ignore next -- a worker's failure reaching this thread while it still reads, and which scanner takes a piece, depend on timing (test/transform-parallel.test.ts: the outcome is the same either way) */
+      if (this.failure) return undefined
+      const slot = this.slots.free.pop()
+      if (slot !== undefined) return slot
+      if (this.waiting.length > 0) this.scanWaiting()
+      else await this.next()
+    }
   }
 
   /** Bytes [start, end) of a slot are the next piece: to a worker if one can take it, else it waits. */
@@ -235,7 +342,7 @@ class ScanPool {
 
   /** Every scanner's sums once the waiting pieces are scanned (here: nothing else is left to do), or undefined when a worker failed. */
   async finish(): Promise<ScannerSums[] | undefined> {
-    while (this.waiting.length > 0) this.scanHere()
+    while (this.waiting.length > 0) this.scanWaiting()
     for (const worker of this.workers) worker.postMessage('end' satisfies ToWorker)
     while (!this.failure && this.done.length < this.workers.length) await this.next()
     /* c8 ignore next -- timing-dependent, as in freeSlot */
@@ -249,11 +356,10 @@ class ScanPool {
 
 /** The parallel scan, or undefined when only a rescan on this thread can give the exact outcome. */
 async function scanOnWorkers(reader: ByteReader, options: ScanOptions, threads: number, pieceBytes: number): Promise<ScanResult | undefined> {
-  const hash = createHash('md5')
   let bytes = 0
   const workers = threads - 1
   // A slot holds a piece and the start of the line that crosses its end.
-  const slots = new Slots(workers * IN_FLIGHT + 1, pieceBytes + MAX_LINE_BYTES)
+  const slots = new Slots(workers * IN_FLIGHT + HASH_LAG_SLOTS, pieceBytes + MAX_LINE_BYTES)
   let slot = slots.free.pop()!
   let view = slots.view(slot)
   /** Bytes [start, fill) of the slot are read and not yet sent. */
@@ -265,6 +371,16 @@ async function scanOnWorkers(reader: ByteReader, options: ScanOptions, threads: 
   let sent = 0
   /** Set when the reader failed: that failure is the caller's, not a rescan's. */
   let readFailed = false
+  /** The read under way, into the slot after what it holds. */
+  let reading: Promise<number> | undefined
+  const readNext = (): void => {
+    reading = reader.read(view.subarray(fill, Math.min(slots.size, fill + pieceBytes))).catch((error: unknown) => {
+      readFailed = true
+      throw error
+    })
+    // Awaited below, or before the reader closes; this thread may scan (and fail) meanwhile.
+    reading.catch(() => {})
+  }
   try {
     /** Give the workers the header once its line is in; false when only a rescan can tell. */
     const startPool = (): boolean => {
@@ -277,11 +393,11 @@ async function scanOnWorkers(reader: ByteReader, options: ScanOptions, threads: 
       return true
     }
     /** Send the slot's lines read so far, and go on in a fresh slot with the line they end inside of. */
-    const cut = (): boolean => {
+    const cut = async (): Promise<boolean> => {
       const end = view.subarray(start, fill).lastIndexOf(LF) + 1
       if (end === 0) return fill < slots.size
       pool.send(sent++, slot, start, start + end)
-      const next = pool.freeSlot()
+      const next = await pool.freeSlot()
       /* c8 ignore next -- timing-dependent, as in freeSlot */
       if (next === undefined) return false
       const nextView = slots.view(next)
@@ -289,20 +405,20 @@ async function scanOnWorkers(reader: ByteReader, options: ScanOptions, threads: 
       ;[slot, view, start] = [next, nextView, 0]
       return true
     }
+    readNext()
     for (;;) {
-      const into = view.subarray(fill, Math.min(slots.size, fill + pieceBytes))
-      const read = await reader.read(into).catch((error: unknown) => {
-        readFailed = true
-        throw error
-      })
-      if (read === 0) break
-      hash.update(into.subarray(0, read))
-      bytes += read
-      fill += read
+      const got = await reading!
+      if (got === 0) break
+      pool.hash(slot, fill, fill + got)
+      bytes += got
+      fill += got
       options.onBytes?.(bytes)
       if (!started && !startPool()) return undefined
       /* c8 ignore next -- timing-dependent, as in freeSlot */
-      if (started && (fill - start >= pieceBytes || fill === slots.size) && !cut()) return undefined
+      if (started && (fill - start >= pieceBytes || fill === slots.size) && !(await cut())) return undefined
+      readNext()
+      // This thread's share of the scanning, while the kernel reads the next piece.
+      pool.scanWaiting()
     }
     if (!started) return undefined
     // The file's last line may have no line end: its scanner finishes it.
@@ -328,13 +444,15 @@ async function scanOnWorkers(reader: ByteReader, options: ScanOptions, threads: 
       rejected.count += piece.rejectedCount
       line += piece.lines
     }
-    return {md5: hash.digest('hex'), bytes, rows, series, picked, rejected, threads}
+    return {md5: pool.md5!, bytes, rows, series, picked, rejected, threads}
   } catch (error) {
     // The reader's own failures are the caller's; the rest (a bad header, a fatal row scanned here) the rescan reports.
     if (readFailed) throw error
     return undefined
     /* c8 ignore next -- V8 counts the gap before `finally` as code, though try and catch both leave before it */
   } finally {
+    // Not closed under a read still under way (its descriptor could be reused meanwhile).
+    await reading?.catch(() => {})
     await reader.close()
     await pool.terminate()
   }

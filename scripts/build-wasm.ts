@@ -11,7 +11,7 @@ import wabtInit from 'wabt'
 const folder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/transform')
 
 /** The TypeScript module that carries the assembled bytes of `wat` (the .wat file's text). */
-export async function quickLinesModule(wat) {
+export async function quickLinesModule(wat: string): Promise<string> {
   const wabt = await wabtInit()
   const parsed = wabt.parseWat('quick-lines.wat', wat)
   parsed.validate()
