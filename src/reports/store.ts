@@ -66,8 +66,7 @@ export async function writeReports(processed: Store, reports: readonly Report[],
       return {key: file.key, status: unchanged ? 'unchanged' : dryRun ? 'would write' : 'written', md5, size}
     }),
   )
-  const changed = files.filter((_, i) => results[i]!.status === 'written')
-  const writes = changed.map(({key, body, contentType}) => ({key, body, options: {contentType}}))
+  const writes = files.flatMap(({key, body, contentType}, i) => (results[i]!.status === 'written' ? [{key, body, options: {contentType, md5: results[i]!.md5}}] : []))
   if (writes.length === 0) return results // a dry run, or nothing changed: nothing to save either
   await writeBatch(processed, async () => {
     if (processed.writeAll) await processed.writeAll(writes)

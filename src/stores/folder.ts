@@ -93,14 +93,14 @@ function openCreating(file: string): number {
  * costs a few system calls instead of a thread-pool round trip each, which dominated a sync of
  * 10,000 small files (npm run bench:sync).
  */
-function writeBytes(file: string, bytes: Uint8Array): {md5: string; size: number} {
+function writeBytes(file: string, bytes: Uint8Array, md5?: string): {md5: string; size: number} {
   const fd = openCreating(file)
   try {
     for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at)
   } finally {
     closeSync(fd)
   }
-  return {md5: md5Hex(bytes), size: bytes.length}
+  return {md5: md5 ?? md5Hex(bytes), size: bytes.length}
 }
 
 async function writeStream(file: string, body: Readable): Promise<{md5: string; size: number}> {
@@ -119,14 +119,17 @@ interface Staged {
   unregister: () => void
 }
 
+/** What stage checks and knows: the size the body must have, its MD5 if known, its key (for messages). */
+type StageOptions = Pick<WriteOptions, 'expectedSize' | 'md5'> & {key?: string}
+
 /**
  * Write `body` to a temp file beside `target`, with its MD5 and size; on failure the temp file is
  * gone. Bytes in hand (reports, a sync's small copies, the manifest) are written at once, with no
  * promise to wait for; a stream is piped.
  */
-function stage(target: string, body: Uint8Array | string, expectedSize?: number, key?: string): Staged
-function stage(target: string, body: Body, expectedSize?: number, key?: string): Staged | Promise<Staged>
-function stage(target: string, body: Body, expectedSize?: number, key = path.basename(target)): Staged | Promise<Staged> {
+function stage(target: string, body: Uint8Array | string, options?: StageOptions): Staged
+function stage(target: string, body: Body, options?: StageOptions): Staged | Promise<Staged>
+function stage(target: string, body: Body, {expectedSize, md5, key = path.basename(target)}: StageOptions = {}): Staged | Promise<Staged> {
   const temp = tempName(target)
   // Registered before the file exists, removed by name: an interrupt at any point leaves nothing.
   const unregister = onInterrupt(() => rmSync(temp, {force: true}))
@@ -141,7 +144,7 @@ function stage(target: string, body: Body, expectedSize?: number, key = path.bas
   }
   try {
     if (body instanceof Readable) return writeStream(temp, body).then(staged).catch(failed)
-    return staged(writeBytes(temp, typeof body === 'string' ? Buffer.from(body) : body))
+    return staged(writeBytes(temp, typeof body === 'string' ? Buffer.from(body) : body, md5))
   } catch (error) {
     return failed(error)
   }
@@ -160,8 +163,8 @@ function commit(staged: Staged): {md5: string; size: number} {
 }
 
 /** Write a file atomically: a temp file in the same folder, then rename. */
-async function writeAtomically(target: string, body: Body, expectedSize?: number, key?: string): Promise<{md5: string; size: number}> {
-  return commit(await stage(target, body, expectedSize, key))
+async function writeAtomically(target: string, body: Body, options: StageOptions): Promise<{md5: string; size: number}> {
+  return commit(await stage(target, body, options))
 }
 
 function discard(staged: Staged): void {
@@ -657,7 +660,7 @@ export class FolderStore implements Store {
     const file = this.filePath(key)
     const folder = path.dirname(file)
     await this.insideRoot(folder, key)
-    const {md5, size} = await writeAtomically(file, body, options.expectedSize, key).catch((error: NodeJS.ErrnoException) => {
+    const {md5, size} = await writeAtomically(file, body, {expectedSize: options.expectedSize, md5: options.md5, key}).catch((error: NodeJS.ErrnoException) => {
       // Disk full, read-only, permissions: named with the file (Node's write errors name none).
       throw error.code !== undefined && error.syscall !== undefined ? new StoreWriteError(key, file, error) : error
     })
@@ -681,7 +684,7 @@ export class FolderStore implements Store {
     const targets = files.map(({key}) => this.filePath(key))
     await Promise.all(files.map(({key}, i) => this.insideRoot(path.dirname(targets[i]!), key)))
     // Async, so that a file failing at once (a full disk) still lets the others settle and be discarded.
-    const settled = await Promise.allSettled(files.map(async ({key, body, options}, i) => stage(targets[i]!, body, options?.expectedSize, key)))
+    const settled = await Promise.allSettled(files.map(async ({key, body, options}, i) => stage(targets[i]!, body, {expectedSize: options?.expectedSize, md5: options?.md5, key})))
     const staged = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []))
     const failed = settled.find((result) => result.status === 'rejected')
     if (failed) {

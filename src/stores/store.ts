@@ -19,6 +19,8 @@ export interface WriteOptions {
   contentType?: string
   /** When set, a body of any other length is refused and the previous object stays intact. */
   expectedSize?: number
+  /** The MD5 (hex) of a body of bytes, when the caller has it from these very bytes: a store may use it rather than hash them again. */
+  md5?: string
 }
 
 export type Body = Readable | Uint8Array | string

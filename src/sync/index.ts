@@ -75,7 +75,8 @@ async function sourceBody(source: Store, key: string, size: number, md5: string 
 async function copy(file: PlannedFile<StoredObject>, {source, target}: SyncOptions): Promise<MirrorFile> {
   const {size, md5, metadata} = file.source!
   const body = await sourceBody(source, file.key, size, md5)
-  const written = await target.write(file.key, body, {expectedSize: size, metadata: {...metadata, [WRITER_META.key]: WRITER_META.value}, contentType: contentTypeFor(file.key)})
+  // The MD5, when known, was checked against these bytes (or is, as a stream ends): not hashed again.
+  const written = await target.write(file.key, body, {expectedSize: size, md5, metadata: {...metadata, [WRITER_META.key]: WRITER_META.value}, contentType: contentTypeFor(file.key)})
   return resultOf(file, {bytes: written.size})
 }
 
