@@ -24,6 +24,7 @@ export async function quickLinesModule(wat: string): Promise<string> {
   ].join('\n')
 }
 
+/* c8 ignore next 3 -- run as `npm run build:wasm`; test/quick-lines.test.ts holds the committed file to what quickLinesModule makes */
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   writeFileSync(path.join(folder, 'quick-lines-wasm.ts'), await quickLinesModule(readFileSync(path.join(folder, 'quick-lines.wat'), 'utf8')))
 }
