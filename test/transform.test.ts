@@ -465,6 +465,10 @@ t.test('packed sums: entries across blocks, a series taken back, two scans merge
   t.same(series.best('S10'), {year: 2019, sum: 10029, basis: 'quarterly'}, 'a range of years')
   t.same(series.best('S7'), {year: 2019, sum: 7029, basis: 'quarterly'}, 'added up across scans')
   t.equal(series.best('nope'), undefined)
+  // Released once read: the blocks' memory is gone (their buffers detached), and so are the series.
+  series.release()
+  t.equal(packed.blocks[0]!.buffer.byteLength, 0, 'the block now holds nothing')
+  t.equal(series.size, 0)
   const ties = new SeriesPacker()
   ties.add('N', {quarterly: [], annual: [2000, 5, 2001, 5]})
   ties.add('P', {quarterly: [], annual: [2003, 5, 2001, 5]})

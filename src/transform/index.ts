@@ -132,7 +132,9 @@ async function scanForReports(
   ...scan: Parameters<typeof scanDataFileParallel>
 ): Promise<Omit<ScanResult, 'series'> & {bestRows: BestYearRow[]}> {
   const {series, ...rest} = await scanDataFileParallel(...scan)
-  return {...rest, bestRows: bestYearRows(series, titles)}
+  const bestRows = bestYearRows(series, titles)
+  series.release()
+  return {...rest, bestRows}
 }
 
 /**

@@ -44,7 +44,7 @@ const IN_FLIGHT = 4
  * Slots read and scanned but not yet hashed: the hashing worker starts ~50 ms after this thread
  * begins to read and scan, and catches up from there. Memory is only touched as slots are used.
  */
-const HASH_LAG_SLOTS = 32
+const HASH_LAG_SLOTS = 8
 /** The workerData of a scan worker (this module is also the worker's script). */
 const SCAN_WORKER = 'dataquest scan worker'
 
