@@ -55,16 +55,20 @@ export interface ApplyOptions<S> {
   onFile?: (file: MirrorFile) => void
 }
 
+/** A file whose action failed: a store error that says what the target holds is passed on as is; any other left it as it was. */
+export function failedFile(file: PlannedFile<unknown>, error: unknown): MirrorFile {
+  if (error instanceof StoreStateError) return resultOf(file, {error: error.message})
+  const message = error instanceof ChecksumMismatchError ? error.message : `${file.key}: ${describeError(error)}`
+  return resultOf(file, {error: `${message}; the previous copy was kept`})
+}
+
 async function applyOne<S>(file: PlannedFile<S>, {target, transfer}: ApplyOptions<S>): Promise<MirrorFile> {
   try {
     if (file.action === 'delete') await target.delete(file.key)
     if (file.action === 'add' || file.action === 'replace') return await transfer(file)
     return resultOf(file)
   } catch (error) {
-    // A store error that says what the target holds is passed on as is; any other left it as it was.
-    if (error instanceof StoreStateError) return resultOf(file, {error: error.message})
-    const message = error instanceof ChecksumMismatchError ? error.message : `${file.key}: ${describeError(error)}`
-    return resultOf(file, {error: `${message}; the previous copy was kept`})
+    return failedFile(file, error)
   }
 }
 

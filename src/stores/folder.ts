@@ -1,5 +1,5 @@
-import {appendFileSync, closeSync, createReadStream, createWriteStream, fstatSync, mkdirSync, openSync, read, readdirSync, readSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
-import {link, lstat, mkdir, readdir, readFile, realpath, rename, rm, stat} from 'node:fs/promises'
+import {appendFileSync, closeSync, createReadStream, createWriteStream, fstatSync, lstatSync, mkdirSync, openSync, read, readdirSync, readSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
+import {link, mkdir, readdir, readFile, realpath, rename, rm, stat} from 'node:fs/promises'
 import path from 'node:path'
 import {Readable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
@@ -11,11 +11,12 @@ import {mapLimit} from '../util/concurrency.js'
 import {plural} from '../util/plural.js'
 import {onInterrupt} from './cleanup.js'
 import {acquireLock} from './lock.js'
-import {HashingStream, md5Hex} from './md5.js'
+import {ChecksumMismatchError, HashingStream, md5Hex} from './md5.js'
 import {
   assertSafeKey,
   type ByteReader,
   type Body,
+  type CopyRequest,
   isInternalName,
   type ListOptions,
   LOCK_NAME,
@@ -161,6 +162,10 @@ function commit(staged: Staged): {md5: string; size: number} {
   staged.unregister()
   return {md5: staged.md5, size: staged.size}
 }
+
+/** A failed write's system error (disk full, read-only, permissions) named with the file: Node's write errors name none. */
+const namedWriteError = (key: string, file: string, error: NodeJS.ErrnoException): Error =>
+  error.code !== undefined && error.syscall !== undefined ? new StoreWriteError(key, file, error) : error
 
 /** Write a file atomically: a temp file in the same folder, then rename. */
 async function writeAtomically(target: string, body: Body, options: StageOptions): Promise<{md5: string; size: number}> {
@@ -598,11 +603,8 @@ export class FolderStore implements Store {
       checked = (async () => {
         if (folder === this.root) return
         await this.insideRoot(path.dirname(folder), key)
-        const info = await lstat(folder).catch((error: NodeJS.ErrnoException) => {
-          if (error.code === 'ENOENT') return undefined // created as a real folder
-          throw error
-        })
-        if (!info?.isSymbolicLink()) return
+        // None yet: created as a real folder. Synchronous: a thread-pool round trip per new folder cost more than the call.
+        if (!lstatSync(folder, {throwIfNoEntry: false})?.isSymbolicLink()) return
         const [target, root] = await Promise.all([realpath(folder), realpath(this.root)])
         if (target !== root && !target.startsWith(root + path.sep)) {
           throw new Error(`${key}: ${folder} is a symbolic link to ${target}, outside the store ${this.location}; refusing to write through it (replace the link with a folder)`)
@@ -640,14 +642,40 @@ export class FolderStore implements Store {
     }
   }
 
-  /** The file of `key` open for reading (its descriptor, synchronous as in `reader`); NotFoundError when there is no such file. */
-  private openForReading(key: string): number {
-    let fd: number
+  /**
+   * A small file's bytes, read at once (copyFrom), for the `size` its listing found: one read of a
+   * byte more tells that it still has that size, with no stat and no second read to find its end
+   * (two system calls of the five a file took). A file of another size now is refused.
+   */
+  readNow(key: string, size: number): Buffer {
+    const fd = this.openFile(key)
     try {
-      fd = openSync(this.filePath(key), 'r')
+      const buffer = Buffer.allocUnsafe(size + 1)
+      let filled = readSync(fd, buffer, 0, size + 1, null)
+      // Fewer bytes than asked for is a regular file's end; fewer than listed, read on to be sure.
+      for (let read = filled; read > 0 && filled < size; filled += read) read = readSync(fd, buffer, filled, size + 1 - filled, null)
+      if (filled > size) throw new SizeMismatchError(key, size, fstatSync(fd).size)
+      return buffer.subarray(0, filled)
+    } catch (error) {
+      // A folder opens fine on Linux and fails only when read.
+      throw (error as NodeJS.ErrnoException).code === 'EISDIR' ? new NotFoundError(this.location, key) : error
+    } finally {
+      closeSync(fd)
+    }
+  }
+
+  /** The file of `key` open for reading (its descriptor, synchronous as in `reader`); NotFoundError when there is no such file. */
+  private openFile(key: string): number {
+    try {
+      return openSync(this.filePath(key), 'r')
     } catch (error) {
       throw (error as NodeJS.ErrnoException).code === 'ENOENT' ? new NotFoundError(this.location, key) : error
     }
+  }
+
+  /** As openFile, and refusing what is not a file. */
+  private openForReading(key: string): number {
+    const fd = this.openFile(key)
     // A folder opens fine on Linux and fails only when read: refuse it up front.
     if (!fstatSync(fd).isFile()) {
       closeSync(fd)
@@ -658,12 +686,15 @@ export class FolderStore implements Store {
 
   async write(key: string, body: Body, options: WriteOptions = {}): Promise<StoredObject> {
     const file = this.filePath(key)
-    const folder = path.dirname(file)
-    await this.insideRoot(folder, key)
-    const {md5, size} = await writeAtomically(file, body, {expectedSize: options.expectedSize, md5: options.md5, key}).catch((error: NodeJS.ErrnoException) => {
-      // Disk full, read-only, permissions: named with the file (Node's write errors name none).
-      throw error.code !== undefined && error.syscall !== undefined ? new StoreWriteError(key, file, error) : error
+    await this.insideRoot(path.dirname(file), key)
+    const written = await writeAtomically(file, body, {expectedSize: options.expectedSize, md5: options.md5, key}).catch((error: NodeJS.ErrnoException) => {
+      throw namedWriteError(key, file, error)
     })
+    return this.recordWritten(key, file, written, options)
+  }
+
+  /** A file just put in place, counted, stamped and recorded. */
+  private async recordWritten(key: string, file: string, {md5, size}: {md5: string; size: number}, options: WriteOptions): Promise<StoredObject> {
     // From here the new copy is in place: a failure must not be reported as "previous copy kept".
     this.changes++
     const metadata = {...options.metadata}
@@ -673,6 +704,38 @@ export class FolderStore implements Store {
       throw new UnrecordedWriteError(key, error as Error)
     }
     return {key, size, md5, metadata}
+  }
+
+  /**
+   * Copy small files of another folder, each read, checked against the MD5 the caller knows, and
+   * written as `write` does, in one go: no stream, and no promise per step of a file, which made
+   * most of the time of a sync of 10,000 small files (npm run bench:sync); their journal lines are
+   * appended together. Per file, its object or the error that stopped it (its previous copy kept).
+   */
+  async copyFrom(source: FolderStore, files: readonly CopyRequest[]): Promise<(StoredObject | Error)[]> {
+    const targets = files.map(({key}) => this.filePath(key))
+    const folders = await Promise.all(files.map(({key}, i) => this.insideRoot(path.dirname(targets[i]!), key).catch((error: unknown) => error as Error)))
+    await this.loadManifest()
+    // Each file's reading and writing runs at once, up to its record (one journal append for all).
+    return Promise.all(
+      files.map(async ({key, size, md5, options}, i): Promise<StoredObject | Error> => {
+        try {
+          if (folders[i]) throw folders[i]
+          const bytes = source.readNow(key, size)
+          const actual = md5Hex(bytes)
+          if (md5 !== undefined && actual !== md5) throw new ChecksumMismatchError(key, md5, actual)
+          let written
+          try {
+            written = commit(stage(targets[i]!, bytes, {expectedSize: options.expectedSize, md5: actual, key}))
+          } catch (error) {
+            throw namedWriteError(key, targets[i]!, error as NodeJS.ErrnoException)
+          }
+          return await this.recordWritten(key, targets[i]!, written, options)
+        } catch (error) {
+          return error as Error
+        }
+      }),
+    )
   }
 
   /**

@@ -25,6 +25,14 @@ export interface WriteOptions {
 
 export type Body = Readable | Uint8Array | string
 
+/** A file to copy from another store (FolderStore.copyFrom): its size as listed, its MD5 when known, how to write it. */
+export interface CopyRequest {
+  key: string
+  size: number
+  md5?: string
+  options: WriteOptions
+}
+
 export interface ListOptions {
   /** Hash this object if its MD5 is not known without reading it (default: every one). */
   hash?: (key: string) => boolean | Promise<boolean>

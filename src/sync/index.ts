@@ -1,13 +1,14 @@
 import {pipeline} from 'node:stream'
 
-import {applyPlan, type MirrorCounts, type MirrorFile, mirrorCounts, resultOf} from '../mirror/apply.js'
+import {applyPlan, failedFile, type MirrorCounts, type MirrorFile, mirrorCounts, resultOf} from '../mirror/apply.js'
 import {GuardError} from '../mirror/guard.js'
 import {checkMirrorLocations} from '../mirror/locations.js'
 import {type DeleteMode, type MirrorAction, type PlannedFile} from '../mirror/march.js'
 import {WRITER_META} from '../mirror/metadata.js'
 import {ChecksumMismatchError, md5Hex, VerifyingStream} from '../stores/md5.js'
 import {contentTypeFor} from '../stores/raw-layout.js'
-import {type Body, readWhole, type Store, type StoredObject, writeBatch} from '../stores/store.js'
+import {FolderStore} from '../stores/folder.js'
+import {type Body, readWhole, type Store, type StoredObject, type WriteOptions, writeBatch} from '../stores/store.js'
 import {countActions} from '../util/outcomes.js'
 import {planSync, type SyncPlanOptions} from './plan.js'
 import {DataquestError} from '../util/errors.js'
@@ -71,13 +72,41 @@ async function sourceBody(source: Store, key: string, size: number, md5: string 
   return bytes
 }
 
+/** How a copy is written: the source's size, MD5 (when known, checked against the bytes read, so not hashed again) and metadata, and dataquest's mark. */
+function copyOptions(file: PlannedFile<StoredObject>): WriteOptions {
+  const {size, md5, metadata} = file.source!
+  return {expectedSize: size, md5, metadata: {...metadata, [WRITER_META.key]: WRITER_META.value}, contentType: contentTypeFor(file.key)}
+}
+
 /** sync's transfer: the source's bytes, checked against the MD5 the plan compared, with its metadata and dataquest's mark. */
 async function copy(file: PlannedFile<StoredObject>, {source, target}: SyncOptions): Promise<MirrorFile> {
-  const {size, md5, metadata} = file.source!
+  const {size, md5} = file.source!
   const body = await sourceBody(source, file.key, size, md5)
-  // The MD5, when known, was checked against these bytes (or is, as a stream ends): not hashed again.
-  const written = await target.write(file.key, body, {expectedSize: size, md5, metadata: {...metadata, [WRITER_META.key]: WRITER_META.value}, contentType: contentTypeFor(file.key)})
+  const written = await target.write(file.key, body, copyOptions(file))
   return resultOf(file, {bytes: written.size})
+}
+
+/** Folder → folder: small files copied this many at a time, each batch at once (FolderStore.copyFrom). */
+const FOLDER_BATCH = 256
+
+/** The small files a plan adds or replaces, copied folder to folder in batches; the outcome of each by key. */
+async function copyBetweenFolders(files: readonly PlannedFile<StoredObject>[], source: FolderStore, target: FolderStore, onFile: (file: MirrorFile) => void): Promise<Map<string, MirrorFile>> {
+  const small = files.filter((file) => (file.action === 'add' || file.action === 'replace') && file.source!.size <= WHOLE_BYTES)
+  const done = new Map<string, MirrorFile>()
+  for (let at = 0; at < small.length; at += FOLDER_BATCH) {
+    const batch = small.slice(at, at + FOLDER_BATCH)
+    const outcomes = await target.copyFrom(
+      source,
+      batch.map((file) => ({key: file.key, size: file.source!.size, md5: file.source!.md5, options: copyOptions(file)})),
+    )
+    batch.forEach((file, i) => {
+      const outcome = outcomes[i]!
+      const result = outcome instanceof Error ? failedFile(file, outcome) : resultOf(file, {bytes: outcome.size})
+      done.set(file.key, result)
+      onFile(result)
+    })
+  }
+  return done
 }
 
 /**
@@ -96,14 +125,16 @@ export async function syncStores(options: SyncOptions): Promise<SyncSummary> {
   const plan = planSync(sourceObjects, targetObjects, {...options, deletes})
   if (plan.refusal) throw new GuardError(plan.refusal.reason, plan.refusal)
   emit({type: 'planned', counts: countActions(plan.files.map((file) => ({action: asCopy(file)})), SYNC_ACTIONS)})
-  const apply = (): Promise<MirrorFile[]> =>
-    applyPlan(plan, {
-      target,
-      dryRun,
-      concurrency: options.concurrency ?? SYNC_CONCURRENCY,
-      transfer: (file) => copy(file, options),
-      onFile: (file) => emit({type: 'file', file: {...file, action: asCopy(file)}}),
-    })
+  const onFile = (file: MirrorFile): void => emit({type: 'file', file: {...file, action: asCopy(file)}})
+  const apply = async (): Promise<MirrorFile[]> => {
+    const direct = !dryRun && source instanceof FolderStore && target instanceof FolderStore ? await copyBetweenFolders(plan.files, source, target, onFile) : new Map<string, MirrorFile>()
+    const rest = await applyPlan(
+      {...plan, files: plan.files.filter((file) => !direct.has(file.key))},
+      {target, dryRun, concurrency: options.concurrency ?? SYNC_CONCURRENCY, transfer: (file) => copy(file, options), onFile},
+    )
+    const restByKey = new Map(rest.map((file) => [file.key, file]))
+    return plan.files.map((file) => direct.get(file.key) ?? restByKey.get(file.key)!)
+  }
   // A dry run saves nothing, not even what its listings learnt.
   const files = await (dryRun ? apply() : writeBatch(target, apply))
   const {added, replaced, ...counts} = mirrorCounts(files)
