@@ -169,6 +169,44 @@ t.test('S3 store', async (t) => {
 })
 
 t.test('folder store', async (t) => {
+  t.test('copyFrom: each file read in one call and written as write does; one that changed since its listing fails alone', async (t) => {
+    const source = new FolderStore(await tempDir())
+    const target = new FolderStore(await tempDir())
+    for (const [key, body] of Object.entries({'a/same': 'same', 'a/grew': 'grew', 'a/shrank': 'shrank', 'a/gone': 'gone', 'a/folder': 'folder', 'a/damaged': 'damaged'})) {
+      await source.write(key, body)
+    }
+    await source.flush()
+    const listed = new Map((await source.list()).map((object) => [object.key, object]))
+    await writeFile(path.join(source.root, 'a/grew'), 'grew a lot since')
+    await writeFile(path.join(source.root, 'a/shrank'), 'sh')
+    await rm(path.join(source.root, 'a/gone'))
+    await rm(path.join(source.root, 'a/folder'))
+    await mkdir(path.join(source.root, 'a/folder'))
+    // Outside the target through a link: refused before anything is read.
+    const outside = await tempDir()
+    await symlink(outside, path.join(target.root, 'linked'))
+    await writeFile(path.join(source.root, 'linked-file'), 'x')
+    const keys = ['a/same', 'a/grew', 'a/shrank', 'a/gone', 'a/folder', 'a/damaged']
+    const requests = keys.map((key) => {
+      const {size, md5} = listed.get(key)!
+      // The plan knows no MD5 of a file the target lacks (not hashed while listing): the size tells.
+      return {key, size, md5: key === 'a/damaged' ? md5Hex('other') : key === 'a/shrank' ? undefined : md5, options: {expectedSize: size, metadata: {from: key}}}
+    })
+    const outcomes = await target.copyFrom(source, [...requests, {key: 'linked/file', size: 1, options: {}}])
+    await target.flush()
+    const message = (outcome: unknown): string => (outcome as Error).message
+    t.same(outcomes[0], {key: 'a/same', size: 4, md5: md5Hex('same'), metadata: {from: 'a/same'}})
+    t.match(message(outcomes[1]), /^a\/grew: received 16 bytes, expected 4/, 'grew: its size now, not the byte more read')
+    t.match(message(outcomes[2]), /^a\/shrank: received 2 bytes, expected 6/)
+    t.match(outcomes[3], {name: 'NotFoundError'})
+    t.match(outcomes[4], {name: 'NotFoundError'}, 'a folder in its place: not a file')
+    t.match(outcomes[5], {name: 'ChecksumMismatchError'})
+    t.match(message(outcomes[6]), /symbolic link .*outside the store/)
+    t.same(await readdir(path.join(target.root, 'a')), ['same'], 'only the file that had not changed, and no temp file')
+    t.same(await readdir(outside), [], 'nothing written through the link')
+    t.same((await target.list()).map(({key, metadata}) => [key, metadata]), [['a/same', {from: 'a/same'}]], 'recorded with its metadata')
+  })
+
   t.test('writes append to a journal; flush folds it into the manifest; a killed writer’s journal is replayed', async (t) => {
     const root = await tempDir()
     const store = new FolderStore(root)

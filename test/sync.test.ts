@@ -166,6 +166,12 @@ t.test('verify what you read: bytes that differ from the MD5 the store vouched f
   t.match(error.summary, {uploaded: 2, failed: 1})
   t.equal(await content(target, 'bls/pr/pr.series'), 'kept\r\n', 'nothing written')
   t.notOk((await readdir(path.join(target.root, 'bls/pr'))).some((name) => name.endsWith('.tmp')), 'no temp file left')
+  // The same to S3 (a small file read whole, not copied folder to folder): refused alike.
+  const toS3 = new S3Store(emulator.s3, `s3://${bucket}/bitrot/`)
+  await toS3.write('bls/pr/pr.series', 'kept\r\n')
+  const refusedUp = (await syncStores({source: new FolderStore(folder.root), target: toS3}).catch((caught: unknown) => caught)) as SyncError
+  t.match(refusedUp.message, /^bls\/pr\/pr\.series: the bytes read have MD5 [0-9a-f]{32}, but the store recorded [0-9a-f]{32} .*previous copy was kept$/)
+  t.equal(await content(toS3, 'bls/pr/pr.series'), 'kept\r\n', 'nothing uploaded')
 })
 
 t.test('an unchanged folder → S3 sync costs LIST pages and the manifest, no HEAD per object', async (t) => {
