@@ -228,10 +228,10 @@ t.test('workers started ahead of the scan are the ones it takes, and keep no pro
   const replaced = await scanDataFileParallel(streamOf(text, 4096), {...OPTIONS, threads: 2, pieceBytes: 512})
   t.same(comparable(replaced), comparable(single))
   t.equal(replaced.threads, 2, 'scanned on a fresh worker, not rescanned')
-  // A process whose prestarted worker is never used exits at once.
+  // A process whose prestarted worker is never used exits at once (the built module: a child on
+  // the sources would compile them with another loader than tap's, and spoil its coverage).
   const {spawnSync} = await import('node:child_process')
-  const script = `import('${new URL('../src/transform/parallel-scan.ts', import.meta.url).href}').then((m) => m.prestartScanWorkers(1))`
-  // Outside tap's tracking, and without tsx's cache: the child's compiled copies of these sources would be what tap's coverage report reads.
-  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {encoding: 'utf8', timeout: 20_000, env: {PATH: process.env.PATH, TSX_DISABLE_CACHE: '1'}})
+  const script = `import('${new URL('../dist/transform/parallel-scan.js', import.meta.url).href}').then((m) => m.prestartScanWorkers(1))`
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {encoding: 'utf8', timeout: 20_000})
   t.equal(child.status, 0, child.stderr)
 })
