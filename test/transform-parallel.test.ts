@@ -228,10 +228,10 @@ t.test('workers started ahead of the scan are the ones it takes, and keep no pro
   const replaced = await scanDataFileParallel(streamOf(text, 4096), {...OPTIONS, threads: 2, pieceBytes: 512})
   t.same(comparable(replaced), comparable(single))
   t.equal(replaced.threads, 2, 'scanned on a fresh worker, not rescanned')
-  // A process whose prestarted worker is never used exits at once (the built module: a child on
-  // the sources would compile them with another loader than tap's, and spoil its coverage).
+  // A process whose prestarted worker is never used exits at once (the built module, its coverage
+  // not collected: mapped back to the sources, it would not merge with theirs, as test/helpers/cli.ts).
   const {spawnSync} = await import('node:child_process')
   const script = `import('${new URL('../dist/transform/parallel-scan.js', import.meta.url).href}').then((m) => m.prestartScanWorkers(1))`
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {encoding: 'utf8', timeout: 20_000})
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {encoding: 'utf8', timeout: 20_000, env: {...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0'}})
   t.equal(child.status, 0, child.stderr)
 })
