@@ -1,5 +1,5 @@
 import {appendFileSync, closeSync, createReadStream, createWriteStream, fstatSync, lstatSync, mkdirSync, openSync, read, readdirSync, readSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
-import {link, mkdir, readdir, readFile, realpath, rename, rm, stat} from 'node:fs/promises'
+import {link, mkdir, readFile, realpath, rename, rm, stat} from 'node:fs/promises'
 import path from 'node:path'
 import {Readable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
@@ -461,7 +461,7 @@ export class FolderStore implements Store {
 
   /** A manifest of the files as they are: hashed, without metadata. */
   private async rebuild(): Promise<Manifest> {
-    const keys = await this.keys()
+    const keys = this.keys()
     const entries = await mapLimit(keys, LIST_CONCURRENCY, async (key): Promise<[string, ManifestEntry]> => {
       const file = this.filePath(key)
       const info = await stat(file)
@@ -555,11 +555,14 @@ export class FolderStore implements Store {
     return {key, size: info.size, md5, metadata: {}}
   }
 
-  /** Every object's key, sorted: the files under the root but our bookkeeping. */
-  private async keys(prefix = ''): Promise<string[]> {
+  /**
+   * Every object's key, sorted: the files under the root but our bookkeeping. Synchronous: the
+   * thread pool's recursive readdir made a round trip per folder, this thread idle meanwhile.
+   */
+  private keys(prefix = ''): string[] {
     let entries
     try {
-      entries = await readdir(this.root, {recursive: true, withFileTypes: true})
+      entries = readdirSync(this.root, {recursive: true, withFileTypes: true})
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
       throw error
@@ -583,7 +586,7 @@ export class FolderStore implements Store {
   }
 
   async list(prefix = '', options: ListOptions = {}): Promise<StoredObject[]> {
-    const keys = await this.keys(prefix)
+    const keys = this.keys(prefix)
     const objects = await mapLimit(keys, LIST_CONCURRENCY, (key) => this.describe(key, this.filePath(key), options.hash))
     await this.hashCache?.save(this.root, prefix === '' ? keys : undefined)
     return objects.filter((object): object is StoredObject => object !== undefined)
