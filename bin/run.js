@@ -12,7 +12,8 @@ if (help === undefined) {
   enableCompileCache(process.env)
   // The commands that scan the data file start its workers now, beside oclif's loading: one of them
   // hashes the file, the scan's longest path, and a worker takes ~50 ms to start (src/transform/parallel-scan.ts).
-  if (['transform', 'run'].includes(process.argv[2])) (await import('../dist/transform/parallel-scan.js')).prestartScanWorkers()
+  const [command, ...rest] = process.argv.slice(2)
+  if (['transform', 'run'].includes(command) && !rest.includes('--help')) (await import('../dist/transform/parallel-scan.js')).prestartScanWorkers()
   // dist/ is the bundled build (npm run build): oclif and the commands in a few files, not hundreds.
   const {execute, flush} = await import('../dist/cli/main.js')
   await execute({dir: import.meta.url})

@@ -1,10 +1,13 @@
 // The scanner's WebAssembly rows (src/transform/quick-lines.wat) on their own; the scanner's
 // tests (transform*.test.ts) hold the whole scan to the single-threaded JavaScript result.
 import {readFileSync} from 'node:fs'
+import {Readable} from 'node:stream'
 
 import t from 'tap'
 
 import {quickLinesModule} from '../scripts/build-wasm.js'
+import {streamReader} from '../src/stores/store.js'
+import {scanDataFile} from '../src/transform/bls-data.js'
 import {QuickLines} from '../src/transform/quick-lines.js'
 
 t.test('the committed module is the .wat assembled (npm run build:wasm)', async (t) => {
@@ -48,4 +51,14 @@ t.test('a series field longer than it holds, and bytes beyond its memory', async
   let total = 0
   for (let start = 0, count; (count = quick.rows(start)) > 0; start = quick.stop) total += count
   t.equal(total, rows)
+})
+
+t.test('lines it leaves to JavaScript are read there as before: more than 15 figures, spaces and a CR after the value', async (t) => {
+  const rows = ['1', '00000000000000002.5  ', '0000000000000000000.25', '4 \r']
+  const text = `series_id\tyear\tperiod\tvalue\n${rows.map((value, i) => `PRS1\t2000\tQ0${i + 1}\t${value}\n`).join('')}`
+  const result = await scanDataFile(streamReader(Readable.from([Buffer.from(text)])), {key: 'k', seriesId: 'PRS1', period: 2})
+  t.equal(result.rows, 4)
+  t.equal(result.rejected.count, 0)
+  t.same(Array.from(result.series.get('PRS1')!.quarterly), [2000, 1000 + 2500 + 250 + 4000])
+  t.same(result.picked, [{year: 2000, value: 2500}])
 })

@@ -2,11 +2,10 @@
  * The data file scanned on several threads, one per core: this one and a worker per other core.
  * This thread reads the store's object (folder or S3 alike) straight into memory it shares with
  * the workers and cuts it at line ends into pieces (each row belongs to the piece its line starts
- * in). The first worker hashes every byte as it is read, in order: MD5 cannot be split, and on
- * this thread it was the scan's longest chain (hashing 150 MB took as long as scanning it). A
- * piece goes to a worker that can take one — the hashing worker only while it has nothing to
- * hash — or else this thread scans it, while its next read is under way. On 2 cores, one worker
- * and this thread beat two workers beside it: the same scan without a second worker to start
+ * in). The first worker hashes every byte as it is read, in order, and only that: MD5 cannot be
+ * split, and on this thread it was the scan's longest chain (hashing 150 MB took as long as
+ * scanning it). A piece goes to another worker that can take one, or else this thread scans it
+ * while its next read is under way; on 2 cores this thread scans every piece, beside the hashing
  * (npm run bench). Every
  * piece is summed with the same DataFileScanner as the single-threaded scan. The per-series sums
  * are merged at the end, the pieces' line counts, rejected rows and picked rows put back in file
@@ -41,8 +40,9 @@ export const PIECE_BYTES = 1024 * 1024
  */
 const IN_FLIGHT = 4
 /**
- * Slots read and scanned but not yet hashed: the hashing worker starts ~50 ms after this thread
- * begins to read and scan, and catches up from there. Memory is only touched as slots are used.
+ * Slots read and scanned but not yet hashed, for the hash to catch up in (a worker started with
+ * the scan is ready ~50 ms after this thread begins to read and scan; bin/run.js starts them
+ * earlier). Memory is only touched as slots are used.
  */
 const HASH_LAG_SLOTS = 8
 /** The workerData of a scan worker (this module is also the worker's script). */
@@ -295,17 +295,18 @@ class ScanPool {
   }
 
   /**
-   * Hand waiting pieces to the least busy ready workers, up to IN_FLIGHT each; the hashing worker
-   * takes one only while it has nothing to hash (a piece in its hands holds up the hash).
+   * Hand waiting pieces to the least busy ready workers, up to IN_FLIGHT each; not to the hashing
+   * worker: this thread scans a piece as soon as it has asked for the next read, so a piece
+   * waited for that worker only while the bytes just read were not hashed yet, and a piece in its
+   * hands would hold up the hash, the scan's longest path.
    */
   private dispatch(): void {
     while (this.waiting.length > 0) {
-      let worker = -1
-      this.inFlight.forEach((count, i) => {
-        if (count === undefined || count >= (i === 0 ? 1 : IN_FLIGHT) || (i === 0 && this.hashed < this.hashSent)) return
-        if (worker === -1 || count < this.inFlight[worker]!) worker = i
-      })
-      if (worker === -1) return
+      // Pieces in hand per scanning worker; one not ready yet has no room.
+      const counts = this.inFlight.slice(1).map((count) => count ?? IN_FLIGHT)
+      const fewest = Math.min(...counts)
+      if (fewest >= IN_FLIGHT) return
+      const worker = 1 + counts.indexOf(fewest)
       this.inFlight[worker]!++
       this.workers[worker]!.postMessage(this.waiting.shift()! satisfies ToWorker)
     }
