@@ -381,6 +381,8 @@ export class FolderStore implements Store {
   private changes = 0
   private readonly warn: (message: string) => void
   private readonly hashCache: HashCache | undefined
+  /** The root, normalised, with a separator after it (filePath). */
+  private rootPrefix: string | undefined
   /** Folders checked to lie inside the root (a symbolic link may lead elsewhere). */
   private readonly checkedFolders = new Map<string, Promise<void>>()
   /** Keys in the manifest: the journal is folded in once it holds more lines than this (Object.keys per append was quadratic). */
@@ -396,7 +398,9 @@ export class FolderStore implements Store {
 
   private filePath(key: string): string {
     assertSafeKey(key)
-    return path.join(this.root, ...key.split('/'))
+    // What path.join gives for a safe key (no '.', '..' or empty segment to normalise), without a join per file.
+    this.rootPrefix ??= path.join(this.root, path.sep)
+    return this.rootPrefix + (path.sep === '/' ? key : key.replaceAll('/', path.sep))
   }
 
   private get manifestFile(): string {
@@ -490,7 +494,11 @@ export class FolderStore implements Store {
    * journal outgrows it, so a long run's journal stays as small as the manifest.
    */
   private async record(key: string, entry: ManifestEntry | undefined): Promise<void> {
-    const manifest = await this.loadManifest()
+    return this.recordIn(await this.loadManifest(), key, entry)
+  }
+
+  /** As record, in the manifest in hand: the entry at once, the promise of its journal append. */
+  private recordIn(manifest: Manifest, key: string, entry: ManifestEntry | undefined): Promise<void> {
     this.entries += (entry ? 1 : 0) - (key in manifest ? 1 : 0)
     if (entry) manifest[key] = entry
     else delete manifest[key]
@@ -646,14 +654,14 @@ export class FolderStore implements Store {
   }
 
   /**
-   * A small file's bytes, read at once (copyFrom), for the `size` its listing found: one read of a
-   * byte more tells that it still has that size, with no stat and no second read to find its end
-   * (two system calls of the five a file took). A file of another size now is refused.
+   * A small file's bytes, read at once (copyFrom) into `buffer` (size + 1 bytes or more, reused
+   * from file to file), for the `size` its listing found: one read of a byte more tells that it
+   * still has that size, with no stat and no second read to find its end (two system calls of the
+   * five a file took). A file of another size now is refused.
    */
-  readNow(key: string, size: number): Buffer {
+  readNow(key: string, size: number, buffer: Buffer): Buffer {
     const fd = this.openFile(key)
     try {
-      const buffer = Buffer.allocUnsafe(size + 1)
       let filled = readSync(fd, buffer, 0, size + 1, null)
       // Fewer bytes than asked for is a regular file's end; fewer than listed, read on to be sure.
       for (let read = filled; read > 0 && filled < size; filled += read) read = readSync(fd, buffer, filled, size + 1 - filled, null)
@@ -698,16 +706,22 @@ export class FolderStore implements Store {
   }
 
   /** A file just put in place, counted, stamped and recorded. */
-  private async recordWritten(key: string, file: string, {md5, size}: {md5: string; size: number}, options: WriteOptions): Promise<StoredObject> {
-    // From here the new copy is in place: a failure must not be reported as "previous copy kept".
-    this.changes++
-    const metadata = {...options.metadata}
+  private async recordWritten(key: string, file: string, written: {md5: string; size: number}, options: WriteOptions): Promise<StoredObject> {
+    const {object, recorded} = this.noteWritten(await this.loadManifest(), key, file, written, options)
     try {
-      await this.record(key, {...stampOf(statSync(file)), md5, metadata})
+      await recorded
     } catch (error) {
       throw new UnrecordedWriteError(key, error as Error)
     }
-    return {key, size, md5, metadata}
+    return object
+  }
+
+  /** A file just put in place, counted, stamped and entered in the manifest in hand; `recorded` settles with its journal append. */
+  private noteWritten(manifest: Manifest, key: string, file: string, {md5, size}: {md5: string; size: number}, options: WriteOptions): {object: StoredObject; recorded: Promise<void>} {
+    // From here the new copy is in place: a failure must not be reported as "previous copy kept".
+    this.changes++
+    const metadata = {...options.metadata}
+    return {object: {key, size, md5, metadata}, recorded: this.recordIn(manifest, key, {...stampOf(statSync(file)), md5, metadata})}
   }
 
   /**
@@ -718,28 +732,44 @@ export class FolderStore implements Store {
    */
   async copyFrom(source: FolderStore, files: readonly CopyRequest[]): Promise<(StoredObject | Error)[]> {
     const targets = files.map(({key}) => this.filePath(key))
-    const folders = await Promise.all(files.map(({key}, i) => this.insideRoot(path.dirname(targets[i]!), key).catch((error: unknown) => error as Error)))
-    await this.loadManifest()
-    // Each file's reading and writing runs at once, up to its record (one journal append for all).
-    return Promise.all(
-      files.map(async ({key, size, md5, options}, i): Promise<StoredObject | Error> => {
+    // Each folder checked once, before anything is written through it.
+    const checks = new Map<string, Promise<Error | undefined>>()
+    targets.forEach((target, i) => {
+      const folder = path.dirname(target)
+      if (!checks.has(folder)) checks.set(folder, this.insideRoot(folder, files[i]!.key).then(() => undefined, (error: unknown) => error as Error))
+    })
+    const refused = new Map(await Promise.all([...checks].map(async ([folder, check]) => [folder, await check] as const)))
+    const manifest = await this.loadManifest()
+    // Read into one buffer, again and again: each file is written before the next is read.
+    const scratch = Buffer.allocUnsafe(Math.max(0, ...files.map(({size}) => size)) + 1)
+    let recorded: Promise<void> | undefined
+    const outcomes = files.map(({key, size, md5, options}, i): StoredObject | Error => {
+      try {
+        const target = targets[i]!
+        const problem = refused.get(path.dirname(target))
+        if (problem) throw problem
+        const bytes = source.readNow(key, size, scratch)
+        const actual = md5Hex(bytes)
+        if (md5 !== undefined && actual !== md5) throw new ChecksumMismatchError(key, md5, actual)
+        let written
         try {
-          if (folders[i]) throw folders[i]
-          const bytes = source.readNow(key, size)
-          const actual = md5Hex(bytes)
-          if (md5 !== undefined && actual !== md5) throw new ChecksumMismatchError(key, md5, actual)
-          let written
-          try {
-            written = commit(stage(targets[i]!, bytes, {expectedSize: options.expectedSize, md5: actual, key}))
-          } catch (error) {
-            throw namedWriteError(key, targets[i]!, error as NodeJS.ErrnoException)
-          }
-          return await this.recordWritten(key, targets[i]!, written, options)
+          written = commit(stage(target, bytes, {expectedSize: options.expectedSize, md5: actual, key}))
         } catch (error) {
-          return error as Error
+          throw namedWriteError(key, target, error as NodeJS.ErrnoException)
         }
-      }),
+        const noted = this.noteWritten(manifest, key, target, written, options)
+        recorded = noted.recorded
+        return noted.object
+      } catch (error) {
+        return error as Error
+      }
+    })
+    // One journal append records them all: if it fails, every file written is unrecorded.
+    const failure = await recorded?.then(
+      () => undefined,
+      (error: unknown) => error as Error,
     )
+    return failure ? outcomes.map((outcome) => (outcome instanceof Error ? outcome : new UnrecordedWriteError(outcome.key, failure))) : outcomes
   }
 
   /**

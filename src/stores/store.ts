@@ -209,13 +209,13 @@ export class UnrecordedWriteError extends StoreStateError {
   }
 }
 
-/** Why `key` cannot be a store key, or undefined when it can. */
+/** An empty, `.` or `..` segment (a leading or trailing slash makes an empty one), a backslash or a NUL. */
+const UNSAFE_KEY = /(?:^|\/)\.{0,2}(?:\/|$)|[\\\0]/
+
+/** Why `key` cannot be a store key, or undefined when it can. One regular expression: every file a sync copies is checked on both sides. */
 export function unsafeKeyProblem(key: string): string | undefined {
-  const segments = key.split('/')
-  if (key.length === 0 || key.includes('\\') || key.includes('\0') || segments.some((s) => s === '' || s === '.' || s === '..')) {
-    return `unsafe store key ${JSON.stringify(key)}: keys must be relative paths without '.', '..' or empty segments`
-  }
-  if (isInternalName(segments.at(-1)!)) return `unsafe store key ${JSON.stringify(key)}: the name is one dataquest keeps for its own bookkeeping`
+  if (UNSAFE_KEY.test(key)) return `unsafe store key ${JSON.stringify(key)}: keys must be relative paths without '.', '..' or empty segments`
+  if (isInternalName(key.slice(key.lastIndexOf('/') + 1))) return `unsafe store key ${JSON.stringify(key)}: the name is one dataquest keeps for its own bookkeeping`
   return undefined
 }
 
