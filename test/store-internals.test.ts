@@ -205,6 +205,12 @@ t.test('folder store', async (t) => {
     t.same(await readdir(path.join(target.root, 'a')), ['same'], 'only the file that had not changed, and no temp file')
     t.same(await readdir(outside), [], 'nothing written through the link')
     t.same((await target.list()).map(({key, metadata}) => [key, metadata]), [['a/same', {from: 'a/same'}]], 'recorded with its metadata')
+    // The journal unwritable once read: the files are in place, and each says it was not recorded.
+    await rm(path.join(target.root, JOURNAL_NAME), {force: true})
+    await mkdir(path.join(target.root, JOURNAL_NAME))
+    const unrecorded = await target.copyFrom(source, [requests[0]!, {key: 'a/damaged', size: 7, options: {expectedSize: 7}}])
+    t.match(unrecorded, [{name: 'UnrecordedWriteError', message: /^a\/same: the new copy was written, but recording it failed/}, {name: 'UnrecordedWriteError'}])
+    t.equal(await readFile(path.join(target.root, 'a/damaged'), 'utf8'), 'damaged', 'in place, as the message says')
   })
 
   t.test('writes append to a journal; flush folds it into the manifest; a killed writer’s journal is replayed', async (t) => {

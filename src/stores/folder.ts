@@ -721,7 +721,14 @@ export class FolderStore implements Store {
     // From here the new copy is in place: a failure must not be reported as "previous copy kept".
     this.changes++
     const metadata = {...options.metadata}
-    return {object: {key, size, md5, metadata}, recorded: this.recordIn(manifest, key, {...stampOf(statSync(file)), md5, metadata})}
+    let stamp: FileStamp
+    try {
+      stamp = stampOf(statSync(file))
+      /* c8 ignore next 3 -- the file removed by someone else between its rename and this stat: a race no test arranges */
+    } catch (error) {
+      throw new UnrecordedWriteError(key, error as Error)
+    }
+    return {object: {key, size, md5, metadata}, recorded: this.recordIn(manifest, key, {...stamp, md5, metadata})}
   }
 
   /**
