@@ -400,7 +400,7 @@ export class FolderStore implements Store {
     assertSafeKey(key)
     // What path.join gives for a safe key (no '.', '..' or empty segment to normalise), without a join per file.
     this.rootPrefix ??= path.join(this.root, path.sep)
-    return this.rootPrefix + (path.sep === '/' ? key : key.replaceAll('/', path.sep))
+    return this.rootPrefix + key.replaceAll('/', path.sep)
   }
 
   private get manifestFile(): string {
