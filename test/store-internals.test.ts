@@ -208,8 +208,8 @@ t.test('folder store', async (t) => {
     // The journal unwritable once read: the files are in place, and each says it was not recorded.
     await rm(path.join(target.root, JOURNAL_NAME), {force: true})
     await mkdir(path.join(target.root, JOURNAL_NAME))
-    const unrecorded = await target.copyFrom(source, [requests[0]!, {key: 'a/damaged', size: 7, options: {expectedSize: 7}}])
-    t.match(unrecorded, [{name: 'UnrecordedWriteError', message: /^a\/same: the new copy was written, but recording it failed/}, {name: 'UnrecordedWriteError'}])
+    const unrecorded = await target.copyFrom(source, [requests[0]!, {key: 'a/damaged', size: 7, options: {expectedSize: 7}}, requests[3]!])
+    t.match(unrecorded, [{name: 'UnrecordedWriteError', message: /^a\/same: the new copy was written, but recording it failed/}, {name: 'UnrecordedWriteError'}, {name: 'NotFoundError'}])
     t.equal(await readFile(path.join(target.root, 'a/damaged'), 'utf8'), 'damaged', 'in place, as the message says')
   })
 
