@@ -1,6 +1,7 @@
 /**
  * The scanner's common line in WebAssembly (quick-lines.wat): the rows of the series in hand,
- * parsed at about a third of quickLine's cost per row, for DataFileScanner to add. It takes a
+ * parsed for DataFileScanner to add (a 100× scan's CPU 185 → ~110 ms against quickLine, npm run
+ * bench; docs/benchmarks.md). It takes a
  * subset of what quickLine takes and stops at the first line outside it, so every other line
  * still goes through the JavaScript paths and every result and message stays theirs.
  */
