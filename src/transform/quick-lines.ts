@@ -1,9 +1,9 @@
 /**
  * The scanner's common line in WebAssembly (quick-lines.wat): the rows of the series in hand,
- * parsed for DataFileScanner to add (a 100× scan's CPU 185 → ~110 ms against quickLine, npm run
- * bench; docs/benchmarks.md). It takes a
- * subset of what quickLine takes and stops at the first line outside it, so every other line
- * still goes through the JavaScript paths and every result and message stays theirs.
+ * parsed for DataFileScanner to add (the worker's share of a 100× scan: 185 → ~110 ms of CPU
+ * against quickLine, docs/benchmarks.md). It takes a subset of what quickLine takes and stops at
+ * the first line outside it, so every other line still goes through the JavaScript paths and
+ * every result and message stays theirs.
  */
 import {QUICK_LINES_WASM} from './quick-lines-wasm.js'
 
