@@ -359,8 +359,9 @@ class ScanPool {
 async function scanOnWorkers(reader: ByteReader, options: ScanOptions, threads: number, pieceBytes: number): Promise<ScanResult | undefined> {
   let bytes = 0
   const workers = threads - 1
-  // A slot holds a piece and the start of the line that crosses its end.
-  const slots = new Slots(workers * IN_FLIGHT + HASH_LAG_SLOTS, pieceBytes + MAX_LINE_BYTES)
+  // A slot holds a piece and the start of the line that crosses its end: IN_FLIGHT for each
+  // scanning worker (not the hashing one, which takes no piece), and room for the hash to lag.
+  const slots = new Slots((workers - 1) * IN_FLIGHT + HASH_LAG_SLOTS, pieceBytes + MAX_LINE_BYTES)
   let slot = slots.free.pop()!
   let view = slots.view(slot)
   /** Bytes [start, fill) of the slot are read and not yet sent. */
